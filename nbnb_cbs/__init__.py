@@ -1,0 +1,7 @@
+"""nbnb-cbs: linkage keys, durability of work and disclosure control for CBS Remote Access."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

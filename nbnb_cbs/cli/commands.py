@@ -1,0 +1,36 @@
+"""Registers every command group on the app; each group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from nbnb_cbs.cli.app import app, guarded
+from nbnb_cbs.errors import NbnbError
+
+linkage_app = typer.Typer(
+    help="Prepare CBS linkage keys, simulate CBS's match, report the linkage yield.",
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+)
+disclosure_app = typer.Typer(
+    help="Apply disclosure control to tables; re-check an export folder (for data stewards).",
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+)
+app.add_typer(linkage_app, name="linkage")
+app.add_typer(disclosure_app, name="disclosure")
+
+
+def _pending(name: str) -> None:
+    raise NbnbError(f"'nbnb-cbs {name}' is not available in this version yet")
+
+
+for _name in ("synth", "convert", "durability", "run", "demo"):
+
+    def _make(name: str = _name) -> None:
+        @app.command(name, help=f"(not available yet) {name}")
+        @guarded
+        def _cmd() -> None:
+            _pending(name)
+
+    _make()

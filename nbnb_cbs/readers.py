@@ -1,0 +1,374 @@
+"""One entry point for every input table: CSV/TXT, Parquet, SPSS ``.sav`` and Stata ``.dta``.
+
+CSV exports from the Remote Access desktop are the hard case: ``;`` or ``,`` delimited, UTF-8 with
+or without a BOM or Windows-1252, decimal commas. We sniff all of that, resolve column names
+against a contract (case-insensitively, through aliases), and parse each declared column.
+Problems come back as ``NbnbError`` naming the file, the row (as a line number in the file for
+text files, a record number otherwise) and the column.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from nbnb_cbs.dates import is_sentinel_expr, parse_date_expr
+from nbnb_cbs.errors import ColumnError, InputFileError, ValueParseError
+from nbnb_cbs.schemas import Col, Contract, normalise_name
+from nbnb_cbs.writers import mark_input
+
+__all__ = ["Table", "read_table", "sniff_text"]
+
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+_SNIFF_BYTES = 1 << 16
+_CHUNK = 1 << 24
+_EXPECTED = {
+    "int": "a whole number",
+    "float": "a number",
+    "date": "a date (YYYYMMDD, YYYY-MM-DD or DD-MM-YYYY)",
+    "rin": "a RINPERSOON (digits only)",
+}
+
+
+@dataclass
+class Table:
+    """A parsed input table and what the reader noticed on the way."""
+
+    frame: pl.DataFrame
+    path: Path
+    notes: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    first_data_row: int = 2
+    encoding: str = "utf-8"
+    delimiter: str | None = None
+
+    def row_number(self, index: int) -> int:
+        """The row as a user finds it: line in a text file, record number otherwise."""
+        return index + self.first_data_row
+
+
+@dataclass(frozen=True)
+class TextFormat:
+    encoding: str
+    delimiter: str
+    header: list[str]
+
+
+def read_table(
+    path: str | Path,
+    contract: Contract | None = None,
+    *,
+    aliases: Mapping[str, list[str]] | None = None,
+    parse: bool = True,
+    columns: list[str] | None = None,
+) -> Table:
+    """Read ``path`` and resolve it against ``contract``.
+
+    With ``parse=False`` every contract column stays text (linkage needs the raw values to
+    explain rejects). ``columns`` limits the contract columns that are read.
+    """
+    path = Path(path)
+    _check_path(path)
+    mark_input(path)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xls", ".xlsm", ".ods"):
+        raise InputFileError.unsupported(
+            path,
+            "spreadsheets are not read directly: save the sheet as CSV (;-separated) and use that",
+        )
+    if suffix in TEXT_SUFFIXES:
+        table = _read_text(path)
+    elif suffix == ".parquet":
+        table = _read_parquet(path)
+    elif suffix in (".sav", ".zsav", ".dta"):
+        table = _read_stat(path)
+    else:
+        raise InputFileError.unsupported(
+            path, "use .csv, .txt, .parquet, .sav or .dta (rename the file if it is one of these)"
+        )
+    if contract is not None:
+        _resolve(table, contract, aliases or {}, columns)
+        if parse:
+            _parse(table, contract)
+    return table
+
+
+def _check_path(path: Path) -> None:
+    if path.is_dir():
+        raise InputFileError.not_a_file(path)
+    if not path.exists():
+        raise InputFileError.missing(path)
+    if path.stat().st_size == 0:
+        raise InputFileError(
+            f"{path}: the file is empty; export it again with a header row and data"
+        )
+
+
+# --- text files -----------------------------------------------------------------------------
+
+
+def sniff_text(path: Path) -> TextFormat:
+    """Encoding, delimiter and header of a text table, from the file itself."""
+    with path.open("rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if head.startswith(b"PK\x03\x04"):
+        raise InputFileError.unsupported(
+            path, "this is a spreadsheet or zip renamed to text: save the sheet as CSV and use that"
+        )
+    if b"\x00" in head:
+        raise InputFileError(
+            f"{path}: contains NUL bytes, so it is not a plain-text table; export it again as CSV"
+        )
+    encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else _detect_encoding(path)
+    text = head.decode(encoding, errors="ignore")
+    first_line = text.splitlines()[0] if text.splitlines() else ""
+    if not first_line.strip():
+        raise InputFileError(
+            f"{path}: the first line is empty; the file must start with a header row"
+        )
+    counts = {d: _count_outside_quotes(first_line, d) for d in (";", ",", "\t", "|")}
+    delimiter = max(counts, key=lambda d: counts[d])
+    if counts[delimiter] == 0:
+        delimiter = ";"
+    elif delimiter == "|":
+        raise InputFileError(
+            f"{path}: columns are separated by '|'; export the file with ';' or ',' as separator"
+        )
+    header = next(csv.reader([first_line], delimiter=delimiter))
+    return TextFormat(encoding, delimiter, header)
+
+
+def _count_outside_quotes(line: str, delimiter: str) -> int:
+    count, quoted = 0, False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == delimiter and not quoted:
+            count += 1
+    return count
+
+
+def _detect_encoding(path: Path) -> str:
+    """UTF-8 when the whole file decodes as UTF-8, else Windows-1252 (RA desktop exports)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def _read_text(path: Path) -> Table:
+    fmt = sniff_text(path)
+    _check_header(path, fmt.header)
+    if fmt.encoding == "cp1252":
+        with tempfile.TemporaryDirectory(prefix="nbnb-") as tmp:
+            utf8 = Path(tmp) / "utf8.csv"
+            _transcode(path, utf8)
+            frame = _polars_csv(path, utf8, fmt.delimiter)
+    else:
+        frame = _polars_csv(path, path, fmt.delimiter)
+    names = [h.replace("\ufeff", "").strip() for h in fmt.header]
+    if len(names) == frame.width:
+        frame.columns = names
+    table = Table(frame, path, encoding=fmt.encoding, delimiter=fmt.delimiter)
+    if fmt.encoding == "cp1252":
+        table.notes.append(f"{path.name}: read as Windows-1252 (not UTF-8)")
+    return table
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    seen: dict[str, str] = {}
+    for raw in header:
+        name = raw.replace("\ufeff", "").strip()
+        if not name:
+            continue
+        key = normalise_name(name)
+        if key in seen:
+            raise ColumnError.duplicated(path, name, [seen[key], name])
+        seen[key] = name
+
+
+def _transcode(src: Path, dst: Path) -> None:
+    decoder = codecs.getincrementaldecoder("cp1252")(errors="replace")
+    with src.open("rb") as fin, dst.open("w", encoding="utf-8", newline="") as fout:
+        while chunk := fin.read(_CHUNK):
+            fout.write(decoder.decode(chunk))
+        fout.write(decoder.decode(b"", final=True))
+
+
+def _polars_csv(shown: Path, source: Path, delimiter: str) -> pl.DataFrame:
+    try:
+        return pl.read_csv(
+            source,
+            separator=delimiter,
+            infer_schema=False,
+            quote_char='"',
+            null_values=[""],
+            raise_if_empty=True,
+            truncate_ragged_lines=False,
+        )
+    except pl.exceptions.NoDataError:
+        raise InputFileError(f"{shown}: the file has no data; export it again") from None
+    except (pl.exceptions.ComputeError, pl.exceptions.PolarsError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputFileError(
+            f"{shown}: not a well-formed {delimiter!r}-separated table ({first}); "
+            "check that every row has as many fields as the header and quotes are closed"
+        ) from None
+
+
+# --- binary formats -------------------------------------------------------------------------
+
+
+def _read_parquet(path: Path) -> Table:
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # polars raises several types for a corrupt file
+        raise InputFileError(
+            f"{path}: not a readable Parquet file ({type(exc).__name__}); write it again"
+        ) from None
+    return Table(frame, path, first_data_row=1)
+
+
+def _read_stat(path: Path) -> Table:
+    import pyreadstat  # noqa: PLC0415  (slow import, needed only for SPSS/Stata)
+
+    reader = pyreadstat.read_dta if path.suffix.lower() == ".dta" else pyreadstat.read_sav
+    kind = "Stata" if path.suffix.lower() == ".dta" else "SPSS"
+    try:
+        frame, _meta = reader(str(path), output_format="polars")
+    except Exception as exc:  # pyreadstat raises its own ReadstatError and OSError variants
+        raise InputFileError(
+            f"{path}: not a readable {kind} file ({type(exc).__name__}: {str(exc)[:80]}); "
+            f"export it again from {kind}"
+        ) from None
+    return Table(frame, path, first_data_row=1)
+
+
+# --- contracts ------------------------------------------------------------------------------
+
+
+def _resolve(
+    table: Table, contract: Contract, aliases: Mapping[str, list[str]], only: list[str] | None
+) -> None:
+    """Rename columns to canonical names; raise for missing or ambiguous ones."""
+    present = {normalise_name(c): c for c in table.frame.columns}
+    renames: dict[str, str] = {}
+    wanted = [c for c in contract.columns if only is None or c.name in only]
+    for col in wanted:
+        accepted = [*col.accepted(), *aliases.get(col.name, [])]
+        hits = sorted({present[k] for k in map(normalise_name, accepted) if k in present})
+        if len(hits) > 1:
+            raise ColumnError.duplicated(table.path, col.name, hits)
+        if hits:
+            renames[hits[0]] = col.name
+        elif col.required:
+            raise ColumnError.missing(table.path, col.name, table.frame.columns, accepted)
+    resolved = set(renames.values())
+    for group in contract.one_of:
+        if not resolved.intersection(group):
+            raise ColumnError(
+                f"{table.path}: needs at least one of the columns {', '.join(group)}; "
+                f"columns present: {', '.join(table.frame.columns)}"
+            )
+    clashes = [c for c in table.frame.columns if c in resolved and c not in renames]
+    frame = table.frame.drop(clashes) if clashes else table.frame
+    table.frame = frame.rename(renames)
+
+
+def _parse(table: Table, contract: Contract) -> None:
+    for col in contract.columns:
+        if col.name in table.frame.columns and col.kind != "str":
+            _parse_column(table, col)
+        elif col.name in table.frame.columns:
+            table.frame = table.frame.with_columns(_as_text(table.frame, col.name))
+
+
+def _as_text(frame: pl.DataFrame, name: str) -> pl.Expr:
+    dtype = frame.schema[name]
+    expr = pl.col(name)
+    if dtype.is_float():
+        expr = pl.when(expr == expr.round(0)).then(expr.cast(pl.Int64).cast(pl.String))
+        expr = expr.otherwise(pl.col(name).cast(pl.String))
+    elif dtype != pl.String:
+        expr = expr.cast(pl.String)
+    return expr.str.strip_chars().alias(name)
+
+
+def _parse_column(table: Table, col: Col) -> None:
+    frame, name = table.frame, col.name
+    dtype = frame.schema[name]
+    raw = _as_text(frame, name)
+    if col.kind == "date":
+        if dtype == pl.Date:
+            return
+        if isinstance(dtype, pl.Datetime):
+            table.frame = frame.with_columns(pl.col(name).dt.date())
+            return
+        parsed = parse_date_expr(name)
+        sentinel = is_sentinel_expr(name)
+    elif col.kind == "rin":
+        text = raw.str.replace(r"^\s+|\s+$", "")
+        parsed = pl.when(text.str.contains(r"^\d{1,9}$")).then(text.str.zfill(9))
+        parsed = parsed.otherwise(pl.lit(None, dtype=pl.String))
+        sentinel = pl.lit(False)
+    elif col.kind in ("float", "int"):
+        target = pl.Float64 if col.kind == "float" else pl.Int64
+        if dtype.is_numeric():
+            table.frame = frame.with_columns(pl.col(name).cast(target, strict=False))
+            return
+        text = raw
+        if table.delimiter == ";":
+            # Decimal comma; a dot is then a thousands separator ("1.618,50"). Without a comma a
+            # dot stays the decimal point, so "16.02" is never read as 1602.
+            comma = text.str.contains(",")
+            text = pl.when(comma).then(text.str.replace_all(".", "", literal=True)).otherwise(text)
+            text = text.str.replace(",", ".", literal=True)
+        parsed = text.cast(pl.Float64, strict=False)
+        if col.kind == "int":
+            parsed = pl.when(parsed == parsed.round(0)).then(parsed.cast(pl.Int64))
+        sentinel = pl.lit(False)
+    else:
+        return
+    probe = frame.select(
+        raw.alias("raw"), parsed.alias("parsed"), sentinel.alias("sentinel")
+    ).with_row_index("i")
+    bad = probe.filter(
+        pl.col("raw").is_not_null()
+        & (pl.col("raw") != "")
+        & pl.col("parsed").is_null()
+        & ~pl.col("sentinel")
+    )
+    n_sentinel = int(probe["sentinel"].sum())
+    if n_sentinel:
+        table.counts[f"{name}:sentinel"] = n_sentinel
+        table.notes.append(
+            f"{table.path.name}: {n_sentinel} sentinel value(s) in {name} read as empty"
+        )
+    if bad.height:
+        if col.on_bad == "raise":
+            first = bad.row(0, named=True)
+            raise ValueParseError.at(
+                table.path,
+                table.row_number(int(first["i"])),
+                name,
+                first["raw"],
+                _EXPECTED[col.kind],
+            )
+        table.counts[f"{name}:unparseable"] = bad.height
+        example = bad["raw"][0]
+        table.notes.append(
+            f"{table.path.name}: {bad.height} value(s) in {name} could not be read "
+            f"(first at row {table.row_number(int(bad['i'][0]))}: {example!r}) and count as empty"
+        )
+    table.frame = frame.with_columns(parsed.alias(name))

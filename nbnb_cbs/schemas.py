@@ -1,0 +1,211 @@
+"""File contracts, declared once: column names, accepted aliases, how each column is parsed.
+
+Readers resolve a file's columns against a contract (case-insensitively, through aliases) and
+parse each declared column by its ``kind``. A value that cannot be parsed either stops the run
+with a message naming file, row and column (``on_bad="raise"``) or becomes null and is counted
+(``on_bad="null"``) so that the command's own row-level rules (linkage rejects, data-quality
+counts) can explain it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+__all__ = [
+    "ANALYSIS_DROP",
+    "ENROLMENTS",
+    "EXIT_DESTINATIONS",
+    "JOBS",
+    "LINKED",
+    "REGISTRATION",
+    "Col",
+    "Contract",
+    "destination_expr",
+    "normalise_name",
+    "yes_no_expr",
+]
+
+Kind = Literal["str", "int", "float", "date", "rin", "bool"]
+
+
+def normalise_name(name: str) -> str:
+    """Column names compare case-insensitively, ignoring BOMs, spaces, hyphens and dots."""
+    cleaned = name.replace("\ufeff", "").strip().lower()
+    for ch in " -.":
+        cleaned = cleaned.replace(ch, "_")
+    return cleaned
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    kind: Kind = "str"
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    on_bad: Literal["raise", "null"] = "raise"
+
+    def accepted(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A file contract. ``one_of`` lists groups of which at least one column must be present."""
+
+    name: str
+    columns: tuple[Col, ...]
+    one_of: tuple[tuple[str, ...], ...] = ()
+    description: str = ""
+    _index: dict[str, Col] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {c.name: c for c in self.columns})
+
+    def col(self, name: str) -> Col:
+        return self._index[name]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+REGISTRATION = Contract(
+    name="registration",
+    description="the project's participant export",
+    columns=(
+        Col("participant_id", "str", ("deelnemer_id", "deelnemerid", "deelnemer", "id"), True),
+        Col("project", "str", ("projectnaam", "project_naam", "organisatie")),
+        Col("sectoral", "str", ("sectorale_insteek", "sectoraal")),
+        Col("consent", "str", ("toestemming",), True),
+        Col("sex", "str", ("geslacht", "gender"), True),
+        Col("birth_date", "str", ("geboortedatum", "date_of_birth", "dob")),
+        Col("birth_year", "str", ("geboortejaar", "year_of_birth")),
+        Col("postcode", "str", ("zip", "postal_code"), True),
+        Col("house_number", "str", ("huisnummer", "huisnr", "house_no"), True),
+        Col(
+            "house_number_addition",
+            "str",
+            ("huisnummertoevoeging", "toevoeging", "huisnummer_toevoeging", "addition"),
+        ),
+        Col("reference_date", "str", ("peildatum",)),
+        Col("entry_date", "str", ("instroomdatum", "startdatum", "start_date")),
+        Col("exit_date", "str", ("uitstroomdatum", "einddatum", "end_date")),
+        Col("exit_destination", "str", ("uitstroom", "uitstroombestemming", "destination")),
+    ),
+    one_of=(("birth_date", "birth_year"), ("reference_date", "entry_date")),
+)
+
+# Registration columns that identify a person directly; the analysis file never carries them.
+ANALYSIS_DROP = (
+    "participant_id",
+    "postcode",
+    "house_number",
+    "house_number_addition",
+    "birth_date",
+)
+
+LINKED = Contract(
+    name="linked",
+    description="CBS's linked file",
+    columns=(
+        Col("record_id", "str", (), True),
+        Col("RINPERSOONS", "str", (), True),
+        Col("RINPERSOON", "rin", (), True),
+    ),
+)
+
+JOBS = Contract(
+    name="jobs",
+    description="SPOLISBUS job records",
+    columns=(
+        Col("RINPERSOONS", "str", (), True),
+        Col("RINPERSOON", "rin", (), True),
+        Col("IKVID", "str"),
+        Col("SBEID", "str"),
+        Col("SDATUMAANVANGIKO", "date", (), True, "null"),
+        Col("SDATUMEINDEIKO", "date", (), True, "null"),
+        Col("SBASISUREN", "float", (), True),
+        Col("SBASISLOON", "float", (), True),
+        Col("SVOLTIJDDAGEN", "float"),
+        Col("SCONTRACTSOORT", "str"),
+        Col("SSOORTBAAN", "str"),
+        Col("SPOLISDIENSTVERBAND", "str"),
+    ),
+)
+
+ENROLMENTS = Contract(
+    name="enrolments",
+    description="ONDERWIJSINSCHRTAB enrolments",
+    columns=(
+        Col("RINPERSOONS", "str", (), True),
+        Col("RINPERSOON", "rin", (), True),
+        Col("AANVINSCHR", "date", (), True, "null"),
+        Col("EINDINSCHR", "date", (), True, "null"),
+        Col("TYPEONDERWIJS", "str"),
+        Col("OPLNR", "str"),
+    ),
+)
+
+EXIT_DESTINATIONS = (
+    "work",
+    "education",
+    "work_and_learn",
+    "work_experience",
+    "dropout",
+    "other",
+    "unknown",
+)
+
+_DESTINATION_FORMS: dict[str, str] = {
+    "work": "work",
+    "paid_work": "work",
+    "betaald werk": "work",
+    "werk": "work",
+    "education": "education",
+    "opleiding": "education",
+    "reguliere opleiding": "education",
+    "onderwijs": "education",
+    "work_and_learn": "work_and_learn",
+    "leerwerktraject": "work_and_learn",
+    "leer-werktraject": "work_and_learn",
+    "work_experience": "work_experience",
+    "werkervaringsplaats": "work_experience",
+    "dropout": "dropout",
+    "uitval": "dropout",
+    "niet afgerond": "dropout",
+    "other": "other",
+    "overig": "other",
+    "anders": "other",
+    "unknown": "unknown",
+    "onbekend": "unknown",
+}
+
+_YES = ("ja", "j", "yes", "y", "1", "true", "waar", "wel")
+_NO = ("nee", "n", "no", "0", "false", "onwaar", "niet", "geen")
+
+
+def destination_expr(column: str = "exit_destination") -> pl.Expr:
+    """Canonical exit destination; empty -> unknown; unrecognised -> null (callers count them)."""
+    raw = pl.col(column).cast(pl.String).str.strip_chars().str.to_lowercase()
+    raw = raw.str.replace_all(r"[\s_]+", " ")
+    forms = {k.replace("_", " "): v for k, v in _DESTINATION_FORMS.items()}
+    return (
+        pl.when(raw.is_null() | (raw == ""))
+        .then(pl.lit("unknown"))
+        .otherwise(raw.replace_strict(forms, default=None, return_dtype=pl.String))
+    )
+
+
+def yes_no_expr(column: str) -> pl.Expr:
+    """ja/nee, yes/no, 1/0, true/false (any case) -> Boolean; anything else -> null."""
+    raw = pl.col(column).cast(pl.String).str.strip_chars().str.to_lowercase()
+    return (
+        pl.when(raw.is_in(_YES))
+        .then(pl.lit(True))
+        .when(raw.is_in(_NO))
+        .then(pl.lit(False))
+        .otherwise(pl.lit(None, dtype=pl.Boolean))
+    )
