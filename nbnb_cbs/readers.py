@@ -67,15 +67,18 @@ def read_table(
     aliases: Mapping[str, list[str]] | None = None,
     parse: bool = True,
     columns: list[str] | None = None,
+    protect: bool = True,
 ) -> Table:
     """Read ``path`` and resolve it against ``contract``.
 
     With ``parse=False`` every contract column stays text (linkage needs the raw values to
-    explain rejects). ``columns`` limits the contract columns that are read.
+    explain rejects). ``columns`` limits the contract columns that are read. With ``protect``
+    (the default) the file is registered as an input that no writer may overwrite.
     """
     path = Path(path)
     _check_path(path)
-    mark_input(path)
+    if protect:
+        mark_input(path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xls", ".xlsm", ".ods"):
         raise InputFileError.unsupported(

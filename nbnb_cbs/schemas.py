@@ -196,6 +196,7 @@ def destination_expr(column: str = "exit_destination") -> pl.Expr:
         pl.when(raw.is_null() | (raw == ""))
         .then(pl.lit("unknown"))
         .otherwise(raw.replace_strict(forms, default=None, return_dtype=pl.String))
+        .alias(column)
     )
 
 
@@ -208,4 +209,5 @@ def yes_no_expr(column: str) -> pl.Expr:
         .when(raw.is_in(_NO))
         .then(pl.lit(False))
         .otherwise(pl.lit(None, dtype=pl.Boolean))
+        .alias(column)
     )

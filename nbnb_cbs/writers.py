@@ -8,6 +8,7 @@ file, or nothing, never a truncated table. Files that were read as input are nev
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import tempfile
@@ -21,10 +22,12 @@ from nbnb_cbs.errors import InputFileError
 
 __all__ = [
     "atomic_path",
+    "forget_inputs",
     "mark_input",
     "write_csv",
     "write_json",
     "write_parquet",
+    "write_sav",
     "write_text",
     "write_xlsx",
 ]
@@ -36,6 +39,11 @@ FAULT_ENV = "NBNB_FAULT_AFTER_TEMP"
 def mark_input(path: Path) -> None:
     """Remember that ``path`` is an input of this run; writing to it is refused."""
     _INPUTS.add(path.resolve())
+
+
+def forget_inputs() -> None:
+    """Start a new run: no files are registered as inputs."""
+    _INPUTS.clear()
 
 
 def _check_target(path: Path) -> None:
@@ -68,7 +76,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def write_csv(frame: pl.DataFrame, path: str | Path, *, separator: str = ";") -> Path:
+    """CSV, ``;``-separated by default (Dutch Excel opens it). Empty text is written as an empty
+    field, not ``""``: CSV cannot tell empty from missing, so we do not pretend it can."""
     path = Path(path)
+    strings = [c for c, t in frame.schema.items() if t == pl.String]
+    if strings:
+        frame = frame.with_columns(pl.col(strings).replace("", None))
     with atomic_path(path) as tmp:
         frame.write_csv(tmp, separator=separator, include_bom=False)
     return path
@@ -111,4 +124,32 @@ def write_xlsx(sheets: Mapping[str, pl.DataFrame], path: str | Path) -> Path:
                 frame.write_excel(workbook, worksheet=sheet, autofit=True)
         finally:
             workbook.close()
+    return path
+
+
+_SAV_STAMP = slice(92, 109)  # "dd Mon yy" + "hh:mm:ss" in the SPSS file header
+
+
+def source_date() -> dt.datetime | None:
+    """SOURCE_DATE_EPOCH as a UTC datetime, when set (reproducible builds convention)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None or not epoch.strip().isdigit():
+        return None
+    return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+
+
+def write_sav(frame: pl.DataFrame, path: str | Path, *, stamp: dt.datetime | None = None) -> Path:
+    """SPSS .sav through pyreadstat. SPSS headers carry a creation time; it is set from ``stamp``
+    or SOURCE_DATE_EPOCH when given, so the same data gives the same bytes."""
+    import pyreadstat  # noqa: PLC0415
+
+    path = Path(path)
+    stamp = stamp or source_date()
+    with atomic_path(path) as tmp:
+        pyreadstat.write_sav(frame, str(tmp))
+        if stamp is not None:
+            text = stamp.strftime("%d %b %y") + stamp.strftime("%H:%M:%S")
+            with tmp.open("r+b") as fh:
+                fh.seek(_SAV_STAMP.start)
+                fh.write(text.encode("ascii"))
     return path

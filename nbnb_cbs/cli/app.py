@@ -11,6 +11,7 @@ import typer
 from nbnb_cbs import __version__
 from nbnb_cbs.cli import output
 from nbnb_cbs.errors import EXIT_INTERNAL, NbnbError
+from nbnb_cbs.writers import forget_inputs
 
 __all__ = ["app", "guarded"]
 
@@ -83,3 +84,4 @@ def root(
 ) -> None:
     """Link a registration to CBS microdata, measure durable work, export checked results."""
     output.reset(quiet=quiet, verbose=verbose, debug=debug)
+    forget_inputs()

@@ -1,0 +1,175 @@
+"""SPOLISBUS-like job rows and ONDERWIJSINSCHRTAB-like enrolments, fully vectorised.
+
+Runs of working months become job spells; long spells are sometimes split over two consecutive
+jobs, and some get a concurrent second job. Each job is then cut into pay periods: calendar
+months for most employers, 4-week periods for some. On top come the pitfalls real files have:
+correction rows with zero or negative wage, an occasional sentinel end date, lower-case codes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from nbnb_cbs.synth.people import MONTH0, N_MONTHS
+
+__all__ = ["enrolments_frame", "jobs_frame"]
+
+_EPOCH_MONTH = MONTH0 - 1970 * 12
+
+
+def _month_start(month: np.ndarray) -> np.ndarray:
+    return (month + _EPOCH_MONTH).astype("datetime64[M]").astype("datetime64[D]")
+
+
+def _month_end(month: np.ndarray) -> np.ndarray:
+    return _month_start(month + 1) - np.timedelta64(1, "D")
+
+
+def _spells(work: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(person, first month, last month) of every run of working months."""
+    padded = np.zeros((work.shape[0], work.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = work
+    step = np.diff(padded, axis=1)
+    person, first = np.nonzero(step == 1)
+    _, after = np.nonzero(step == -1)
+    return person, first, after - 1
+
+
+def _repeat_ranges(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each item i with length L_i: item index repeated L_i times and 0..L_i-1."""
+    owner = np.repeat(np.arange(lengths.size), lengths)
+    starts = np.cumsum(lengths) - lengths
+    return owner, np.arange(owner.size) - np.repeat(starts, lengths)
+
+
+def jobs_frame(rng: np.random.Generator, work: np.ndarray, rin: np.ndarray) -> pl.DataFrame:
+    person, first, last = _spells(work)
+    # Split some long spells over two consecutive jobs (a job change without a gap).
+    length = last - first + 1
+    split = (length > 6) & (rng.random(person.size) < 0.3)
+    cut = first + (rng.random(person.size) * (length - 1)).astype(np.int64)
+    j_person = np.r_[person, person[split]]
+    j_first = np.r_[first, cut[split] + 1]
+    j_last = np.r_[np.where(split, cut, last), last[split]]
+    # A concurrent second job for some spells (about 1 in 18 working persons at any time).
+    extra = rng.random(j_person.size) < 0.07
+    e_len = j_last[extra] - j_first[extra] + 1
+    e_first = j_first[extra] + (rng.random(e_len.size) * e_len / 2).astype(np.int64)
+    j_person = np.r_[j_person, j_person[extra]]
+    j_first = np.r_[j_first, e_first]
+    j_last = np.r_[j_last, j_last[extra]]
+    n_jobs = j_person.size
+
+    start = _month_start(j_first)
+    mid_start = rng.random(n_jobs) < 0.3
+    start = start + np.where(mid_start, rng.integers(0, 27, size=n_jobs), 0).astype(
+        "timedelta64[D]"
+    )
+    end = _month_end(j_last)
+    mid_end = (rng.random(n_jobs) < 0.3) & (j_last < N_MONTHS - 1)
+    end = end - np.where(mid_end, rng.integers(0, 27, size=n_jobs), 0).astype("timedelta64[D]")
+    end = np.maximum(end, start)
+
+    full_time = rng.random(n_jobs) < 0.55
+    monthly_hours = np.where(full_time, rng.normal(140, 15, n_jobs), rng.uniform(20, 100, n_jobs))
+    hourly = np.maximum(rng.normal(16.0, 3.0, n_jobs), 11.5)
+    kind = rng.choice(
+        np.array(["9", "5", "4", "1", "2", "3"]),
+        size=n_jobs,
+        p=[0.63, 0.10, 0.20, 0.02, 0.02, 0.03],
+    )
+    contract = rng.choice(np.array(["O", "B", "N"]), size=n_jobs, p=[0.12, 0.76, 0.12])
+    contract = np.where(rng.random(n_jobs) < 0.05, np.char.lower(contract), contract)
+    four_weekly = rng.random(n_jobs) < 0.1
+
+    # Pay periods: calendar months, or 28-day periods from the job's start.
+    start_m = start.astype("datetime64[M]").astype(np.int64)
+    end_m = end.astype("datetime64[M]").astype(np.int64)
+    span_days = (end - start).astype(np.int64) + 1
+    n_periods = np.where(four_weekly, (span_days + 27) // 28, end_m - start_m + 1)
+    job, k = _repeat_ranges(n_periods)
+    month_start = (start_m[job] + k).astype("datetime64[M]").astype("datetime64[D]")
+    month_end = (start_m[job] + k + 1).astype("datetime64[M]").astype("datetime64[D]") - 1
+    fw = four_weekly[job]
+    p_start = np.where(
+        fw, start[job] + (28 * k).astype("timedelta64[D]"), np.maximum(month_start, start[job])
+    )
+    p_end = np.where(fw, start[job] + (28 * k + 27).astype("timedelta64[D]"), month_end)
+    p_end = np.minimum(p_end, end[job])
+    days = (p_end - p_start).astype(np.int64) + 1
+    hours = np.round(monthly_hours[job] * days / 30.4, 0)
+    wage = np.round(hours * hourly[job], 2)
+
+    rows = job.size
+    correction = rng.random(rows) < 0.01
+    sentinel = rng.random(rows) < 0.0005
+    dup = np.r_[np.arange(rows), np.flatnonzero(correction), np.flatnonzero(sentinel)]
+    n_corr = int(correction.sum())
+    hours = np.r_[hours, np.zeros(n_corr), hours[sentinel]]
+    wage = np.r_[wage, -np.round(wage[correction] * rng.uniform(0, 0.2, n_corr), 2), wage[sentinel]]
+    end_text = np.char.replace(np.datetime_as_string(p_end[dup], unit="D"), "-", "")
+    end_text[rows + n_corr :] = "99999999"
+    job = job[dup]
+    frame = pl.DataFrame(
+        {
+            "RINPERSOONS": np.full(dup.size, "R"),
+            "RINPERSOON": rin[j_person[job]],
+            "IKVID": (job + 1).astype(str),
+            "SBEID": (900_000_000 + (j_person[job] * 7919 + job) % 99_999_999).astype(str),
+            "SDATUMAANVANGIKO": np.char.replace(
+                np.datetime_as_string(p_start[dup], unit="D"), "-", ""
+            ),
+            "SDATUMEINDEIKO": end_text,
+            "SBASISUREN": hours,
+            "SBASISLOON": wage,
+            "SVOLTIJDDAGEN": np.round(hours / 5.3, 1),
+            "SCONTRACTSOORT": contract[job],
+            "SSOORTBAAN": kind[job],
+            "SPOLISDIENSTVERBAND": np.where(full_time[job], "1", "2"),
+        }
+    )
+    return frame.sort("RINPERSOON", "SDATUMAANVANGIKO", "IKVID", maintain_order=True)
+
+
+def enrolments_frame(
+    rng: np.random.Generator,
+    rin: np.ndarray,
+    exit_days: np.ndarray,
+    to_education: np.ndarray,
+    n_other: int,
+) -> pl.DataFrame:
+    """Enrolments for participants who left for education, and for some others."""
+    edu = np.flatnonzero(to_education & ~np.isnat(exit_days))
+    begin = exit_days[edu] + rng.integers(-20, 60, size=edu.size).astype("timedelta64[D]")
+    still = rng.random(edu.size) < 0.75
+    stop = begin + rng.integers(60, 500, size=edu.size).astype("timedelta64[D]")
+    others = (
+        rng.choice(
+            np.arange(to_education.size, rin.size),
+            size=min(n_other, rin.size - to_education.size),
+            replace=False,
+        )
+        if rin.size > to_education.size
+        else np.array([], dtype=np.int64)
+    )
+    o_begin = np.datetime64("2017-09-01") + rng.integers(0, 1500, size=others.size).astype(
+        "timedelta64[D]"
+    )
+    o_stop = o_begin + rng.integers(100, 1400, size=others.size).astype("timedelta64[D]")
+    o_still = o_stop > np.datetime64("2022-12-31")
+    who = np.r_[edu, others]
+    start_text = np.char.replace(np.datetime_as_string(np.r_[begin, o_begin], unit="D"), "-", "")
+    end_text = np.char.replace(np.datetime_as_string(np.r_[stop, o_stop], unit="D"), "-", "")
+    end_text = np.where(np.r_[still, o_still], "99999999", end_text)
+    frame = pl.DataFrame(
+        {
+            "RINPERSOONS": np.full(who.size, "R"),
+            "RINPERSOON": rin[who],
+            "AANVINSCHR": start_text,
+            "EINDINSCHR": end_text,
+            "TYPEONDERWIJS": rng.choice(np.array(["MBO", "HBO", "WO", "VAVO"]), size=who.size),
+            "OPLNR": rng.integers(10_000, 99_999, size=who.size).astype(str),
+        }
+    )
+    return frame.sort("RINPERSOON", "AANVINSCHR", maintain_order=True)

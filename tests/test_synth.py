@@ -1,0 +1,121 @@
+"""The synthetic generator: deterministic, calibrated to the NBNB report, every file written."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from nbnb_cbs import synth
+from nbnb_cbs.readers import read_table
+from nbnb_cbs.schemas import JOBS, REGISTRATION, destination_expr
+from tests.conftest import Cli
+
+
+@pytest.fixture(scope="module")
+def default_data() -> synth.SynthData:
+    return synth.build(synth.SynthOptions())
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "sav"])
+def test_same_seed_same_bytes(tmp_path: Path, fmt: str) -> None:
+    options = synth.SynthOptions(participants=120, seed=5, format=fmt)  # type: ignore[arg-type]
+    for name in ("a", "b"):
+        synth.write(synth.build(options), tmp_path / name, options.format)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    other = synth.build(synth.SynthOptions(participants=120, seed=6))
+    assert not other.registration.equals(synth.build(options).registration)
+
+
+def test_sav_files_read_back(tmp_path: Path) -> None:
+    """--format sav writes real SPSS files that the .sav reader path accepts."""
+    options = synth.SynthOptions(participants=60, seed=3, format="sav")
+    synth.write(synth.build(options), tmp_path, "sav")
+    jobs = read_table(tmp_path / "jobs.sav", JOBS).frame
+    assert jobs.height > 0 and jobs["RINPERSOON"].str.len_chars().eq(9).all()
+
+
+def test_participants_calibration(default_data: synth.SynthData) -> None:
+    """Participants, projects, sex and exit destinations in the report's proportions."""
+    reg = default_data.registration.unique("deelnemer_id")
+    assert reg.height == 1012
+    sizes = reg.group_by("project").len()["len"]
+    assert 15 <= sizes.len() <= 25 and sizes.min() >= 4 and sizes.max() <= 140  # type: ignore[operator]
+    assert (reg["sectorale_insteek"] == "ja").any() and (reg["sectorale_insteek"] == "nee").any()
+    male = reg["geslacht"].str.to_uppercase().is_in(["M", "MAN", "1"]).mean()
+    assert 0.60 <= male <= 0.72  # type: ignore[operator]
+    dest = reg.select(destination_expr("uitstroom"))["uitstroom"].value_counts(normalize=True)
+    share = dict(zip(dest["uitstroom"], dest["proportion"], strict=True))
+    expected = {
+        "work": 0.20,
+        "education": 0.08,
+        "work_experience": 0.054,
+        "dropout": 0.127,
+        "other": 0.271,
+        "unknown": 0.258,
+    }
+    for key, value in expected.items():
+        assert abs(share[key] - value) < 0.05, (key, share[key])
+    no_consent = (reg["toestemming"] == "nee").mean()
+    assert 0.01 <= no_consent <= 0.035  # type: ignore[operator]
+    entry = reg.select(pl.col("instroomdatum").str.to_date("%d-%m-%Y"))["instroomdatum"]
+    assert str(entry.min()) >= "2019-01-01" and str(entry.max()) <= "2022-03-31"
+
+
+def test_registration_is_messy_and_dutch(default_data: synth.SynthData, tmp_path: Path) -> None:
+    reg = default_data.registration
+    assert reg["postcode"].str.contains(" ").any()
+    assert reg["postcode"].str.contains("[a-z]").any()
+    assert reg["huisnummer"].str.contains(r"\d[a-zA-Z]").any()
+    assert reg["huisnummer"].str.contains(r"\d[-/ ]").any()
+    assert (reg["geboortejaar"] == "").any()
+    assert reg["instroomdatum"].str.contains(r"^\d{2}-\d{2}-\d{4}$").all()
+    path = tmp_path / "registration.csv"
+    synth.write(default_data, tmp_path, "csv")
+    assert path.read_text(encoding="utf-8").splitlines()[0].startswith("deelnemer_id;")
+    assert read_table(path, REGISTRATION, parse=False).frame.height == reg.height
+
+
+def test_jobs_pitfalls_and_population(default_data: synth.SynthData) -> None:
+    jobs = default_data.jobs
+    truth_rins = set(default_data.truth["RINPERSOON"].to_list())
+    assert jobs["RINPERSOON"].n_unique() > 3 * len(truth_rins)  # a cohort must be cut out
+    assert (jobs["SBASISLOON"] < 0).any() and (jobs["SBASISUREN"] == 0).any()
+    assert (jobs["SDATUMEINDEIKO"] == "99999999").any()
+    assert jobs["SCONTRACTSOORT"].is_in(["o", "b", "n"]).any()
+    assert jobs["RINPERSOON"].str.starts_with("0").any()
+    enrol = default_data.enrolments
+    assert (enrol["EINDINSCHR"] == "99999999").any()
+
+
+def test_cli_writes_every_file(cli: Cli, tmp_path: Path) -> None:
+    code, out, _ = cli(
+        "synth", "--out", tmp_path / "d", "--participants", "80", "--format", "parquet"
+    )
+    assert code == 0, out
+    names = {str(p.relative_to(tmp_path / "d")) for p in (tmp_path / "d").rglob("*") if p.is_file()}
+    assert names == {
+        "registration.csv",
+        "register/persons.parquet",
+        "register/addresses.parquet",
+        "jobs.parquet",
+        "enrolments.parquet",
+        "truth.parquet",
+    }
+
+
+def test_bad_options(cli: Cli, tmp_path: Path) -> None:
+    code, _, err = cli("synth", "--out", tmp_path, "--messiness", "2")
+    assert code == 2 and "messiness" in err
+    code, _, err = cli("synth", "--out", tmp_path, "--format", "xlsx")
+    assert code == 2 and "--format" in err
