@@ -25,7 +25,7 @@ def _pending(name: str) -> None:
     raise NbnbError(f"'nbnb-cbs {name}' is not available in this version yet")
 
 
-for _name in ("convert", "durability", "run", "demo"):
+for _name in ("convert",):
 
     def _make(name: str = _name) -> None:
         @app.command(name, help=f"(not available yet) {name}")
@@ -37,7 +37,7 @@ for _name in ("convert", "durability", "run", "demo"):
 
 
 def _register_modules() -> None:
-    from nbnb_cbs.cli import linkage_cmd, synth_cmd  # noqa: F401, PLC0415
+    from nbnb_cbs.cli import durability_cmd, linkage_cmd, pipeline_cmd, synth_cmd  # noqa: F401, PLC0415
 
 
 _register_modules()

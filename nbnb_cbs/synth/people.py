@@ -112,7 +112,7 @@ def simulate_work(
     p_start = np.full(n, 0.05)
     p_stop = np.full(n, 0.03)
     state = rng.random(n) < 0.55
-    state[:n_part] = rng.random(n_part) < 0.07
+    state[:n_part] = rng.random(n_part) < 0.13
     job_shows = np.ones(n_part, dtype=bool)
     if people is not None:
         entry_m = month_index(people.entry)
@@ -121,11 +121,11 @@ def simulate_work(
         job_shows = rng.random(n_part) < 0.95
         start_lag = rng.choice([0, 1, 1, 2], size=n_part)
         # Persons differ in how durable their work is: a stable majority and a fragile minority.
-        fragile = rng.random(n_part) < 0.3
-        stop_after = np.where(fragile, 0.16, 0.012)
-        restart_after = np.where(fragile, 0.18, 0.35)
-        start_in = np.where(people.sectoral, 0.032, 0.016)
-        start_post = np.where(people.sectoral, 0.04, 0.02)
+        fragile = rng.random(n_part) < 0.4
+        stop_after = np.where(fragile, 0.2, 0.015)
+        restart_after = np.where(fragile, 0.15, 0.35)
+        start_in = np.where(people.sectoral, 0.045, 0.017)
+        start_post = np.where(people.sectoral, 0.06, 0.02)
     for t in range(N_MONTHS):
         u = rng.random(n)
         if people is not None:
@@ -134,8 +134,8 @@ def simulate_work(
             before = t < entry_m
             during = (t >= entry_m) & (t <= exit_m)
             after = t > exit_m
-            ps[:] = np.where(before, 0.01, np.where(during, start_in, start_post))
-            pe[:] = np.where(before, 0.12, np.where(during, 0.07, 0.06))
+            ps[:] = np.where(before, 0.012, np.where(during, start_in, start_post))
+            pe[:] = np.where(before, 0.06, np.where(during, 0.05, 0.05))
             ps[:] = np.where(after & to_work, restart_after, ps)
             pe[:] = np.where(after & to_work, stop_after, pe)
         nxt = np.where(state, u >= p_stop, u < p_start)

@@ -1,0 +1,53 @@
+"""From job (or enrolment) rows to merged per-person intervals, without exploding person-months.
+
+Periods become integer intervals in the chosen unit (months since year 0, or days since 1970),
+inclusive at both ends. Per person, sorted by start, a running maximum of the ends tells where a
+new run begins (a start beyond the running end + 1); each run is one merged interval. Adjacent
+and overlapping rows therefore merge, duplicates vanish, and every later step only sums interval
+lengths or emits +1/-1 events at interval bounds.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import polars as pl
+
+__all__ = ["Unit", "merge_intervals", "person_key", "to_unit"]
+
+Unit = Literal["month", "day"]
+
+
+def person_key(rinpersoons: str = "RINPERSOONS", rinpersoon: str = "RINPERSOON") -> pl.Expr:
+    """One integer per person: RINPERSOONS's letter code above the 9-digit RINPERSOON.
+
+    Both sides of every join use this same expression, so RINPERSOON is compared as an integer
+    consistently (the text form keeps its leading zeros elsewhere).
+    """
+    letter = pl.col(rinpersoons).cast(pl.String).str.strip_chars().str.to_uppercase().fill_null("R")
+    code = (
+        letter.str.encode("hex").str.slice(0, 2).str.to_integer(base=16, strict=False).fill_null(0)
+    )
+    number = pl.col(rinpersoon).cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False)
+    return (code.cast(pl.Int64) * 1_000_000_000 + number).alias("pid")
+
+
+def to_unit(date: pl.Expr, unit: Unit) -> pl.Expr:
+    """A date as an integer in the unit: months since year 0, or days since 1970-01-01."""
+    if unit == "month":
+        return (date.dt.year().cast(pl.Int32) * 12 + date.dt.month().cast(pl.Int32) - 1).cast(
+            pl.Int32
+        )
+    return date.cast(pl.Int32)
+
+
+def merge_intervals(rows: pl.LazyFrame, start: str = "s", end: str = "e") -> pl.LazyFrame:
+    """Merge overlapping and adjacent intervals per ``pid``: returns ``pid, s, e`` (inclusive)."""
+    ordered = rows.select("pid", pl.col(start).alias("s"), pl.col(end).alias("e")).sort(
+        "pid", "s", "e"
+    )
+    prev_end = pl.col("e").cum_max().shift(1).over("pid")
+    runs = ordered.with_columns(
+        run=(prev_end.is_null() | (pl.col("s") > prev_end + 1)).cast(pl.Int32).cum_sum().over("pid")
+    )
+    return runs.group_by("pid", "run").agg(pl.col("s").min(), pl.col("e").max()).drop("run")

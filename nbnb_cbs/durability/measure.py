@@ -1,0 +1,173 @@
+"""Durability per record and its statistics, exactly as the README's definitions say.
+
+Exit anchor: observable units are those after the exit (months X+1..E, or the days after the
+exit date through the last day of E). First-job anchor: from the first worked unit after the exit.
+worked = units of the window covered by merged intervals; durability = worked / observable.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import polars as pl
+
+from nbnb_cbs.durability.intervals import Unit, to_unit
+
+__all__ = ["EXCLUSION_REASONS", "GROUPS", "STATISTICS", "durability_cells", "person_durability"]
+
+Anchor = Literal["exit", "first-job"]
+EXCLUSION_REASONS = (
+    "not_linked",
+    "not_exit_to_work",
+    "no_exit_date",
+    "exit_after_end",
+    "no_observable_time",
+    "no_job_after_exit",
+)
+GROUPS = ("exit_work", "worked_1m", "observed_12m")
+STATISTICS = ("n", "mean", "weighted_mean", "share_100", "share_ge_90")
+
+
+def _month_text(month_number: pl.Expr) -> pl.Expr:
+    """Months since year 0 -> 'YYYY-MM'."""
+    year = (month_number // 12).cast(pl.String)
+    month = (month_number % 12 + 1).cast(pl.String).str.zfill(2)
+    return pl.when(month_number.is_not_null()).then(year + "-" + month)
+
+
+def end_bounds(end: tuple[int, int], unit: Unit) -> int:
+    """The last unit of the observation: month number of E, or the day number of its last day."""
+    year, month = end
+    if unit == "month":
+        return year * 12 + month - 1
+    nxt = pl.date(year + (month == 12), month % 12 + 1, 1)
+    return int(pl.select((nxt - pl.duration(days=1)).cast(pl.Int32)).item())
+
+
+def person_durability(
+    records: pl.LazyFrame,
+    merged: pl.LazyFrame,
+    *,
+    end: tuple[int, int],
+    unit: Unit = "month",
+    anchor: Anchor = "exit",
+    destination: str = "work",
+    min_long: int | None = None,
+) -> pl.LazyFrame:
+    """One row per record: window, observable, worked, durability, groups and exclusion reason.
+
+    ``records`` needs record_id, pid (null when not linked), exit_date, exit_destination;
+    ``merged`` holds merged intervals pid, s, e in the same unit.
+    """
+    e_unit = end_bounds(end, unit)
+    e_month = end[0] * 12 + end[1] - 1
+    exit_month = to_unit(pl.col("exit_date"), "month")
+    exit_unit = to_unit(pl.col("exit_date"), unit)
+    base = records.with_columns(
+        _x=exit_month,
+        _ws0=exit_unit + 1,
+        _we=pl.lit(e_unit, dtype=pl.Int32),
+    )
+    pairs = base.select("record_id", "pid", "_ws0", "_we").join(merged, on="pid", how="inner")
+    clipped_start = pl.max_horizontal(pl.col("s"), pl.col("_ws0"))
+    firsts = (
+        pairs.filter((pl.col("e") >= pl.col("_ws0")) & (clipped_start <= pl.col("_we")))
+        .group_by("record_id")
+        .agg(_first=clipped_start.min())
+    )
+    frame = base.join(firsts, on="record_id", how="left")
+    if anchor == "first-job":
+        frame = frame.with_columns(_ws=pl.col("_first"))
+    else:
+        frame = frame.with_columns(_ws=pl.col("_ws0"))
+    window = frame.select("record_id", "pid", "_ws", "_we").join(merged, on="pid", how="inner")
+    overlap = (
+        pl.min_horizontal(pl.col("e"), pl.col("_we"))
+        - pl.max_horizontal(pl.col("s"), pl.col("_ws"))
+        + 1
+    ).clip(lower_bound=0)
+    worked = window.group_by("record_id").agg(_worked=overlap.sum())
+    frame = frame.join(worked, on="record_id", how="left")
+    observable_raw = pl.col("_we") - pl.coalesce(pl.col("_ws"), pl.col("_ws0")) + 1
+    reason = (
+        pl.when(pl.col("pid").is_null())
+        .then(pl.lit("not_linked"))
+        .when(pl.col("exit_destination").fill_null("unknown") != destination)
+        .then(pl.lit("not_exit_to_work"))
+        .when(pl.col("exit_date").is_null())
+        .then(pl.lit("no_exit_date"))
+        .when(pl.col("_x") > e_month)
+        .then(pl.lit("exit_after_end"))
+        .when((pl.col("_we") - pl.col("_ws0") + 1) <= 0)
+        .then(pl.lit("no_observable_time"))
+        .when(pl.col("_ws").is_null())
+        .then(pl.lit("no_job_after_exit"))
+    )
+    long_from = min_long if min_long is not None else (12 if unit == "month" else 365)
+    included = reason.is_null()
+    anchor_month = pl.col("_ws") if unit == "month" else pl.col("_ws").cast(pl.Date)
+    out = frame.with_columns(excluded_reason=reason).with_columns(
+        exit_month=_month_text(pl.col("_x")),
+        anchor_month=pl.when(included).then(
+            _month_text(anchor_month if unit == "month" else to_unit(anchor_month, "month"))
+        ),
+        observable=pl.when(included).then(observable_raw).cast(pl.Int32),
+        worked=pl.when(included).then(pl.col("_worked").fill_null(0)).cast(pl.Int32),
+    )
+    out = (
+        out.with_columns(
+            durability=pl.col("worked") / pl.col("observable"),
+            exit_work=pl.col("excluded_reason").is_null(),
+        )
+        .with_columns(
+            worked_1m=pl.col("exit_work") & (pl.col("worked") >= 1),
+        )
+        .with_columns(
+            observed_12m=pl.col("worked_1m") & (pl.col("observable") >= long_from),
+        )
+    )
+    return out.drop("_x", "_ws0", "_we", "_ws", "_first", "_worked")
+
+
+def _stats(frame: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
+    d = pl.col("durability")
+    return frame.group_by(keys).agg(
+        n=pl.len().cast(pl.Float64),
+        mean=d.mean(),
+        weighted_mean=pl.col("worked").sum() / pl.col("observable").sum(),
+        share_100=(d >= 1.0).mean(),
+        share_ge_90=(d >= 0.9).mean(),
+        _n=pl.len().cast(pl.Int64),
+    )
+
+
+def durability_cells(persons: pl.LazyFrame, by: list[str]) -> pl.DataFrame:
+    """Cells ``group, by, by_value, statistic, value, n`` for every group, overall and per ``by``."""
+    parts: list[pl.LazyFrame] = []
+    for group in GROUPS:
+        members = persons.filter(pl.col(group))
+        overall = _stats(members.with_columns(_k=pl.lit("")), ["_k"]).with_columns(
+            by=pl.lit(""), by_value=pl.lit("")
+        )
+        parts.append(overall.drop("_k").with_columns(group=pl.lit(group)))
+        for column in by:
+            split = _stats(
+                members.with_columns(by_value=pl.col(column).cast(pl.String).fill_null("unknown")),
+                ["by_value"],
+            ).with_columns(by=pl.lit(column), group=pl.lit(group))
+            parts.append(split)
+    wide = pl.concat([p.select("group", "by", "by_value", *STATISTICS, "_n") for p in parts])
+    long = wide.unpivot(
+        index=["group", "by", "by_value", "_n"], on=list(STATISTICS), variable_name="statistic"
+    ).rename({"_n": "n"})
+    order = {g: i for i, g in enumerate(GROUPS)}
+    stat_order = {s: i for i, s in enumerate(STATISTICS)}
+    return (
+        long.collect()
+        .with_columns(
+            _g=pl.col("group").replace_strict(order, return_dtype=pl.Int32),
+            _s=pl.col("statistic").replace_strict(stat_order, return_dtype=pl.Int32),
+        )
+        .sort("_g", "by", "by_value", "_s")
+        .select("group", "by", "by_value", "statistic", "value", "n")
+    )

@@ -1,0 +1,280 @@
+"""Durability against a pure-Python reference, its invariants, and the report's worked example."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nbnb_cbs.durability import DurabilityOptions, Inputs, compute
+from tests.conftest import Cli
+from tests.strategies import spells
+
+END = (2021, 12)
+JOB_COLUMNS = {
+    "RINPERSOONS": pl.String, "RINPERSOON": pl.String, "IKVID": pl.String,
+    "SDATUMAANVANGIKO": pl.Date, "SDATUMEINDEIKO": pl.Date, "SBASISUREN": pl.Float64,
+    "SBASISLOON": pl.Float64, "SVOLTIJDDAGEN": pl.Float64, "SCONTRACTSOORT": pl.String,
+    "SSOORTBAAN": pl.String, "SPOLISDIENSTVERBAND": pl.String,
+}  # fmt: skip
+
+
+def _jobs(rows: list[tuple[str, dt.date, dt.date, float, float]]) -> pl.LazyFrame:
+    return pl.DataFrame(
+        [
+            {
+                "RINPERSOONS": "R",
+                "RINPERSOON": rin,
+                "IKVID": f"{i % 3}",
+                "SDATUMAANVANGIKO": s,
+                "SDATUMEINDEIKO": e,
+                "SBASISUREN": h,
+                "SBASISLOON": w,
+                "SVOLTIJDDAGEN": h / 8,
+                "SCONTRACTSOORT": "B",
+                "SSOORTBAAN": "9",
+                "SPOLISDIENSTVERBAND": "1",
+            }
+            for i, (rin, s, e, h, w) in enumerate(rows)
+        ],
+        schema=JOB_COLUMNS,
+    ).lazy()
+
+
+def _inputs(people: list[tuple[str, dt.date | None, str]], jobs: pl.LazyFrame) -> Inputs:
+    analysis = pl.DataFrame(
+        {
+            "record_id": [f"r{i}" for i in range(len(people))],
+            "exit_date": [p[1] for p in people],
+            "exit_destination": [p[2] for p in people],
+            "entry_date": [dt.date(2019, 1, 15)] * len(people),
+            "sectoral": [i % 2 == 0 for i in range(len(people))],
+        },
+        schema={
+            "record_id": pl.String,
+            "exit_date": pl.Date,
+            "exit_destination": pl.String,
+            "entry_date": pl.Date,
+            "sectoral": pl.Boolean,
+        },
+    )
+    linked = pl.DataFrame(
+        {
+            "record_id": [f"r{i}" for i in range(len(people))],
+            "RINPERSOONS": ["R"] * len(people),
+            "RINPERSOON": [p[0] or None for p in people],
+        },
+        schema={"record_id": pl.String, "RINPERSOONS": pl.String, "RINPERSOON": pl.String},
+    )
+    return Inputs(analysis, linked, jobs)
+
+
+def _reference(
+    exit_date: dt.date,
+    rows: list[tuple[dt.date, dt.date, float, float]],
+    anchor: str,
+    unit: str,
+    zero_rows: bool = False,
+) -> tuple[int, int] | str:
+    """Obviously-correct reference: sets of months or days."""
+    counted = [(s, e) for s, e, h, w in rows if e >= s and (zero_rows or h > 0 or w > 0)]
+    end_day = dt.date(END[0], END[1], calendar.monthrange(*END)[1])
+    if unit == "month":
+
+        def months(s: dt.date, e: dt.date) -> set[int]:
+            return set(range(s.year * 12 + s.month - 1, e.year * 12 + e.month))
+
+        covered = set().union(*(months(s, e) for s, e in counted)) if counted else set()
+        x = exit_date.year * 12 + exit_date.month - 1
+        e_unit = END[0] * 12 + END[1] - 1
+        start = x + 1
+    else:
+        covered = set()
+        for s, e in counted:
+            covered |= {s.toordinal() + k for k in range((e - s).days + 1)}
+        x = exit_date.year * 12 + exit_date.month - 1
+        e_unit = end_day.toordinal()
+        start = exit_date.toordinal() + 1
+    if x > END[0] * 12 + END[1] - 1:
+        return "exit_after_end"
+    if e_unit - start + 1 <= 0:
+        return "no_observable_time"
+    if anchor == "first-job":
+        later = sorted(u for u in covered if start <= u <= e_unit)
+        if not later:
+            return "no_job_after_exit"
+        start = later[0]
+    window = set(range(start, e_unit + 1))
+    return len(window), len(window & covered)
+
+
+@st.composite
+def person_cases(draw: st.DrawFn) -> tuple[dt.date, list[tuple[dt.date, dt.date, float, float]]]:
+    exit_date = draw(st.dates(dt.date(2019, 1, 1), dt.date(2022, 3, 31)))
+    rows = []
+    for _ in range(draw(st.integers(0, 6))):
+        s, e = draw(spells(dt.date(2018, 6, 1), 1400))
+        if draw(st.booleans()):
+            e, s = s, e  # some rows end before they start: invalid
+        hours = draw(st.sampled_from([0.0, 40.0, 120.0]))
+        wage = draw(st.sampled_from([-50.0, 0.0, 900.0]))
+        rows.append((s, e, hours, wage))
+    return exit_date, rows
+
+
+@given(
+    st.lists(person_cases(), min_size=1, max_size=5),
+    st.sampled_from(["exit", "first-job"]),
+    st.sampled_from(["month", "day"]),
+)
+def test_matches_reference(cases: list, anchor: str, unit: str) -> None:  # type: ignore[type-arg]
+    """Polars durability equals the set-based reference for every person, anchor and unit."""
+    people = [(f"{i:09d}", c[0], "work") for i, c in enumerate(cases)]
+    rows = [(f"{i:09d}", s, e, h, w) for i, c in enumerate(cases) for s, e, h, w in c[1]]
+    result = compute(_inputs(people, _jobs(rows)), DurabilityOptions(END, anchor, unit))  # type: ignore[arg-type]
+    persons = result.persons.sort("record_id")
+    for i, (exit_date, job_rows) in enumerate(cases):
+        row = persons.filter(pl.col("record_id") == f"r{i}").row(0, named=True)
+        expected = _reference(exit_date, job_rows, anchor, unit)
+        if isinstance(expected, str):
+            assert row["excluded_reason"] == expected
+        else:
+            assert row["excluded_reason"] is None
+            assert (row["observable"], row["worked"]) == expected
+            assert 0.0 <= row["durability"] <= 1.0
+
+
+def test_report_worked_example() -> None:
+    """Exit in October 2021, E = 2021-12, working both months: observable 2, durability 1."""
+    people = [("000000001", dt.date(2021, 10, 20), "work")]
+    jobs = _jobs([("000000001", dt.date(2021, 10, 25), dt.date(2021, 12, 31), 100.0, 1500.0)])
+    row = compute(_inputs(people, jobs), DurabilityOptions(END)).persons.row(0, named=True)
+    assert (row["observable"], row["worked"], row["durability"]) == (2, 2, 1.0)
+    assert row["exit_month"] == "2021-10" and row["anchor_month"] == "2021-11"
+
+
+BASE_ROWS = [
+    ("000000001", dt.date(2020, 3, 1), dt.date(2020, 3, 31), 80.0, 1000.0),
+    ("000000001", dt.date(2020, 4, 1), dt.date(2020, 9, 15), 80.0, 1000.0),
+    ("000000001", dt.date(2021, 2, 1), dt.date(2021, 6, 30), 80.0, 1000.0),
+]
+
+
+def _durability_of(rows: list[tuple[str, dt.date, dt.date, float, float]]) -> tuple[int, int]:
+    people = [("000000001", dt.date(2020, 1, 10), "work")]
+    row = compute(_inputs(people, _jobs(rows)), DurabilityOptions(END)).persons.row(0, named=True)
+    return row["observable"], row["worked"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda r: [
+            *r[:1],
+            ("000000001", dt.date(2020, 4, 1), dt.date(2020, 6, 30), 80.0, 1000.0),
+            ("000000001", dt.date(2020, 7, 1), dt.date(2020, 9, 15), 80.0, 1000.0),
+            r[2],
+        ],
+        lambda r: [*r, r[0]],
+        lambda r: [*r, ("000000001", dt.date(2021, 9, 1), dt.date(2021, 9, 30), 0.0, 0.0)],
+        lambda r: [*r, ("000000001", dt.date(2021, 9, 1), dt.date(2021, 9, 30), 0.0, -200.0)],
+        lambda r: list(reversed(r)),
+    ],
+    ids=["split", "duplicate", "zero_row", "negative_wage", "shuffled"],
+)
+def test_invariants(change) -> None:  # type: ignore[no-untyped-def]
+    """Splitting, duplicating, adding zero or correction rows, or shuffling changes nothing."""
+    assert _durability_of(change(BASE_ROWS)) == _durability_of(BASE_ROWS) == (23, 12)
+
+
+def test_exclusion_order_and_counts() -> None:
+    people = [
+        ("", dt.date(2020, 1, 1), "work"),
+        ("000000002", dt.date(2020, 1, 1), "education"),
+        ("000000003", None, "work"),
+        ("000000004", dt.date(2022, 2, 1), "work"),
+        ("000000005", dt.date(2021, 12, 5), "work"),
+        ("000000006", dt.date(2021, 1, 5), "work"),
+    ]
+    first = compute(_inputs(people, _jobs([])), DurabilityOptions(END, anchor="first-job"))
+    assert first.persons.sort("record_id")["excluded_reason"].to_list() == [
+        "not_linked",
+        "not_exit_to_work",
+        "no_exit_date",
+        "exit_after_end",
+        "no_observable_time",
+        "no_job_after_exit",
+    ]
+    counts = dict(first.exclusions.iter_rows())
+    assert sum(counts.values()) == len(people) and counts["included"] == 0
+
+
+def test_zero_rows_option_and_data_quality() -> None:
+    people = [("000000001", dt.date(2021, 6, 10), "work")]
+    rows = [
+        ("000000001", dt.date(2021, 7, 1), dt.date(2021, 7, 31), 0.0, 0.0),
+        ("000000001", dt.date(2021, 9, 1), dt.date(2021, 8, 1), 10.0, 10.0),
+    ]
+    plain = compute(_inputs(people, _jobs(rows)), DurabilityOptions(END))
+    assert plain.persons["worked"].to_list() == [0]
+    counted = compute(_inputs(people, _jobs(rows)), DurabilityOptions(END, count_zero_rows=True))
+    assert counted.persons["worked"].to_list() == [1]
+    quality = dict(plain.data_quality.iter_rows())
+    assert quality["jobs end_before_start"] == 1 and quality["jobs valid_not_work"] == 1
+
+
+def test_series_and_snapshot() -> None:
+    people = [("000000001", dt.date(2021, 6, 10), "work"), ("000000002", None, "unknown")]
+    rows = [
+        ("000000001", dt.date(2021, 3, 1), dt.date(2021, 12, 31), 100.0, 1600.0),
+        ("000000001", dt.date(2021, 12, 1), dt.date(2021, 12, 31), 20.0, 400.0),
+        ("000000002", dt.date(2019, 1, 1), dt.date(2019, 2, 10), 50.0, 600.0),
+    ]
+    result = compute(_inputs(people, _jobs(rows)), DurabilityOptions(END))
+    series = result.series
+    assert series["month"][0] == "2019-01" and series["month"][-1] == "2021-12"
+    assert series.filter(pl.col("month") == "2019-02")["working"].item() == 1
+    assert series.filter(pl.col("month") == "2021-12")["working"].item() == 1
+    assert (series["entered"] == 2).all()
+    snap = result.snapshot
+    jobs = snap.filter((pl.col("table") == "jobs") & (pl.col("statistic") == "count"))
+    assert jobs["category"].to_list() == ["2+"]
+    hours = snap.filter(pl.col("category") == "hours").row(0, named=True)
+    assert (hours["value"], hours["total"], hours["top1"]) == (120.0, 120.0, 120.0)
+    wage = snap.filter(pl.col("category") == "hourly_wage")["value"].item()
+    assert wage == pytest.approx(2000 / 120)
+
+
+def test_cli_bad_end_and_missing_rin(cli: Cli, tmp_path: Path) -> None:
+    analysis = tmp_path / "analysis.parquet"
+    pl.DataFrame(
+        {"record_id": ["a"], "exit_date": [dt.date(2021, 1, 1)], "exit_destination": ["work"]}
+    ).write_parquet(analysis)
+    linked = tmp_path / "linked.csv"
+    linked.write_text("record_id;RINPERSOONS;RINPERSOON\na;R;000000001\n", encoding="utf-8")
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text(
+        "RINPERSOONS;SDATUMAANVANGIKO;SDATUMEINDEIKO;SBASISUREN;SBASISLOON\nR;20210101;20210131;1;1\n",
+        encoding="utf-8",
+    )
+    args = [
+        "durability",
+        "--analysis",
+        analysis,
+        "--linked",
+        linked,
+        "--jobs",
+        jobs,
+        "--out",
+        tmp_path / "w",
+    ]
+    code, _, err = cli(*args, "--end", "dec-2021")
+    assert code == 2 and "YYYY-MM" in err
+    code, _, err = cli(*args, "--end", "2021-12")
+    assert code == 2 and "RINPERSOON" in err and str(jobs) in err
+    assert not (tmp_path / "w").exists()
