@@ -22,3 +22,20 @@ def test_version_via_module() -> None:
     )
     assert proc.returncode == 0
     assert proc.stdout.startswith("nbnb-cbs ")
+
+
+def test_requirements_match_pyproject() -> None:
+    """requirements.txt (for RA package requests) lists exactly the package's dependencies."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    deps = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "dependencies"
+    ]
+    lines = [
+        line.strip()
+        for line in (root / "requirements.txt").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines == deps

@@ -1,0 +1,1 @@
+"""Benchmarks for nbnb-cbs: ``python -m benchmarks --persons N`` (``make bench``)."""
