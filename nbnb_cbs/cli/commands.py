@@ -37,7 +37,13 @@ for _name in ("convert",):
 
 
 def _register_modules() -> None:
-    from nbnb_cbs.cli import durability_cmd, linkage_cmd, pipeline_cmd, synth_cmd  # noqa: F401, PLC0415
+    from nbnb_cbs.cli import (  # noqa: F401, PLC0415
+        disclosure_cmd,
+        durability_cmd,
+        linkage_cmd,
+        pipeline_cmd,
+        synth_cmd,
+    )
 
 
 _register_modules()

@@ -1,0 +1,117 @@
+"""``nbnb-cbs disclosure apply|check``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from nbnb_cbs.cli import output
+from nbnb_cbs.cli.app import guarded
+from nbnb_cbs.cli.commands import disclosure_app
+from nbnb_cbs.errors import EXIT_VIOLATIONS
+
+
+@disclosure_app.command(
+    "apply",
+    epilog="Example: [bold]nbnb-cbs disclosure apply counts.csv --out published.csv --dims sex,region --margins[/bold]",
+)
+@guarded
+def apply(
+    table: Annotated[
+        Path,
+        typer.Argument(
+            help="Long-format table: dimension columns, n, optional statistic, value, total, top1, top2."
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Published table (CSV); its log goes to OUT.log.json.")
+    ],
+    profile: Annotated[
+        str, typer.Option("--profile", help="Rule profile: cbs, acro, or a profile TOML path.")
+    ] = "cbs",
+    dims: Annotated[
+        str | None,
+        typer.Option("--dims", help="Dimension columns, comma-separated (default: all others)."),
+    ] = None,
+    count: Annotated[
+        str, typer.Option("--count", help="The column with the units behind each cell.")
+    ] = "n",
+    margins: Annotated[
+        bool,
+        typer.Option("--margins", help="The table is additive: protect cells against subtraction."),
+    ] = False,
+    total_label: Annotated[
+        str, typer.Option("--total-label", help="Dimension value of margin rows.")
+    ] = "Total",
+    pool_over: Annotated[
+        str | None,
+        typer.Option(
+            "--pool-over", help="Pool consecutive periods of this column instead of suppressing."
+        ),
+    ] = None,
+    rounding: Annotated[
+        int, typer.Option("--rounding", help="Round published counts to 5 or 10 (0 = off).")
+    ] = 0,
+) -> None:
+    """Apply disclosure rules to a table: primary suppression, secondary suppression with an LP
+    audit (--margins), pooling (--pool-over) and rounding; every decision goes to the log."""
+    from nbnb_cbs.disclosure import apply_file, load_profile  # noqa: PLC0415
+    from nbnb_cbs.errors import ConfigError  # noqa: PLC0415
+
+    if rounding not in (0, 5, 10):
+        raise ConfigError(f"--rounding {rounding} must be 0, 5 or 10")
+    rules = load_profile(profile)
+    dim_list = [d.strip() for d in dims.split(",") if d.strip()] if dims else None
+    applied = apply_file(
+        table, out, rules, dims=dim_list, count=count, margins=margins, pool_over=pool_over,
+        rounding=rounding, total_label=total_label,
+    )  # fmt: skip
+    summary = Table("status", "cells", title=f"Disclosure control ({rules.name} profile)")
+    for status, n in sorted(applied.counts.items()):
+        summary.add_row(status, str(n))
+    output.out().print(summary)
+    output.out().print(f"Wrote {out} and {out.with_name(out.stem + '.log.json')}")
+
+
+@disclosure_app.command(
+    "check",
+    epilog="Example: [bold]nbnb-cbs disclosure check demo-out/export --report check-report.json[/bold]",
+)
+@guarded
+def check(
+    export_dir: Annotated[Path, typer.Argument(help="The export folder to check.")],
+    profile: Annotated[
+        str, typer.Option("--profile", help="Rule profile to check against.")
+    ] = "cbs",
+    report: Annotated[
+        Path, typer.Option("--report", help="Where to write the machine-readable report.")
+    ] = Path("check-report.json"),
+) -> None:
+    """Re-check an export folder from its files alone (for data stewards): checksums, thresholds,
+    share complements, forbidden columns and statistics, and an independent LP audit of every
+    suppressed cell in additive tables. Exit 0 when clean, 1 with findings."""
+    from nbnb_cbs.disclosure import check_export, load_profile  # noqa: PLC0415
+    from nbnb_cbs.writers import write_json  # noqa: PLC0415
+
+    result = check_export(export_dir, load_profile(profile))
+    write_json(result.report(), report)
+    console = output.out()
+    if result.clean:
+        console.print(
+            f"PASS: {result.files_checked} files, {result.tables_checked} tables, "
+            f"{result.cells_audited} suppressed cells audited against the {result.profile} profile. Report: {report}"
+        )
+        return
+    table = Table(
+        "file", "row", "column", "rule", "finding", title=f"FAIL: {len(result.findings)} finding(s)"
+    )
+    for f in result.findings:
+        table.add_row(
+            f.file, "" if f.row is None else str(f.row), f.column or "", f.rule, f.message
+        )
+    console.print(table)
+    console.print(f"Report: {report}")
+    raise typer.Exit(EXIT_VIOLATIONS)
