@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -119,3 +120,15 @@ def test_bad_options(cli: Cli, tmp_path: Path) -> None:
     assert code == 2 and "messiness" in err
     code, _, err = cli("synth", "--out", tmp_path, "--format", "xlsx")
     assert code == 2 and "--format" in err
+
+
+@pytest.mark.parametrize("participants", [1, 7, 50, 3000, 10_000])
+def test_project_sizes_any_participant_count(participants: int) -> None:
+    """Projects hold 4-140 participants whatever the participant count (no endless balancing)."""
+    from nbnb_cbs.synth.people import make_participants
+
+    people = make_participants(np.random.default_rng(1), participants)
+    sizes = np.bincount(people.project)[1:]
+    assert sizes.sum() == participants
+    if participants >= 8:
+        assert sizes.min() >= 4 and sizes.max() <= 140

@@ -50,6 +50,8 @@ class Participants:
 def _project_sizes(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
     weights = rng.lognormal(0.0, 0.9, size=k)
     sizes: np.ndarray = np.clip(np.round(weights / weights.sum() * n), 4, 140).astype(np.int64)
+    if not 4 * k <= n <= 140 * k:
+        raise ValueError(f"{n} participants cannot form {k} projects of 4-140")
     while sizes.sum() != n:
         diff = n - sizes.sum()
         room = (sizes < 140) if diff > 0 else (sizes > 4)
@@ -61,7 +63,9 @@ def _project_sizes(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
 
 
 def make_participants(rng: np.random.Generator, n: int) -> Participants:
-    k = max(1, min(20, n // 8))
+    # About 20 projects of 4-140 participants, as in the report; more projects for larger n so
+    # that every project stays within that size range.
+    k = max(1, min(20, n // 8), -(-n // 100))
     sizes = _project_sizes(rng, n, k) if n >= 4 * k else np.array([n])
     project = np.repeat(np.arange(1, sizes.size + 1), sizes)
     sector_projects = rng.random(sizes.size) < 0.3
