@@ -295,3 +295,22 @@ def test_apply_cli(cli: Cli, tmp_path: Path) -> None:
         "disclosure", "apply", source, "--out", tmp_path / "q.csv", "--count", "aantal"
     )
     assert code == 2 and "no count column" in err
+
+
+def test_statistics_share_their_cells_fate_within_strata() -> None:
+    """A small group's n, mean and share are hidden, and so is its sibling: otherwise the overall
+    row minus the sibling gives the small group's n (and n x mean its total) back."""
+    rows = []
+    for group, parts in {"exit_work": {"true": 8, "false": 120, "Total": 128}, "worked_1m": {"true": 30, "false": 90, "Total": 120}}.items():
+        for sectoral, n in parts.items():
+            rows += [
+                {"group": group, "sectoral": sectoral, "statistic": "n", "value": float(n), "n": n},
+                {"group": group, "sectoral": sectoral, "statistic": "mean", "value": 0.8, "n": n},
+                {"group": group, "sectoral": sectoral, "statistic": "share_100", "value": 0.5, "n": n},
+            ]
+    out = apply_table(pl.DataFrame(rows), CBS, dims=["group", "sectoral"], margins=True, strata=["group"]).published
+    exit_rows = out.filter(pl.col("group") == "exit_work")
+    hidden = exit_rows.filter(pl.col("status").str.starts_with("suppressed"))
+    assert set(hidden["sectoral"]) == {"true", "false"} and hidden.height == 6
+    assert exit_rows.filter(pl.col("sectoral") == "Total")["status"].to_list() == ["published"] * 3
+    assert out.filter(pl.col("group") == "worked_1m")["status"].unique().to_list() == ["published"]

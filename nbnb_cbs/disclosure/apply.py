@@ -15,7 +15,7 @@ import polars as pl
 
 from nbnb_cbs.disclosure.pooling import pool_series
 from nbnb_cbs.disclosure.profiles import Profile
-from nbnb_cbs.disclosure.rules import primary_rules
+from nbnb_cbs.disclosure.rules import cell_kind_expr, primary_rules
 from nbnb_cbs.disclosure.secondary import AdditiveTable, protect
 from nbnb_cbs.errors import DisclosureError
 
@@ -76,58 +76,115 @@ def _validate(frame: pl.DataFrame, profile: Profile, dims: list[str], name: str)
     return frame.with_columns(n=n, **numeric)
 
 
+def _equations(
+    keys: set[tuple[str, ...]], dims: list[str], strata: list[str], total: str
+) -> list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]:
+    """Equations of an additive table over the non-strata dims, separately within each stratum."""
+    pos = [i for i, d in enumerate(dims) if d not in strata]
+    spos = [i for i, d in enumerate(dims) if d in strata]
+    equations: list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = []
+    for stratum in sorted({tuple(k[i] for i in spos) for k in keys}):
+
+        def key(parts: dict[int, str], stratum: tuple[str, ...] = stratum) -> tuple[str, ...]:
+            values = dict(zip(spos, stratum, strict=True)) | parts
+            return tuple(values[i] for i in range(len(dims)))
+
+        inside = [k for k in keys if tuple(k[i] for i in spos) == stratum]
+        levels = [sorted({k[i] for k in inside if k[i] != total}) for i in pos]
+        if len(pos) == 1:
+            (p0,) = pos
+            equations.append((key({p0: total}), tuple(key({p0: v}) for v in levels[0])))
+        else:
+            p0, p1 = pos
+            rows, cols = levels
+            equations += [
+                (key({p0: r, p1: total}), tuple(key({p0: r, p1: c}) for c in cols)) for r in rows
+            ]
+            equations += [
+                (key({p0: total, p1: c}), tuple(key({p0: r, p1: c}) for r in rows)) for c in cols
+            ]
+            grand = key({p0: total, p1: total})
+            equations.append((grand, tuple(key({p0: r, p1: total}) for r in rows)))
+            equations.append((grand, tuple(key({p0: total, p1: c}) for c in cols)))
+    return equations
+
+
 def _margins(
-    frame: pl.DataFrame, dims: list[str], total: str, name: str
-) -> tuple[pl.DataFrame, AdditiveTable]:
-    """Complete the table's margins (adding them when absent) and build its equations."""
-    if not 1 <= len(dims) <= 2:
+    frame: pl.DataFrame, dims: list[str], strata: list[str], total: str, name: str
+) -> tuple[pl.DataFrame, dict[str, AdditiveTable]]:
+    """Complete the margins of every count statistic (adding them when absent) and build one
+    additive table per count statistic."""
+    free = [d for d in dims if d not in strata]
+    if not 1 <= len(free) <= 2:
         raise DisclosureError(
-            f"{name}: --margins needs one or two dimension columns, got {len(dims)}"
+            f"{name}: --margins needs one or two additive dimensions, got {len(free)}"
         )
-    if frame.select(pl.struct(dims).is_duplicated().any()).item():
+    free_pos = [dims.index(d) for d in free]
+    stat_col = "statistic" in frame.columns
+    text = frame.with_columns(pl.col(dims).cast(pl.String))
+    if not stat_col:
+        text = text.with_columns(statistic=pl.lit(None, pl.String))
+    if text.select(pl.struct([*dims, "statistic"]).is_duplicated().any()).item():
         raise DisclosureError(
             f"{name}: --margins needs one row per combination of {', '.join(dims)}"
         )
-    text = frame.with_columns(pl.col(dims).cast(pl.String))
-    values: dict[tuple[str, ...], float] = {
-        tuple(row[:-1]): float(row[-1]) for row in text.select(*dims, "n").iter_rows()
-    }
-    levels = [sorted({k[i] for k in values if k[i] != total}) for i in range(len(dims))]
-    equations: list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = []
-    if len(dims) == 1:
-        equations.append(((total,), tuple((v,) for v in levels[0])))
-    else:
-        rows, cols = levels
-        equations += [((r, total), tuple((r, c) for c in cols)) for r in rows]
-        equations += [((total, c), tuple((r, c) for r in rows)) for c in cols]
-        equations.append(((total, total), tuple((r, total) for r in rows)))
-        equations.append(((total, total), tuple((total, c) for c in cols)))
-    given = {k for k in values if total in k}
-    missing_interior = [
-        k for _, children in equations for k in children if total not in k and k not in values
-    ]
-    if missing_interior:
-        raise DisclosureError(
-            f"{name}: cell {missing_interior[0]} is missing; an additive table needs every cell"
-        )
-    # Compute absent margins bottom-up (row/column totals before the grand total).
-    for parent, children in sorted(equations, key=lambda e: e[0].count(total)):
-        if parent not in values and all(c in values for c in children):
-            values[parent] = sum(values[c] for c in children)
-    table = AdditiveTable(values, equations, frozenset(k for k in values if total in k))
-    if given:
-        table.check()
-    added = [
-        k for k in values if k not in {tuple(r[:-1]) for r in text.select(*dims, "n").iter_rows()}
-    ]
-    if added:
-        extra = pl.DataFrame([dict(zip(dims, k, strict=True)) | {"n": values[k]} for k in added])
-        if "statistic" in frame.columns:
-            extra = extra.with_columns(statistic=pl.lit(text["statistic"][0]))
-        if "value" in frame.columns:
-            extra = extra.with_columns(value=pl.col("n"))
+    kinds = text.with_columns(kind=cell_kind_expr(stat_col))
+    tables: dict[str, AdditiveTable] = {}
+    extra_rows: list[dict[str, Any]] = []
+
+    def is_margin(k: tuple[str, ...]) -> bool:
+        return any(k[i] == total for i in free_pos)
+
+    for (stat,), part in kinds.filter(pl.col("kind") == "count").group_by(
+        "statistic", maintain_order=True
+    ):
+        values = {tuple(r[:-1]): float(r[-1]) for r in part.select(*dims, "n").iter_rows()}
+        equations = _equations(set(values), dims, strata, total)
+        missing = [c for _, ch in equations for c in ch if c not in values and not is_margin(c)]
+        if missing:
+            raise DisclosureError(
+                f"{name}: cell {missing[0]} is missing; an additive table needs every cell"
+            )
+        given = any(is_margin(k) for k in values)
+        for parent, children in sorted(
+            equations, key=lambda e: sum(e[0][i] == total for i in free_pos)
+        ):
+            if parent not in values and all(c in values for c in children):
+                values[parent] = sum(values[c] for c in children)
+                extra_rows.append(
+                    dict(zip(dims, parent, strict=True)) | {"statistic": stat, "n": values[parent]}
+                )
+        table = AdditiveTable(values, equations, frozenset(k for k in values if is_margin(k)))
+        if given:
+            table.check()
+        tables[str(stat)] = table
+    if extra_rows:
+        extra = pl.DataFrame(extra_rows, schema_overrides={"statistic": pl.String})
+        if "value" in text.columns:
+            extra = extra.with_columns(value=pl.col("n").cast(pl.Float64))
         text = pl.concat([text, extra], how="diagonal_relaxed")
-    return text, table
+    return (text if stat_col else text.drop("statistic")), tables
+
+
+def _protect_linked(
+    tables: dict[str, AdditiveTable], primary: set[tuple[str, ...]], width: float
+) -> tuple[set[tuple[str, ...]], dict[tuple[str, tuple[str, ...]], tuple[float, float]]]:
+    """Protect every count statistic; all statistics of a cell share its fate, so repeat until
+    the suppressed set is the same for all of them."""
+    suppressed = set(primary)
+    while True:
+        grown = set(suppressed)
+        intervals: dict[tuple[str, tuple[str, ...]], tuple[float, float]] = {}
+        for stat, table in tables.items():
+            mine = {k for k in suppressed if k in table.values}
+            if not mine:
+                continue
+            hidden, found = protect(table, mine, width)
+            grown |= hidden
+            intervals |= {(stat, k): v for k, v in found.items()}
+        if grown == suppressed:
+            return suppressed, intervals
+        suppressed = grown
 
 
 def _pool(frame: pl.DataFrame, column: str, profile: Profile) -> pl.DataFrame:
@@ -171,7 +228,11 @@ def apply_table(
     pool_over: str | None = None,
     rounding: int = 0,
     total_label: str = "Total",
+    strata: list[str] | None = None,
 ) -> Applied:
+    """Apply ``profile`` to ``frame``. With ``margins`` the table is additive over its dims
+    (within each combination of ``strata``, e.g. per group), rows whose dim is ``total_label``
+    being its margins; all statistics of one dimension combination are suppressed together."""
     if count not in frame.columns:
         raise DisclosureError(
             f"{name}: the table has no count column {count!r}; every cell needs the number of units "
@@ -187,9 +248,9 @@ def apply_table(
     frame = _validate(
         frame.drop([c for c in ("status", "rule") if c in frame.columns]), profile, dims, name
     )
-    table: AdditiveTable | None = None
+    tables: dict[str, AdditiveTable] = {}
     if margins:
-        frame, table = _margins(frame, dims, total_label, name)
+        frame, tables = _margins(frame, dims, list(strata or []), total_label, name)
     pooled = pool_over is not None
     if pooled:
         if pool_over not in frame.columns:
@@ -202,16 +263,13 @@ def apply_table(
             .then(pl.col("pool_status"))
             .otherwise(pl.col("status"))
         ).drop("pool_status")
-    intervals: dict[tuple[str, ...], tuple[float, float]] = {}
-    if table is not None:
-        if (cells["kind"] != "count").any():
-            raise DisclosureError(
-                f"{name}: --margins applies to count tables only (statistic count)"
-            )
+    intervals: dict[tuple[str, tuple[str, ...]], tuple[float, float]] = {}
+    if margins:
         keys = [tuple(r) for r in cells.select(pl.col(dims).cast(pl.String)).iter_rows()]
-        primary = {k for k, s in zip(keys, cells["status"], strict=True) if s != "published"}
-        suppressed, intervals = protect(table, primary, profile.protection_width)
-        secondary = [k in suppressed and k not in primary for k in keys]
+        hidden_now = cells["status"].str.starts_with("suppressed").to_list()
+        primary = {k for k, h in zip(keys, hidden_now, strict=True) if h}
+        suppressed, intervals = _protect_linked(tables, primary, profile.protection_width)
+        secondary = [k in suppressed and not h for k, h in zip(keys, hidden_now, strict=True)]
         cells = cells.with_columns(
             status=pl.when(pl.Series(secondary))
             .then(pl.lit("suppressed_secondary"))
@@ -261,8 +319,9 @@ def apply_table(
         if "statistic" in row:
             entry["statistic"] = row["statistic"]
         if row["status"].startswith("suppressed"):
-            if key in intervals:
-                low, high = intervals[key]
+            stat_key = (str(row.get("statistic")), key)
+            if stat_key in intervals:
+                low, high = intervals[stat_key]
                 entry["interval"] = [low, None if high == float("inf") else high]
         else:
             entry["n"] = row["n"]
@@ -273,8 +332,9 @@ def apply_table(
     log = {
         "table": name,
         "dims": dims,
-        "additive": table is not None,
-        "total_label": total_label if table is not None else None,
+        "additive": margins,
+        "strata": list(strata or []),
+        "total_label": total_label if margins else None,
         "pooled_over": pool_over,
         "rounding": rounding,
         "status_counts": dict(sorted(counts.iter_rows())),
