@@ -1,7 +1,8 @@
-"""The chain from a project file: linkage (simulated or CBS's file), yield, durability.
+"""The chain from a project file: linkage (simulated or CBS's file), yield, durability, and the
+disclosure-checked export bundle.
 
-Disclosure control and the export folder are added by the disclosure and report steps; until
-then everything produced here is internal (``work/``) and must not leave the secure environment.
+Everything person-level and every unchecked aggregate stays in the work folder; the export
+folder receives only what passed disclosure control, and is re-checked after it is written.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -25,28 +27,53 @@ Progress = Callable[[str], None]
 class RunResult:
     settings: Settings
     yield_cells: pl.DataFrame | None = None
-    durability: dict[str, pl.DataFrame] = field(default_factory=dict)
+    durability: dict[str, Any] = field(default_factory=dict)
     match_counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    bundle: Any = None
 
 
 def _quiet(_: str) -> None:
     return None
 
 
-def run_project(settings: Settings, progress: Progress = _quiet) -> RunResult:
+def _input(path: Path | None, rows: int | None) -> dict[str, Any] | None:
+    if path is None or not path.exists():
+        return None
+    size = (
+        sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        if path.is_dir()
+        else path.stat().st_size
+    )
+    return {"name": path.name, "bytes": size, "rows": rows}
+
+
+def run_project(
+    settings: Settings, progress: Progress = _quiet, *, make_zip: bool = False
+) -> RunResult:
+    from nbnb_cbs.bundle import write_bundle  # noqa: PLC0415
+    from nbnb_cbs.disclosure import load_profile  # noqa: PLC0415
     from nbnb_cbs.durability import DurabilityOptions, run_files  # noqa: PLC0415
+    from nbnb_cbs.export import build_tables  # noqa: PLC0415
     from nbnb_cbs.linkage import match_files, prepare_files, yield_files  # noqa: PLC0415
 
+    profile = load_profile(
+        settings.profile
+        if settings.profile in ("cbs", "acro")
+        else settings.base_dir / settings.profile
+    )
     work = settings.work_dir
     result = RunResult(settings)
     analysis, linked = settings.analysis, settings.linked
+    registration_rows = None
     if settings.registration is not None:
         progress("preparing linkage keys")
         prepared = prepare_files(
             settings.registration, work / "linkage", aliases=dict(settings.aliases)
         )
         result.notes += prepared.notes
+        registration_rows = prepared.summary["rows_read"]
         analysis = work / "linkage" / "analysis.parquet"
         if linked is None:
             if settings.register is None:
@@ -65,7 +92,7 @@ def run_project(settings: Settings, progress: Progress = _quiet) -> RunResult:
             "and jobs"
         )
     progress("linkage yield")
-    by = "sectoral" if "sectoral" in settings.by else None
+    by = settings.by[0] if settings.by else None
     result.yield_cells = yield_files(analysis, linked, by, work)
     for anchor in settings.anchors:
         progress(f"durability ({anchor} anchor)")
@@ -76,8 +103,35 @@ def run_project(settings: Settings, progress: Progress = _quiet) -> RunResult:
         out = run_files(
             analysis, linked, settings.jobs, work / anchor, options, settings.enrolments
         )
-        result.durability[anchor] = out.durability
+        result.durability[anchor] = out
         result.notes += out.notes
+    quality = (
+        dict(next(iter(result.durability.values())).data_quality.iter_rows())
+        if result.durability
+        else {}
+    )
+    result.inputs = [
+        i for i in (
+            _input(settings.registration, registration_rows),
+            _input(settings.analysis, None),
+            _input(settings.linked, None),
+            _input(settings.register, None),
+            _input(settings.jobs, quality.get("jobs rows_read")),
+            _input(settings.enrolments, quality.get("enrolments rows_read")),
+        ) if i is not None
+    ]  # fmt: skip
+    progress("disclosure control")
+    tables = build_tables(result.yield_cells, result.durability, profile, settings.by)
+    progress("writing and checking the export")
+    params = {
+        "end": settings.end, "anchors": list(settings.anchors), "unit": settings.unit,
+        "by": list(settings.by), "count_zero_rows": settings.count_zero_rows,
+        "rounding": settings.rounding, "threshold": profile.threshold,
+    }  # fmt: skip
+    result.bundle = write_bundle(
+        settings.export_dir, tables, profile, project=settings.name, params=params,
+        inputs=result.inputs, make_zip=make_zip,
+    )  # fmt: skip
     return result
 
 

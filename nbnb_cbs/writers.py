@@ -105,13 +105,19 @@ def write_json(obj: Any, path: str | Path) -> Path:
     return write_text(json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n", path)
 
 
-def write_xlsx(sheets: Mapping[str, pl.DataFrame], path: str | Path) -> Path:
-    """One sheet per table (sheet names cut to Excel's 31 characters)."""
+def write_xlsx(
+    sheets: Mapping[str, pl.DataFrame], path: str | Path, *, created: dt.datetime | None = None
+) -> Path:
+    """One sheet per table (sheet names cut to Excel's 31 characters). The document's creation
+    time is ``created`` (or SOURCE_DATE_EPOCH) when given, so the same tables give the same file."""
     import xlsxwriter  # noqa: PLC0415  (only needed for Excel output)
 
     path = Path(path)
+    created = created or source_date()
     with atomic_path(path) as tmp:
         workbook = xlsxwriter.Workbook(str(tmp))
+        if created is not None:
+            workbook.set_properties({"created": created.replace(tzinfo=None)})
         try:
             used: set[str] = set()
             for name, frame in sheets.items():

@@ -301,14 +301,25 @@ def test_statistics_share_their_cells_fate_within_strata() -> None:
     """A small group's n, mean and share are hidden, and so is its sibling: otherwise the overall
     row minus the sibling gives the small group's n (and n x mean its total) back."""
     rows = []
-    for group, parts in {"exit_work": {"true": 8, "false": 120, "Total": 128}, "worked_1m": {"true": 30, "false": 90, "Total": 120}}.items():
+    for group, parts in {
+        "exit_work": {"true": 8, "false": 120, "Total": 128},
+        "worked_1m": {"true": 30, "false": 90, "Total": 120},
+    }.items():
         for sectoral, n in parts.items():
             rows += [
                 {"group": group, "sectoral": sectoral, "statistic": "n", "value": float(n), "n": n},
                 {"group": group, "sectoral": sectoral, "statistic": "mean", "value": 0.8, "n": n},
-                {"group": group, "sectoral": sectoral, "statistic": "share_100", "value": 0.5, "n": n},
+                {
+                    "group": group,
+                    "sectoral": sectoral,
+                    "statistic": "share_100",
+                    "value": 0.5,
+                    "n": n,
+                },
             ]
-    out = apply_table(pl.DataFrame(rows), CBS, dims=["group", "sectoral"], margins=True, strata=["group"]).published
+    out = apply_table(
+        pl.DataFrame(rows), CBS, dims=["group", "sectoral"], margins=True, strata=["group"]
+    ).published
     exit_rows = out.filter(pl.col("group") == "exit_work")
     hidden = exit_rows.filter(pl.col("status").str.starts_with("suppressed"))
     assert set(hidden["sectoral"]) == {"true", "false"} and hidden.height == 6

@@ -1,25 +1,138 @@
-"""The demo and run commands produce the internal results from one command."""
+"""The pipeline end to end: demo and run produce a checked export bundle and nothing else."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
+import zipfile
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from tests.conftest import Cli
 
+IDENTIFIERS = {"rinpersoon", "rinpersoons", "record_id", "participant_id", "deelnemer_id", "postcode",
+               "house_number", "huisnummer", "birth_date", "geboortedatum", "ikvid", "sbeid", "top1", "top2"}  # fmt: skip
 
-def test_demo_then_run(cli: Cli, tmp_path: Path) -> None:
-    code, out, err = cli("demo", "--out", tmp_path / "demo", "--seed", "3")
-    assert code == 0, err
-    assert "Durability of work, exit anchor" in out and "first-job anchor" in out
-    for anchor in ("exit", "first-job"):
-        cells = pl.read_csv(tmp_path / "demo" / "work" / anchor / "durability.csv", separator=";")
-        assert set(cells["group"]) == {"exit_work", "worked_1m", "observed_12m"}
-    assert not (tmp_path / "demo" / "work" / "export").exists()
-    code, out, err = cli("run", tmp_path / "demo" / "project.toml")
-    assert code == 0, err
-    assert "Linkage yield" in out
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.conftest import Cli
+
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    code, stdout, stderr = Cli()("demo", "--out", out)
+    assert code == 0, stderr + stdout
+    return out
+
+
+def test_manifest_lists_every_file_with_checksum(demo_dir: Path) -> None:
+    export = demo_dir / "export"
+    manifest = json.loads((export / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["path"]: f["sha256"] for f in manifest["files"]}
+    present = {str(p.relative_to(export)) for p in export.rglob("*") if p.is_file()} - {
+        "manifest.json"
+    }
+    assert set(listed) == present
+    for rel, digest in listed.items():
+        assert hashlib.sha256((export / rel).read_bytes()).hexdigest() == digest
+    assert manifest["profile"]["name"] == "cbs" and len(manifest["profile"]["sha256"]) == 64
+    assert {i["name"] for i in manifest["inputs"]} >= {"registration.csv", "jobs.parquet"}
+    assert {"tables/durability_exit.csv", "tables/series_inflow.csv", "report.html", "report.md",
+            "disclosure-log.json", "tables.xlsx", "figures/series.png"} <= present  # fmt: skip
+
+
+def test_steward_check_passes_on_demo_export(cli: Cli, demo_dir: Path, tmp_path: Path) -> None:
+    code, out, _ = cli("disclosure", "check", demo_dir / "export", "--report", tmp_path / "r.json")
+    assert code == 0, out
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["verdict"] == "pass"
+
+
+def test_no_identifiers_or_person_rows_in_export(demo_dir: Path) -> None:
+    export = demo_dir / "export"
+    persons = pl.read_parquet(demo_dir / "work" / "exit" / "persons.parquet")
+    for table in (export / "tables").glob("*.csv"):
+        frame = pl.read_csv(table, separator=";", infer_schema=False)
+        assert not IDENTIFIERS & {c.lower() for c in frame.columns}, table.name
+        assert frame.height < persons.height / 5, table.name
+        shown = frame.filter(~pl.col("status").str.starts_with("suppressed"))
+        n = shown["n"].cast(pl.Float64)
+        assert not ((n > 0) & (n < 10)).any(), table.name
+    text = " ".join(
+        p.read_text(encoding="utf-8", errors="ignore")
+        for p in export.rglob("*")
+        if p.suffix in (".csv", ".md", ".html", ".json")
+    )
+    rins = persons["RINPERSOON"].drop_nulls().to_list()[:200]
+    assert not any(r in text for r in rins)
+
+
+def test_figures_are_pngs(demo_dir: Path) -> None:
+    for name in ("series.png", "durability_distribution.png", "snapshot.png"):
+        data = (demo_dir / "export" / "figures" / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_planted_small_count_never_reaches_a_figure() -> None:
+    """The series figure is drawn from the checked table: a month with 3 new participants is
+    pooled, so no bar of height 3 is drawn, and a suppressed share draws no point."""
+    from nbnb_cbs.disclosure import apply_table, load_profile
+    from nbnb_cbs.figures import plot_series
+
+    profile = load_profile()
+    months = [f"2020-{m:02d}" for m in range(1, 7)]
+    inflow = apply_table(pl.DataFrame({"month": months, "statistic": "inflow", "n": [40, 3, 30, 25, 20, 15]}),
+                         profile, dims=["month"], pool_over="month").published  # fmt: skip
+    share = apply_table(pl.DataFrame({"month": months, "statistic": "share_working",
+                                      "value": [0.05, 0.3, 0.3, 0.3, 0.3, 0.3], "n": [40, 43, 73, 98, 118, 133]}),
+                        profile, dims=["month"]).published  # fmt: skip
+    fig = plot_series(share, inflow)
+    heights = [round(p.get_height(), 6) for ax in fig.axes for p in ax.patches]
+    assert 3 not in heights and heights.count(16.5) == 2  # 3 + 30 pooled, spread evenly
+    line = fig.axes[1].lines[0]
+    assert len(line.get_xdata()) == 5  # the 5% share (2 of 40) is suppressed and not drawn
+
+
+def test_run_with_zip_and_rerun(cli: Cli, demo_dir: Path, tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(demo_dir / "data", project / "data")
+    text = (
+        (demo_dir / "project.toml")
+        .read_text(encoding="utf-8")
+        .replace('name = "demo"', 'name = "test project"')
+    )
+    (project / "project.toml").write_text(text, encoding="utf-8")
+    env = dict(os.environ)
+    os.environ["SOURCE_DATE_EPOCH"] = "1700000000"
+    try:
+        code, out, err = cli("run", project / "project.toml", "--zip")
+        assert code == 0, err + out
+        first = {p.name: p.read_bytes() for p in (project / "export").rglob("*") if p.is_file()}
+        code, _, err = cli("run", project / "project.toml")
+        assert code == 0, err
+        second = {p.name: p.read_bytes() for p in (project / "export").rglob("*") if p.is_file()}
+    finally:
+        os.environ.clear()
+        os.environ.update(env)
+    assert first == second  # same inputs, same SOURCE_DATE_EPOCH: byte-identical export
+    archive = project / "LIGHT_test_project_20231114.zip"
+    with zipfile.ZipFile(archive) as z:
+        assert "export/manifest.json" in z.namelist()
+
+
+def test_export_folder_with_foreign_files_is_refused(
+    cli: Cli, demo_dir: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(demo_dir / "data", project / "data")
+    shutil.copy(demo_dir / "project.toml", project / "project.toml")
+    (project / "export").mkdir()
+    (project / "export" / "notes.txt").write_text("mine", encoding="utf-8")
+    code, _, err = cli("run", project / "project.toml")
+    assert code == 2 and "did not write" in err
+    assert (project / "export" / "notes.txt").exists()
 
 
 def test_run_needs_inputs(cli: Cli, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ GROUP_LABELS = {
 
 
 def durability_table(cells: pl.DataFrame, title: str) -> Table:
-    """The overall durability cells shaped like the report's Table 6.3."""
+    """The overall durability cells shaped like the report's Table 6.3 (· = suppressed)."""
     table = Table("group", "N", "mean", "time-weighted mean", "100%", ">= 90%", title=title)
     overall = cells.filter(pl.col("by") == "")
     for group, label in GROUP_LABELS.items():
@@ -33,11 +33,11 @@ def durability_table(cells: pl.DataFrame, title: str) -> Table:
 
         def pct(name: str, stats: dict[str, float] = stats) -> str:
             value = stats.get(name)
-            return "-" if value is None else f"{value:.0%}"
+            return "·" if value is None else f"{value:.0%}"
 
         table.add_row(
             label,
-            f"{int(stats['n'])}",
+            "·" if stats.get("n") is None else f"{int(stats['n'])}",
             pct("mean"),
             pct("weighted_mean"),
             pct("share_100"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 from rich.table import Table
 
@@ -20,36 +21,64 @@ def _report(result: RunResult) -> None:
         output.warn(note)
     console = output.out()
     if result.match_counts:
-        table = Table("status", "keys", title="Simulated CBS match")
+        table = Table("status", "keys", title="Simulated CBS match (internal)")
         for status, n in result.match_counts.items():
             table.add_row(status, str(n))
         console.print(table)
-    if result.yield_cells is not None:
-        cells = result.yield_cells.filter(result.yield_cells["statistic"] == "share_linked")
+    bundle = result.bundle
+    published = {t.name: t.applied.published for t in bundle.tables} if bundle is not None else {}
+    if "linkage_yield" in published:
+        cells = published["linkage_yield"].filter(pl.col("statistic") == "share_linked")
         table = Table(
-            *(c for c in cells.columns if c != "statistic"), title="Linkage yield (share linked)"
+            *(c for c in cells.columns if c != "statistic"),
+            title="Linkage yield (share linked, checked)",
         )
         for row in cells.drop("statistic").iter_rows():
-            table.add_row(*(f"{v:.1%}" if isinstance(v, float) else str(v) for v in row))
+            table.add_row(
+                *("·" if v is None else f"{v:.1%}" if isinstance(v, float) else str(v) for v in row)
+            )
         console.print(table)
-    for anchor, cells in result.durability.items():
-        console.print(
-            durability_table(cells, f"Durability of work, {anchor} anchor (cf. report Table 6.3)")
-        )
-    work = result.settings.work_dir
-    console.print(f"Internal results (person level, NOT disclosure-checked): {work}")
+    for name, frame in published.items():
+        if name.startswith("durability_") and name != "durability_distribution":
+            key = next(
+                c for c in frame.columns if c not in ("group", "statistic", "value", "n", "status")
+            )
+            overall = frame.filter(pl.col(key) == "Total").with_columns(
+                by=pl.lit(""), by_value=pl.lit("")
+            )
+            anchor = name.removeprefix("durability_").replace("_", "-")
+            console.print(
+                durability_table(
+                    overall, f"Durability of work, {anchor} anchor (cf. report Table 6.3; checked)"
+                )
+            )
     console.print(
-        "No export folder is written yet: disclosure control is not part of this version, "
-        "so nothing here may leave the secure environment."
+        f"Internal results (person level, NOT disclosure-checked, stay inside): {result.settings.work_dir}"
     )
+    if bundle is not None:
+        console.print(
+            f"Export (disclosure-checked; the steward's check passed on {bundle.check.tables_checked} tables "
+            f"and {bundle.check.cells_audited} audited suppressed cells): {bundle.export_dir}"
+        )
+        console.print(
+            f"  report: {bundle.export_dir / 'report.html'}; log: disclosure-log.json; manifest: manifest.json"
+        )
+        if bundle.zip_path is not None:
+            console.print(f"  zip for the output-check request: {bundle.zip_path}")
 
 
 @app.command("run", epilog="Example: [bold]nbnb-cbs run project.toml[/bold]")
 @guarded
-def run(project: Annotated[Path, typer.Argument(help="The project file (project.toml).")]) -> None:
-    """Run the chain for a real project from its project file: linkage yield, durability
-    (both anchors), monthly series and snapshot into the work folder."""
-    _report(run_project(load_project(project), output.info))
+def run(
+    project: Annotated[Path, typer.Argument(help="The project file (project.toml).")],
+    make_zip: Annotated[
+        bool, typer.Option("--zip", help="Also write LIGHT_<project>_<date>.zip of the export.")
+    ] = False,
+) -> None:
+    """Run the chain for a real project: linkage yield, durability (both anchors), monthly series,
+    snapshot and education into work/, and a disclosure-checked export (tables, figures, report,
+    log, manifest) into export/. Exits 1 if the export would not pass output checking."""
+    _report(run_project(load_project(project), output.info, make_zip=make_zip))
 
 
 @app.command("demo", epilog="Example: [bold]nbnb-cbs demo --out demo-out --seed 7[/bold]")

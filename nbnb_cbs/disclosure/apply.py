@@ -21,7 +21,9 @@ from nbnb_cbs.errors import DisclosureError
 
 __all__ = ["CELL_COLUMNS", "Applied", "apply_table"]
 
-CELL_COLUMNS = ("statistic", "value", "n", "total", "top1", "top2", "status", "rule", "pool")
+CELL_COLUMNS = (
+    "statistic", "value", "n", "total", "top1", "top2", "status", "rule", "pool", "force_rule",
+)  # fmt: skip
 
 
 @dataclass
@@ -76,7 +78,7 @@ def _validate(frame: pl.DataFrame, profile: Profile, dims: list[str], name: str)
     return frame.with_columns(n=n, **numeric)
 
 
-def _equations(
+def additive_equations(
     keys: set[tuple[str, ...]], dims: list[str], strata: list[str], total: str
 ) -> list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]:
     """Equations of an additive table over the non-strata dims, separately within each stratum."""
@@ -139,7 +141,7 @@ def _margins(
         "statistic", maintain_order=True
     ):
         values = {tuple(r[:-1]): float(r[-1]) for r in part.select(*dims, "n").iter_rows()}
-        equations = _equations(set(values), dims, strata, total)
+        equations = additive_equations(set(values), dims, strata, total)
         missing = [c for _, ch in equations for c in ch if c not in values and not is_margin(c)]
         if missing:
             raise DisclosureError(
@@ -257,6 +259,13 @@ def apply_table(
             raise DisclosureError(f"{name}: --pool-over column {pool_over!r} not found")
         frame = _pool(frame, pool_over, profile)
     cells = primary_rules(frame, profile)
+    if "force_rule" in cells.columns:
+        # Rules the caller knows and the table cannot show (e.g. differences between nested groups).
+        forced = pl.col("force_rule").is_not_null() & (pl.col("status") != "suppressed_primary")
+        cells = cells.with_columns(
+            rule=pl.when(forced).then(pl.col("force_rule")).otherwise(pl.col("rule")),
+            status=pl.when(forced).then(pl.lit("suppressed_primary")).otherwise(pl.col("status")),
+        ).drop("force_rule")
     if pooled:
         cells = cells.with_columns(
             status=pl.when(pl.col("status") == "published")
@@ -279,7 +288,8 @@ def apply_table(
             .otherwise(pl.col("rule")),
         )
     if rounding:
-        rounded = (pl.col("status") == "published") & (pl.col("kind") == "count")
+        # Published cells whose n (and, for counts, value) is rounded carry status "rounded".
+        rounded = pl.col("status") == "published"
         base = float(rounding)
 
         def to_base(column: str) -> pl.Expr:
@@ -292,7 +302,11 @@ def apply_table(
             "status": pl.when(rounded).then(pl.lit("rounded")).otherwise(pl.col("status")),
         }
         if "value" in cells.columns:
-            updates["value"] = pl.when(rounded).then(to_base("value")).otherwise(pl.col("value"))
+            updates["value"] = (
+                pl.when(rounded & (pl.col("kind") == "count"))
+                .then(to_base("value"))
+                .otherwise(pl.col("value"))
+            )
         cells = cells.with_columns(**updates)
     hidden = pl.col("status").str.starts_with("suppressed")
     blank = [c for c in ("value", "n", "total") if c in cells.columns]

@@ -17,8 +17,9 @@ from typing import Any
 
 import polars as pl
 
+from nbnb_cbs.disclosure.apply import additive_equations
 from nbnb_cbs.disclosure.profiles import Profile
-from nbnb_cbs.disclosure.rules import primary_rules
+from nbnb_cbs.disclosure.rules import cell_kind_expr, primary_rules
 from nbnb_cbs.disclosure.secondary import AdditiveTable, audit
 from nbnb_cbs.errors import InputFileError, NbnbError
 
@@ -28,6 +29,7 @@ EXEMPT = {"manifest.json", "check-report.json"}
 NOT_CHECKABLE = [
     "dominance (NK and p-ratio) needs the largest contributions, which are never published",
     "figures are checked through the tables they are drawn from, not pixel by pixel",
+    "numerators and complements of shares whose n was rounded (their n is checked)",
 ]
 
 
@@ -215,6 +217,14 @@ def _check_table(
     judged = primary_rules(
         shown.drop([c for c in ("status", "rule") if c in shown.columns]), profile
     )
+    if "status" in shown.columns:
+        # A rounded n cannot give a share's numerator back exactly: check its n only.
+        share_rules = pl.col("rule").is_in(["share_numerator", "share_complement"])
+        judged = judged.with_columns(
+            rule=pl.when(pl.Series(shown["status"] == "rounded") & share_rules)
+            .then(None)
+            .otherwise(pl.col("rule"))
+        )
     for row in judged.filter(pl.col("rule").is_not_null()).iter_rows(named=True):
         result.findings.append(Finding(rel, row["_row"], "n" if row["kind"] != "count" else "value", row["rule"],
                                        f"published {row['kind']} cell fails the {row['rule']} rule"))  # fmt: skip
@@ -225,66 +235,50 @@ def _check_table(
 def _audit_table(
     frame: pl.DataFrame, rel: str, meta: dict[str, Any], profile: Profile, result: CheckResult
 ) -> None:
+    """Rebuild each count statistic's additive table from the published cells and audit it."""
     dims = list(meta.get("dims", []))
+    strata = list(meta.get("strata", []))
     total = str(meta.get("total_label") or "Total")
     if not dims or any(d not in frame.columns for d in dims):
-        result.findings.append(
-            Finding(
-                rel,
-                None,
-                None,
-                "audit_impossible",
-                "log marks the table additive but its dimensions are missing",
-            )
-        )
+        result.findings.append(Finding(rel, None, None, "audit_impossible",
+                                       "log marks the table additive but its dimensions are missing"))  # fmt: skip
         return
-    rows = frame.select(*[pl.col(d).cast(pl.String) for d in dims], n=pl.col("n").cast(pl.Float64, strict=False),
-                        status=pl.col("status") if "status" in frame.columns else pl.lit("published"))  # fmt: skip
-    values: dict[tuple[str, ...], float] = {}
-    suppressed: set[tuple[str, ...]] = set()
-    for row in rows.iter_rows():
-        key = tuple(row[:-2])
-        if str(row[-1]).startswith("suppressed"):
-            suppressed.add(key)
-            values[key] = 0.0
-        else:
-            values[key] = float(row[-2]) if row[-2] is not None else 0.0
-    levels = [sorted({k[i] for k in values if k[i] != total}) for i in range(len(dims))]
-    equations: list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = []
-    if len(dims) == 1:
-        equations.append(((total,), tuple((v,) for v in levels[0])))
-    else:
-        r, c = levels
-        equations += [((x, total), tuple((x, y) for y in c)) for x in r]
-        equations += [((total, y), tuple((x, y) for x in r)) for y in c]
-        equations += [
-            ((total, total), tuple((x, total) for x in r)),
-            ((total, total), tuple((total, y) for y in c)),
-        ]
-    needed = {k for p, ch in equations for k in (p, *ch)}
-    if needed - set(values):
-        result.findings.append(
-            Finding(
-                rel,
-                None,
-                None,
-                "audit_impossible",
-                "the table misses cells or margins of an additive table",
-            )
-        )
-        return
-    table = AdditiveTable(values, equations)
-    for parent, children in equations:
-        complete = parent not in suppressed and not suppressed.intersection(children)
-        if complete and abs(sum(values[c] for c in children) - values[parent]) > 1e-6:
-            result.findings.append(
-                Finding(rel, None, None, "margins_inconsistent", f"cells do not add up to {parent}")
-            )
-    if not suppressed:
-        return
-    intervals = audit(table, suppressed)
-    result.cells_audited += len(intervals)
-    for key, (low, high) in intervals.items():
-        if high - low < profile.protection_width:
-            result.findings.append(Finding(rel, None, ",".join(key), "narrow_interval",
-                f"suppressed cell {key} can be narrowed to [{low:g}, {high:g}], narrower than {profile.protection_width:g}"))  # fmt: skip
+    has_stat = "statistic" in frame.columns
+    rows = frame.select(
+        *[pl.col(d).cast(pl.String) for d in dims],
+        statistic=pl.col("statistic") if has_stat else pl.lit(None, pl.String),
+        n=pl.col("n").cast(pl.Float64, strict=False),
+        status=pl.col("status") if "status" in frame.columns else pl.lit("published"),
+    ).with_columns(kind=cell_kind_expr(has_stat))
+    for (stat,), part in rows.filter(pl.col("kind") == "count").group_by(
+        "statistic", maintain_order=True
+    ):
+        values: dict[tuple[str, ...], float] = {}
+        suppressed: set[tuple[str, ...]] = set()
+        for row in part.iter_rows(named=True):
+            key = tuple(row[d] for d in dims)
+            hidden = str(row["status"]).startswith("suppressed")
+            if hidden:
+                suppressed.add(key)
+            values[key] = 0.0 if hidden or row["n"] is None else float(row["n"])
+        equations = additive_equations(set(values), dims, strata, total)
+        needed = {k for p, ch in equations for k in (p, *ch)}
+        label = f"{rel} ({stat})" if stat else rel
+        if needed - set(values):
+            result.findings.append(Finding(label, None, None, "audit_impossible",
+                                           "the table misses cells or margins of an additive table"))  # fmt: skip
+            continue
+        for parent, children in equations:
+            complete = parent not in suppressed and not suppressed.intersection(children)
+            if complete and abs(sum(values[c] for c in children) - values[parent]) > 1e-6:
+                result.findings.append(Finding(label, None, None, "margins_inconsistent",
+                                               f"cells do not add up to {parent}"))  # fmt: skip
+        if not suppressed:
+            continue
+        intervals = audit(AdditiveTable(values, equations), suppressed)
+        result.cells_audited += len(intervals)
+        for key, (low, high) in intervals.items():
+            if high - low < profile.protection_width:
+                result.findings.append(Finding(label, None, ",".join(key), "narrow_interval",
+                    f"suppressed cell {key} can be narrowed to [{low:g}, {high:g}], narrower than "
+                    f"{profile.protection_width:g}"))  # fmt: skip

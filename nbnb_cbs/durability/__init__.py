@@ -228,8 +228,9 @@ def _education(
         & (pl.col("_end") >= pl.col("AANVINSCHR"))
         & pl.col("pid").is_not_null()
     )
-    bad = rows.select((~valid).sum()).collect().item()
-    quality["enrolments invalid_excluded"] = int(bad)
+    counts = rows.select(total=pl.len(), bad=(~valid).sum()).collect().row(0, named=True)
+    quality["enrolments rows_read"] = int(counts["total"])
+    quality["enrolments invalid_excluded"] = int(counts["bad"])
     good = rows.filter(valid).with_columns(
         s=to_unit(pl.col("AANVINSCHR"), options.unit), e=to_unit(pl.col("_end"), options.unit)
     )

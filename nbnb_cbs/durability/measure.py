@@ -7,6 +7,7 @@ worked = units of the window covered by merged intervals; durability = worked / 
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import polars as pl
@@ -131,9 +132,11 @@ def person_durability(
 
 def _stats(frame: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     d = pl.col("durability")
+    # The mean is finished with math.fsum in durability_cells: a correctly rounded sum does not
+    # depend on the order of its terms, so results are identical on every run.
     return frame.group_by(keys).agg(
         n=pl.len().cast(pl.Float64),
-        mean=d.mean(),
+        mean=d.implode(),
         weighted_mean=pl.col("worked").sum() / pl.col("observable").sum(),
         share_100=(d >= 1.0).mean(),
         share_ge_90=(d >= 0.9).mean(),
@@ -156,15 +159,24 @@ def durability_cells(persons: pl.LazyFrame, by: list[str]) -> pl.DataFrame:
                 ["by_value"],
             ).with_columns(by=pl.lit(column), group=pl.lit(group))
             parts.append(split)
-    wide = pl.concat([p.select("group", "by", "by_value", *STATISTICS, "_n") for p in parts])
-    long = wide.unpivot(
-        index=["group", "by", "by_value", "_n"], on=list(STATISTICS), variable_name="statistic"
-    ).rename({"_n": "n"})
+    wide = pl.concat(
+        [p.select("group", "by", "by_value", *STATISTICS, "_n") for p in parts]
+    ).collect()
+    means = [
+        math.fsum(values) / len(values) if len(values) else None
+        for values in wide["mean"].to_list()
+    ]
+    long = (
+        wide.with_columns(mean=pl.Series(means, dtype=pl.Float64))
+        .unpivot(
+            index=["group", "by", "by_value", "_n"], on=list(STATISTICS), variable_name="statistic"
+        )
+        .rename({"_n": "n"})
+    )
     order = {g: i for i, g in enumerate(GROUPS)}
     stat_order = {s: i for i, s in enumerate(STATISTICS)}
     return (
-        long.collect()
-        .with_columns(
+        long.with_columns(
             _g=pl.col("group").replace_strict(order, return_dtype=pl.Int32),
             _s=pl.col("statistic").replace_strict(stat_order, return_dtype=pl.Int32),
         )

@@ -7,6 +7,8 @@ summed over all of a person's jobs (as the source study did: about 1 in 18 had m
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
 
 __all__ = ["snapshot_cells"]
@@ -24,8 +26,8 @@ def _person_level(rows_in_e: pl.LazyFrame) -> pl.LazyFrame:
         rows_in_e.sort("pid", "IKVID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO")
         .group_by("pid", "IKVID")
         .agg(
-            job_hours=pl.col("SBASISUREN").sum(),
-            job_wage=pl.col("SBASISLOON").sum(),
+            job_hours=pl.col("SBASISUREN").sort().sum(),
+            job_wage=pl.col("SBASISLOON").sort().sum(),
             dienstverband=_code("SPOLISDIENSTVERBAND").last(),
             soortbaan=_code("SSOORTBAAN").last(),
             contract=_code("SCONTRACTSOORT").last(),
@@ -39,9 +41,9 @@ def _person_level(rows_in_e: pl.LazyFrame) -> pl.LazyFrame:
     )
     sums = rows_in_e.group_by("pid").agg(
         n_jobs=pl.col("IKVID").n_unique(),
-        hours=pl.col("SBASISUREN").sum(),
-        fulltime_days=pl.col("SVOLTIJDDAGEN").sum(),
-        base_wage=pl.col("SBASISLOON").sum(),
+        hours=pl.col("SBASISUREN").sort().sum(),
+        fulltime_days=pl.col("SVOLTIJDDAGEN").sort().sum(),
+        base_wage=pl.col("SBASISLOON").sort().sum(),
     )
     return sums.join(largest, on="pid", how="left").with_columns(
         jobs=pl.when(pl.col("n_jobs") >= 2).then(pl.lit("2+")).otherwise(pl.lit("1")),
@@ -82,7 +84,8 @@ def snapshot_cells(
     in_e = counted_rows.filter((pl.col("ms") <= end_month) & (pl.col("me") >= end_month))
     persons = _person_level(in_e).collect()
     recs = records.collect()
-    working = recs.join(persons, on="pid", how="inner")
+    # A fixed row order keeps the floating-point sums below identical from run to run.
+    working = recs.join(persons, on="pid", how="inner").sort("record_id")
     n_linked, n_working = recs.height, working.height
     cells: list[dict[str, object]] = [
         {
@@ -129,24 +132,26 @@ def snapshot_cells(
                 "table": "amounts",
                 "category": amount,
                 "statistic": "mean",
-                "value": values.mean() if n_working else None,
+                "value": math.fsum(values.to_list()) / n_working if n_working else None,
                 "n": n_working,
-                "total": float(values.sum()),
+                "total": math.fsum(values.to_list()),
                 "top1": top[0],
                 "top2": top[1],
             }
         )
-    hours_total = float(working["hours"].fill_null(0).sum())
+    # math.fsum is correctly rounded, so totals do not depend on row order.
+    hours_total = math.fsum(working["hours"].fill_null(0).to_list())
     wage = working["base_wage"].fill_null(0.0)
+    wage_total = math.fsum(wage.to_list())
     top = [*wage.sort(descending=True).head(2).to_list(), None, None]
     cells.append(
         {
             "table": "amounts",
             "category": "hourly_wage",
             "statistic": "ratio",
-            "value": float(wage.sum()) / hours_total if hours_total else None,
+            "value": wage_total / hours_total if hours_total else None,
             "n": n_working,
-            "total": float(wage.sum()),
+            "total": wage_total,
             "top1": top[0],
             "top2": top[1],
         }

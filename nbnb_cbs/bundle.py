@@ -1,0 +1,187 @@
+"""Write the export bundle: checked tables, workbook, figures, report, disclosure log, manifest.
+
+The bundle is written into a staging folder beside the export folder and swapped into place
+only when complete, so an export folder is always whole. Afterwards the steward's check runs on
+it; an export that would not pass is reported as a failure (exit 1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from nbnb_cbs import __version__
+from nbnb_cbs.disclosure import CheckResult, Profile, check_export, log_header
+from nbnb_cbs.errors import InputFileError, NbnbError
+from nbnb_cbs.export import ExportTable
+from nbnb_cbs.figures import distribution_figure, series_figure, snapshot_figure
+from nbnb_cbs.report import report_blocks, to_html, to_markdown
+from nbnb_cbs.writers import source_date, write_csv, write_json, write_text, write_xlsx
+
+__all__ = ["BundleResult", "ExportCheckFailed", "write_bundle"]
+
+
+class ExportCheckFailed(NbnbError):
+    """The written export would not pass the steward's check."""
+
+    exit_code = 1
+
+
+@dataclass
+class BundleResult:
+    export_dir: Path
+    files: list[str]
+    check: CheckResult
+    tables: list[ExportTable]
+    zip_path: Path | None = None
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _stage_dir(export_dir: Path) -> Path:
+    export_dir.parent.mkdir(parents=True, exist_ok=True)
+    if export_dir.exists() and not export_dir.is_dir():
+        raise InputFileError(f"{export_dir}: the export path is a file; give a folder")
+    if (
+        export_dir.is_dir()
+        and any(export_dir.iterdir())
+        and not (export_dir / "manifest.json").exists()
+    ):
+        raise InputFileError(
+            f"{export_dir}: the export folder holds files nbnb-cbs did not write; choose an empty "
+            "or new folder (an export may contain only checked output)"
+        )
+    return Path(tempfile.mkdtemp(prefix=f".{export_dir.name}.staging-", dir=export_dir.parent))
+
+
+def _swap(stage: Path, export_dir: Path) -> None:
+    old = None
+    if export_dir.exists():
+        old = export_dir.with_name(f".{export_dir.name}.old-{stage.name[-8:]}")
+        export_dir.rename(old)
+    stage.rename(export_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_bundle(
+    export_dir: Path,
+    tables: list[ExportTable],
+    profile: Profile,
+    *,
+    project: str,
+    params: dict[str, Any],
+    inputs: list[dict[str, Any]],
+    make_zip: bool = False,
+) -> BundleResult:
+    created = source_date() or dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
+    stage = _stage_dir(export_dir)
+    try:
+        by_name = {t.name: t for t in tables}
+        for table in tables:
+            write_csv(table.applied.published, stage / table.file)
+        notes = pl.DataFrame(
+            {"table": [t.name for t in tables], "title": [t.title for t in tables]}
+        ).with_columns(note=pl.lit("suppressed cells are empty; see disclosure-log.json"))
+        write_xlsx({**{t.name: t.applied.published for t in tables}, "notes": notes},
+                   stage / "tables.xlsx", created=created)  # fmt: skip
+        figures: list[tuple[str, Path]] = []
+        if "series_share_working" in by_name and "series_inflow" in by_name:
+            path = series_figure(by_name["series_share_working"].applied.published,
+                                 by_name["series_inflow"].applied.published, stage / "figures" / "series.png")  # fmt: skip
+            figures.append(("Share of entered participants in work and monthly inflow", path))
+        if "durability_distribution" in by_name:
+            path = distribution_figure(by_name["durability_distribution"].applied.published,
+                                       stage / "figures" / "durability_distribution.png")  # fmt: skip
+            figures.append(("Distribution of durability", path))
+        snap = {n: t.applied.published for n, t in by_name.items()
+                if n in ("snapshot_jobs", "snapshot_hours_type", "snapshot_employment_type", "snapshot_relation")}  # fmt: skip
+        if snap:
+            figures.append(
+                (
+                    "Those in work at the end month",
+                    snapshot_figure(snap, stage / "figures" / "snapshot.png"),
+                )
+            )
+        all_params = {"project": project, **params, "profile": f"{profile.name} ({profile.sha256[:12]})",
+                      "tool": f"nbnb-cbs {__version__}", "created": created.isoformat()}  # fmt: skip
+        blocks = report_blocks(
+            project, all_params,
+            [(t.title, t.file, t.applied.published, t.applied.log) for t in tables], figures,
+        )  # fmt: skip
+        write_text(to_markdown(blocks), stage / "report.md")
+        write_text(to_html(blocks, f"Durability of work: {project}"), stage / "report.html")
+        log = log_header(profile) | {
+            "created": created.isoformat(),
+            "tables": [t.applied.log | {"file": t.file, "title": t.title} for t in tables],
+        }
+        write_json(log, stage / "disclosure-log.json")
+        files = sorted(
+            str(p.relative_to(stage)).replace("\\", "/") for p in stage.rglob("*") if p.is_file()
+        )
+        manifest = {
+            "tool": "nbnb-cbs",
+            "version": __version__,
+            "created": created.isoformat(),
+            "project": project,
+            "profile": {"name": profile.name, "sha256": profile.sha256},
+            "parameters": params,
+            "inputs": inputs,
+            "files": [
+                {"path": f, "sha256": _sha256(stage / f), "bytes": (stage / f).stat().st_size}
+                for f in files
+            ],
+        }
+        write_json(manifest, stage / "manifest.json")
+        _swap(stage, export_dir)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+    check = check_export(export_dir, profile)
+    zip_path = _zip(export_dir, project, created) if make_zip and check.clean else None
+    result = BundleResult(export_dir, [*files, "manifest.json"], check, tables, zip_path)
+    if not check.clean:
+        first = check.findings[0]
+        raise ExportCheckFailed(
+            f"{export_dir}: the export would not pass output checking ({len(check.findings)} finding(s); "
+            f"first: {first.file} {first.rule}: {first.message}); run 'nbnb-cbs disclosure check {export_dir}'"
+        )
+    return result
+
+
+def _zip(export_dir: Path, project: str, created: dt.datetime) -> Path:
+    """LIGHT_<project>_<date>.zip beside the export folder, with fixed entry times."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in project)
+    target = export_dir.parent / f"LIGHT_{safe}_{created:%Y%m%d}.zip"
+    stamp = (
+        max(created.year, 1980),
+        created.month,
+        created.day,
+        created.hour,
+        created.minute,
+        created.second,
+    )
+    with tempfile.NamedTemporaryFile(dir=export_dir.parent, suffix=".zip.tmp", delete=False) as fh:
+        tmp = Path(fh.name)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(p for p in export_dir.rglob("*") if p.is_file()):
+                info = zipfile.ZipInfo(
+                    f"{export_dir.name}/{path.relative_to(export_dir).as_posix()}", stamp
+                )
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, path.read_bytes())
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

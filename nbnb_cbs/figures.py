@@ -1,0 +1,140 @@
+"""Figures for the export, drawn only from published (disclosure-checked) cells.
+
+Each function takes a published table, never person-level data or unchecked aggregates, so a
+suppressed cell cannot reach a picture. PNG metadata carries no timestamp, so the same tables
+give the same bytes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from nbnb_cbs.writers import atomic_path
+
+__all__ = [
+    "distribution_figure",
+    "plot_distribution",
+    "plot_series",
+    "plot_snapshot",
+    "series_figure",
+    "snapshot_figure",
+]
+
+_META = {"Software": None}
+
+
+def _plt() -> Any:
+    import matplotlib  # noqa: PLC0415  (slow import; only needed when drawing)
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    plt.rcParams.update({"figure.dpi": 100, "font.size": 9, "svg.hashsalt": "nbnb"})
+    return plt
+
+
+def _shown(table: pl.DataFrame) -> pl.DataFrame:
+    return table.filter(~pl.col("status").str.starts_with("suppressed"))
+
+
+def series_figure(share: pl.DataFrame, inflow: pl.DataFrame, path: Path) -> Path:
+    return _save(plot_series(share, inflow), path)
+
+
+def distribution_figure(table: pl.DataFrame, path: Path) -> Path:
+    return _save(plot_distribution(table), path)
+
+
+def snapshot_figure(tables: dict[str, pl.DataFrame], path: Path) -> Path:
+    return _save(plot_snapshot(tables), path)
+
+
+def plot_series(share: pl.DataFrame, inflow: pl.DataFrame) -> Any:
+    """Share of entered participants in work (line) and monthly inflow (bars; pooled months
+    hatched and lighter), after the source study's Figure 6.32."""
+    plt = _plt()
+    fig, ax_bar = plt.subplots(figsize=(9, 4.2))
+    months = inflow["month"].to_list()
+    positions = {m: i for i, m in enumerate(months)}
+    shown = _shown(inflow)
+    for pooled, colour, hatch, label in (
+        (False, "#9fb8d6", None, "inflow"),
+        (True, "#d9e3ef", "//", "inflow (pooled, indicative)"),
+    ):
+        part = shown.filter((pl.col("status") == "pooled") == pooled)
+        if part.height:
+            ax_bar.bar([positions[m] for m in part["month"]], part["value"], color=colour, hatch=hatch,
+                       edgecolor="#6b84a3", linewidth=0.4, label=label)  # fmt: skip
+    ax_bar.set_ylabel("new participants per month")
+    ax_line = ax_bar.twinx()
+    line = _shown(share).filter(pl.col("month").is_in(months))
+    ax_line.plot([positions[m] for m in line["month"]], line["value"] * 100, color="#c0392b", linewidth=1.8,
+                 marker="o", markersize=2.5, label="share in work (%)")  # fmt: skip
+    ax_line.set_ylabel("share of entered participants in work (%)")
+    top = line["value"].max()
+    ax_line.set_ylim(0, max(50.0, float(top) * 115 if isinstance(top, (int, float)) else 0.0))
+    step = max(1, len(months) // 12)
+    ax_bar.set_xticks(range(0, len(months), step), months[::step], rotation=45, ha="right")
+    handles = ax_bar.get_legend_handles_labels()
+    more = ax_line.get_legend_handles_labels()
+    ax_bar.legend(
+        handles[0] + more[0],
+        handles[1] + more[1],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.22),
+        ncol=3,
+        fontsize=8,
+        frameon=False,
+    )
+    ax_bar.set_title("Participants in work and monthly inflow")
+    fig.tight_layout()
+    return fig
+
+
+def plot_distribution(table: pl.DataFrame) -> Any:
+    """Persons per durability bin (bins already merged to the threshold)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    shown = _shown(table)
+    ax.bar(range(shown.height), shown["n"].cast(pl.Float64), color="#5b8db8")
+    ax.set_xticks(range(shown.height), shown["bin"].to_list(), rotation=30, ha="right")
+    ax.set_xlabel("durability (share of observable months in work)")
+    ax.set_ylabel("persons")
+    ax.set_title("Durability of work, exited to work and worked at least one month")
+    fig.tight_layout()
+    return fig
+
+
+def plot_snapshot(tables: dict[str, pl.DataFrame]) -> Any:
+    """Shares per category of those in work at the end month, one panel per table."""
+    plt = _plt()
+    names = [n for n in tables if tables[n].height]
+    fig, axes = plt.subplots(
+        1, max(1, len(names)), figsize=(3.2 * max(1, len(names)), 3.6), squeeze=False
+    )
+    for ax, name in zip(axes[0], names, strict=False):
+        part = _shown(tables[name]).filter(
+            (pl.col("statistic") == "share") & (pl.col("category") != "Total")
+        )
+        ax.bar(range(part.height), part["value"] * 100, color="#7aa874")
+        ax.set_xticks(range(part.height), part["category"].to_list(), rotation=30, ha="right")
+        ax.set_title(name.replace("snapshot_", "").replace("_", " "))
+        ax.set_ylim(0, 100)
+        if part.height == 0:
+            ax.text(0.5, 0.5, "suppressed\n(small categories)", ha="center", va="center",
+                    transform=ax.transAxes, color="#777")  # fmt: skip
+            ax.set_xticks([])
+    axes[0][0].set_ylabel("% of those in work")
+    fig.tight_layout()
+    return fig
+
+
+def _save(fig: Any, path: Path) -> Path:
+    plt = _plt()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", metadata=_META)
+    plt.close(fig)
+    return path
