@@ -265,28 +265,71 @@ def _resolve(
     table: Table, contract: Contract, aliases: Mapping[str, list[str]], only: list[str] | None
 ) -> None:
     """Rename columns to canonical names; raise for missing or ambiguous ones."""
-    present = {normalise_name(c): c for c in table.frame.columns}
+    renames, clashes = _renames(table.frame.columns, table.path, contract, aliases, only)
+    frame = table.frame.drop(clashes) if clashes else table.frame
+    table.frame = frame.rename(renames)
+
+
+def _renames(
+    columns: list[str],
+    path: Path,
+    contract: Contract,
+    aliases: Mapping[str, list[str]],
+    only: list[str] | None,
+) -> tuple[dict[str, str], list[str]]:
+    """Canonical names for ``columns`` and the columns that would clash with them."""
+    present = {normalise_name(c): c for c in columns}
     renames: dict[str, str] = {}
     wanted = [c for c in contract.columns if only is None or c.name in only]
     for col in wanted:
         accepted = [*col.accepted(), *aliases.get(col.name, [])]
         hits = sorted({present[k] for k in map(normalise_name, accepted) if k in present})
         if len(hits) > 1:
-            raise ColumnError.duplicated(table.path, col.name, hits)
+            raise ColumnError.duplicated(path, col.name, hits)
         if hits:
             renames[hits[0]] = col.name
         elif col.required:
-            raise ColumnError.missing(table.path, col.name, table.frame.columns, accepted)
+            raise ColumnError.missing(path, col.name, columns, accepted)
     resolved = set(renames.values())
     for group in contract.one_of:
         if not resolved.intersection(group):
             raise ColumnError(
-                f"{table.path}: needs at least one of the columns {', '.join(group)}; "
-                f"columns present: {', '.join(table.frame.columns)}"
+                f"{path}: needs at least one of the columns {', '.join(group)}; "
+                f"columns present: {', '.join(columns)}"
             )
-    clashes = [c for c in table.frame.columns if c in resolved and c not in renames]
-    frame = table.frame.drop(clashes) if clashes else table.frame
-    table.frame = frame.rename(renames)
+    clashes = [c for c in columns if c in resolved and c not in renames]
+    return renames, clashes
+
+
+def read_parquet_for(path: str | Path, contract: Contract, persons: pl.DataFrame) -> Table:
+    """Only the rows of ``persons`` (a frame with a ``pid`` column) from a large Parquet file.
+
+    The file is scanned, not loaded: only the contract's columns are read, the person cut is a
+    semi-join (so row groups whose statistics exclude every cohort person are skipped), and only
+    the kept rows are parsed. ``counts['rows_in_file']`` says how many rows the file holds.
+    """
+    from nbnb_cbs.durability.intervals import person_key  # noqa: PLC0415
+
+    path = Path(path)
+    _check_path(path)
+    mark_input(path)
+    try:
+        schema = pl.read_parquet_schema(path)
+    except Exception as exc:  # polars raises several types for a corrupt file
+        raise InputFileError(
+            f"{path}: not a readable Parquet file ({type(exc).__name__}); write it again"
+        ) from None
+    renames, clashes = _renames(list(schema), path, contract, {}, None)
+    keep = [c for c in schema if c in renames and c not in clashes]
+    scan = pl.scan_parquet(path).select(keep).rename(renames)
+    total = int(pl.scan_parquet(path).select(pl.len()).collect().item())
+    kept = scan.with_columns(person_key().alias("_pid")).join(
+        persons.lazy().select(_pid="pid"), on="_pid", how="semi"
+    )
+    table = Table(kept.drop("_pid").collect(), path, first_data_row=1)
+    _parse(table, contract)
+    table.counts["rows_in_file"] = total
+    return table
 
 
 def _parse(table: Table, contract: Contract) -> None:

@@ -278,3 +278,29 @@ def test_cli_bad_end_and_missing_rin(cli: Cli, tmp_path: Path) -> None:
     code, _, err = cli(*args, "--end", "2021-12")
     assert code == 2 and "RINPERSOON" in err and str(jobs) in err
     assert not (tmp_path / "w").exists()
+
+
+def test_parquet_cohort_cut_equals_full_read(tmp_path: Path) -> None:
+    """Reading jobs from Parquet cuts the cohort while scanning; results equal a full CSV read."""
+    from nbnb_cbs import synth
+    from nbnb_cbs.durability import read_inputs
+    from nbnb_cbs.linkage import match_files, prepare_files
+
+    data = synth.build(synth.SynthOptions(participants=150, seed=4))
+    synth.write(data, tmp_path / "csv", "csv")
+    synth.write(data, tmp_path / "pq", "parquet")
+    prepare_files(tmp_path / "csv" / "registration.csv", tmp_path / "prep", seed=2)
+    match_files(
+        tmp_path / "prep" / "keys.csv", tmp_path / "csv" / "register", tmp_path / "linked.csv"
+    )
+    results = {}
+    for fmt, suffix in (("csv", ".csv"), ("pq", ".parquet")):
+        inputs = read_inputs(tmp_path / "prep" / "analysis.parquet", tmp_path / "linked.csv",
+                             tmp_path / fmt / f"jobs{suffix}", tmp_path / fmt / f"enrolments{suffix}")  # fmt: skip
+        results[fmt] = (inputs, compute(inputs, DurabilityOptions(END)))
+    (_, csv_out), (pq_in, pq_out) = results["csv"], results["pq"]
+    assert pq_in.quality["jobs rows_in_file"] == data.jobs.height
+    assert pq_in.jobs.collect().height < data.jobs.height / 5
+    assert csv_out.persons.equals(pq_out.persons)
+    assert csv_out.durability.equals(pq_out.durability)
+    assert csv_out.series.equals(pq_out.series)

@@ -22,8 +22,8 @@ from nbnb_cbs.durability.measure import (
 from nbnb_cbs.durability.series import monthly_series
 from nbnb_cbs.durability.snapshot import snapshot_cells
 from nbnb_cbs.errors import ColumnError
-from nbnb_cbs.readers import read_table
-from nbnb_cbs.schemas import ENROLMENTS, JOBS, LINKED, destination_expr
+from nbnb_cbs.readers import Table, read_parquet_for, read_table
+from nbnb_cbs.schemas import ENROLMENTS, JOBS, LINKED, Contract, destination_expr
 from nbnb_cbs.writers import write_csv, write_parquet
 
 __all__ = [
@@ -89,23 +89,33 @@ def read_inputs(analysis: Path, linked: Path, jobs: Path, enrolments: Path | Non
         if "entry_date" in frame.columns:
             frame = frame.with_columns(parse_date_expr("entry_date"))
     links = read_table(linked, LINKED)
-    job_table = read_table(jobs, JOBS)
+    cohort = links.frame.filter(pl.col("RINPERSOON").is_not_null()).select(person_key()).unique()
+    job_table = _read_cut(jobs, JOBS, cohort)
     quality = {f"jobs {k.replace(':', ' ')}": v for k, v in job_table.counts.items()}
     notes = [*a.notes, *links.notes, *job_table.notes]
     enrol = None
     if enrolments is not None:
-        e_table = read_table(enrolments, ENROLMENTS)
+        e_table = _read_cut(enrolments, ENROLMENTS, cohort)
         quality |= {f"enrolments {k.replace(':', ' ')}": v for k, v in e_table.counts.items()}
         notes += e_table.notes
         enrol = e_table.frame.lazy()
     return Inputs(frame, links.frame, job_table.frame.lazy(), enrol, quality, notes)
 
 
+def _read_cut(path: Path, contract: Contract, cohort: pl.DataFrame) -> Table:
+    """Parquet files are cut to the cohort while reading (they may hold a whole country);
+    other formats are read whole and cut in memory."""
+    if path.suffix.lower() == ".parquet":
+        return read_parquet_for(path, contract, cohort)
+    return read_table(path, contract)
+
+
 def _records(analysis: pl.DataFrame, linked: pl.DataFrame) -> pl.LazyFrame:
     links = linked.select(pl.col("record_id").cast(pl.String), "RINPERSOONS", "RINPERSOON").unique(
         "record_id", keep="first"
     )
-    joined = analysis.lazy().join(links.lazy(), on="record_id", how="left")
+    # _order keeps the analysis file's record order through the joins (joins do not promise it).
+    joined = analysis.lazy().with_row_index("_order").join(links.lazy(), on="record_id", how="left")
     pid = pl.when(pl.col("RINPERSOON").is_not_null()).then(person_key())
     return joined.with_columns(pid=pid)
 
@@ -177,9 +187,13 @@ def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
         if options.unit == "month"
         else merge_intervals(counted_lazy, "ms", "me").collect().lazy()
     )
-    persons_full = person_durability(
-        records, merged, end=options.end, unit=options.unit, anchor=options.anchor
-    ).collect()
+    persons_full = (
+        person_durability(
+            records, merged, end=options.end, unit=options.unit, anchor=options.anchor
+        )
+        .collect()
+        .sort("_order")
+    )
     persons = persons_full.select(PERSON_COLUMNS)
     cells = durability_cells(persons_full.lazy(), list(options.by))
     end_month = options.end[0] * 12 + options.end[1] - 1
