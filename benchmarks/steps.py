@@ -26,7 +26,13 @@ def prepare_step(folder: Path, rows: int) -> str:
 
     reg = pl.read_csv(folder / "registration.csv", separator=";", infer_schema=False)
     big = pl.concat([reg] * (rows // reg.height + 1)).head(rows)
-    big = big.with_columns(deelnemer_id=pl.format("P{}", pl.int_range(pl.len())))
+    # Copies of the same people would all share keys (and be rejected as ambiguous): give
+    # every row its own postcode digits so keys are as varied as in a real registration.
+    digits = (pl.int_range(pl.len()) * 7919 % 9000 + 1000).cast(pl.String)
+    big = big.with_columns(
+        deelnemer_id=pl.format("P{}", pl.int_range(pl.len())),
+        postcode=digits + pl.col("postcode").str.replace_all(r"[\s0-9]", "").str.to_uppercase(),
+    )
     path = folder / "registration-big.csv"
     big.write_csv(path, separator=";")
     start = time.perf_counter()

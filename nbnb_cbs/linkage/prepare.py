@@ -102,13 +102,24 @@ def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
         .when(entry.is_not_null() if entry is not None else pl.lit(False))
         .then(pl.lit("entry_date"))
     )
-    parts = house_number_parts(pl.col("house_number"), _optional(frame, "house_number_addition"))
+    # A registration has far fewer distinct house-number strings than rows: parse each once.
+    raw_house = {
+        "_hn_raw": pl.col("house_number").cast(pl.String),
+        "_ha_raw": _optional(frame, "house_number_addition").cast(pl.String),
+    }
+    lookup = (
+        frame.select(**raw_house)
+        .unique()
+        .with_columns(_house=house_number_parts(pl.col("_hn_raw"), pl.col("_ha_raw")))
+    )
+    frame = frame.with_columns(**raw_house).join(
+        lookup, on=["_hn_raw", "_ha_raw"], how="left", nulls_equal=True, maintain_order="left"
+    )
     out = frame.with_columns(
         _sex=sex_expr(pl.col("sex")),
         _birth=birth,
         _year_given=year_given,
         _postcode=postcode_expr(pl.col("postcode")),
-        _house=parts,
         _peildatum=peildatum,
         _ref_source=ref_source,
         _consent=yes_no_expr("consent"),
@@ -140,8 +151,7 @@ def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
         house_number_invalid=~house.struct.field("empty")
         & house.struct.field("huisnummer").is_null(),
         reference_date_missing=pl.col("_peildatum").is_null(),
-        duplicate_participant=pl.col("participant_id").is_duplicated()
-        & (pl.int_range(pl.len()).over("participant_id") > 0),
+        duplicate_participant=~pl.col("participant_id").is_first_distinct(),
     )
 
 
@@ -198,13 +208,11 @@ def prepare_frames(
     work = work.with_columns(
         ambiguous_key=pl.col("ambiguous_key") & clean,
     )
-    reason_list = pl.concat_list(
-        [pl.when(pl.col(r)).then(pl.lit(r)).otherwise(pl.lit(None, pl.String)) for r in REASONS]
-    ).list.drop_nulls()
-    work = work.with_columns(_reasons=reason_list)
-    rejected_mask = pl.col("_reasons").list.len() > 0
-    if keep_ambiguous:
-        rejected_mask = rejected_mask & (pl.col("_reasons") != pl.lit(["ambiguous_key"]))
+    rejected_mask = pl.any_horizontal(pl.col(pre)) | (
+        pl.col("ambiguous_key") & pl.lit(not keep_ambiguous)
+    )
+    work = work.with_columns(_rejected=rejected_mask)
+    rejected_mask = pl.col("_rejected")
 
     # Record ids for each consenting participant (first row of each participant id).
     participants = work.filter(~pl.col("no_consent") & ~pl.col("duplicate_participant"))
@@ -213,7 +221,7 @@ def prepare_frames(
         known = dict(zip(crosswalk["participant_id"], crosswalk["record_id"], strict=True))
     ids = _record_ids(participants["participant_id"].cast(pl.String), known, seed)
     id_map = pl.DataFrame({"participant_id": participants["participant_id"], "record_id": ids})
-    work = work.join(id_map, on="participant_id", how="left", maintain_order="left")
+    work = work.join(id_map, on="participant_id", how="left", maintain_order="left").rechunk()
     work = work.with_columns(
         record_id=pl.when(pl.col("duplicate_participant") | pl.col("no_consent"))
         .then(pl.lit(None, pl.String))
@@ -233,18 +241,25 @@ def prepare_frames(
         huisnummertoevoeging=pl.col("_ht"),
         peildatum=pl.col("_peildatum").dt.strftime("%Y%m%d"),
     )
+    # Reasons and offending raw values, for rejected rows only (most rows pass). Each reason is
+    # a boolean column, so no per-row lists are needed.
     reject_rows = work.filter(rejected_mask)
     raw_cols = [c for c in REGISTRATION.names if c in work.columns and c != "participant_id"]
+    primary = pl.lit(None, pl.String)
+    for reason in reversed(REASONS):
+        primary = pl.when(pl.col(reason)).then(pl.lit(reason)).otherwise(primary)
+    every = pl.concat_str(
+        [pl.when(pl.col(r)).then(pl.lit(r)) for r in REASONS], separator="|", ignore_nulls=True
+    )
     offending = pl.concat_str(
         [
-            pl.when(pl.col("_reasons").list.contains(pl.lit(reason))).then(
+            pl.when(pl.col(reason)).then(
                 pl.concat_str(
                     [
                         pl.format("{}={}", pl.lit(c), pl.col(c).cast(pl.String).fill_null(""))
                         for c in cols
                         if c in raw_cols
-                    ]
-                    or [pl.lit("")],
+                    ],
                     separator=" ",
                 )
             )
@@ -257,8 +272,8 @@ def prepare_frames(
     rejects = reject_rows.select(
         source_row=(pl.col("_i") + table.first_data_row).cast(pl.Int64),
         participant_id=pl.col("participant_id"),
-        reason=pl.col("_reasons").list.first(),
-        all_reasons=pl.col("_reasons").list.join("|"),
+        reason=primary,
+        all_reasons=every,
         raw_values=offending,
     )
     analysis, unrecognised = _analysis(work.filter(pl.col("record_id").is_not_null()))

@@ -73,8 +73,9 @@ def _rins(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.char.zfill(picked.astype(str), 9)
 
 
-def _ymd(days: np.ndarray) -> np.ndarray:
-    return np.char.replace(np.datetime_as_string(days, unit="D"), "-", "")
+def _ymd(days: np.ndarray) -> pl.Series:
+    """YYYYMMDD text, as CBS files carry dates."""
+    return pl.Series(days).dt.strftime("%Y%m%d")
 
 
 def build(options: SynthOptions) -> SynthData:
@@ -122,26 +123,23 @@ def build(options: SynthOptions) -> SynthData:
             "deelnemer_id", maintain_order=True
         )
 
-    birth_text = np.datetime_as_string(birth, unit="D")
+    born = pl.Series(birth)
     persons = pl.DataFrame(
         {
-            "RINPERSOONS": np.full(n_total, "R"),
-            "RINPERSOON": rin,
-            "GBAGESLACHT": np.where(male, "1", "2"),
-            "GBAGEBOORTEJAAR": birth_text.astype("<U4"),
-            "GBAGEBOORTEMAAND": np.char.replace(np.char.zfill(birth_text, 10), "-", "").astype(
-                "<U6"
+            "RINPERSOONS": pl.repeat("R", n_total, eager=True),
+            "RINPERSOON": pl.Series(rin),
+            "GBAGESLACHT": pl.Series(male).replace_strict(
+                {True: "1", False: "2"}, return_dtype=pl.String
             ),
-            "GBAGEBOORTEDAG": np.char.replace(birth_text, "-", ""),
+            "GBAGEBOORTEJAAR": born.dt.strftime("%Y"),
+            "GBAGEBOORTEMAAND": born.dt.strftime("%m"),
+            "GBAGEBOORTEDAG": born.dt.strftime("%d"),
         }
-    ).with_columns(
-        pl.col("GBAGEBOORTEMAAND").str.slice(4, 2),
-        pl.col("GBAGEBOORTEDAG").str.slice(6, 2),
     )
     address_frame = pl.DataFrame(
         {
-            "RINPERSOONS": np.full(addresses.person.size, "R"),
-            "RINPERSOON": rin[addresses.person],
+            "RINPERSOONS": pl.repeat("R", addresses.person.size, eager=True),
+            "RINPERSOON": pl.Series(rin).gather(addresses.person),
             "postcode": addresses.postcode,
             "huisnummer": addresses.number,
             "huisletter": addresses.letter,

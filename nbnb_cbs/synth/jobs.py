@@ -16,6 +16,9 @@ from nbnb_cbs.synth.people import MONTH0, N_MONTHS
 __all__ = ["enrolments_frame", "jobs_frame"]
 
 _EPOCH_MONTH = MONTH0 - 1970 * 12
+_KINDS = ["9", "5", "4", "1", "2", "3"]
+_KIND_P = [0.63, 0.10, 0.20, 0.02, 0.02, 0.03]
+_CONTRACTS = ["O", "B", "N", "o", "b", "n"]
 
 
 def _month_start(month: np.ndarray) -> np.ndarray:
@@ -74,13 +77,8 @@ def jobs_frame(rng: np.random.Generator, work: np.ndarray, rin: np.ndarray) -> p
     full_time = rng.random(n_jobs) < 0.55
     monthly_hours = np.where(full_time, rng.normal(140, 15, n_jobs), rng.uniform(20, 100, n_jobs))
     hourly = np.maximum(rng.normal(16.0, 3.0, n_jobs), 11.5)
-    kind = rng.choice(
-        np.array(["9", "5", "4", "1", "2", "3"]),
-        size=n_jobs,
-        p=[0.63, 0.10, 0.20, 0.02, 0.02, 0.03],
-    )
-    contract = rng.choice(np.array(["O", "B", "N"]), size=n_jobs, p=[0.12, 0.76, 0.12])
-    contract = np.where(rng.random(n_jobs) < 0.05, np.char.lower(contract), contract)
+    kind = rng.choice(len(_KINDS), size=n_jobs, p=_KIND_P)
+    contract = rng.choice(3, size=n_jobs, p=[0.12, 0.76, 0.12]) + 3 * (rng.random(n_jobs) < 0.05)
     four_weekly = rng.random(n_jobs) < 0.1
 
     # Pay periods: calendar months, or 28-day periods from the job's start.
@@ -97,6 +95,7 @@ def jobs_frame(rng: np.random.Generator, work: np.ndarray, rin: np.ndarray) -> p
     )
     p_end = np.where(fw, start[job] + (28 * k + 27).astype("timedelta64[D]"), month_end)
     p_end = np.minimum(p_end, end[job])
+    del month_start, month_end, fw, k
     days = (p_end - p_start).astype(np.int64) + 1
     hours = np.round(monthly_hours[job] * days / 30.4, 0)
     wage = np.round(hours * hourly[job], 2)
@@ -108,28 +107,53 @@ def jobs_frame(rng: np.random.Generator, work: np.ndarray, rin: np.ndarray) -> p
     n_corr = int(correction.sum())
     hours = np.r_[hours, np.zeros(n_corr), hours[sentinel]]
     wage = np.r_[wage, -np.round(wage[correction] * rng.uniform(0, 0.2, n_corr), 2), wage[sentinel]]
-    end_text = np.char.replace(np.datetime_as_string(p_end[dup], unit="D"), "-", "")
-    end_text[rows + n_corr :] = "99999999"
+    is_sentinel = np.zeros(dup.size, dtype=bool)
+    is_sentinel[rows + n_corr :] = True
     job = job[dup]
+    person = j_person[job]
+    # Strings are made by polars from numbers, dates and small code tables: numpy's unicode
+    # arrays would cost gigabytes and minutes at 30 million rows.
     frame = pl.DataFrame(
         {
-            "RINPERSOONS": np.full(dup.size, "R"),
-            "RINPERSOON": rin[j_person[job]],
-            "IKVID": (job + 1).astype(str),
-            "SBEID": (900_000_000 + (j_person[job] * 7919 + job) % 99_999_999).astype(str),
-            "SDATUMAANVANGIKO": np.char.replace(
-                np.datetime_as_string(p_start[dup], unit="D"), "-", ""
-            ),
-            "SDATUMEINDEIKO": end_text,
+            "_person": person.astype(np.int32),
+            "_job": (job + 1).astype(np.int64),
+            "_start": p_start[dup],
+            "_end": p_end[dup],
+            "_sentinel": is_sentinel,
             "SBASISUREN": hours,
             "SBASISLOON": wage,
-            "SVOLTIJDDAGEN": np.round(hours / 5.3, 1),
-            "SCONTRACTSOORT": contract[job],
-            "SSOORTBAAN": kind[job],
-            "SPOLISDIENSTVERBAND": np.where(full_time[job], "1", "2"),
+            "_contract": contract[job].astype(np.int8),
+            "_kind": kind[job].astype(np.int8),
+            "_full": full_time[job],
         }
     )
-    return frame.sort("RINPERSOON", "SDATUMAANVANGIKO", "IKVID", maintain_order=True)
+    del dup, job, person, hours, wage, p_start, p_end
+    rin_series = pl.Series(rin)
+    out = frame.select(
+        RINPERSOONS=pl.lit("R"),
+        RINPERSOON=rin_series.gather(frame["_person"]),
+        IKVID=pl.col("_job").cast(pl.String),
+        SBEID=(
+            900_000_000 + (pl.col("_person").cast(pl.Int64) * 7919 + pl.col("_job")) % 99_999_999
+        ).cast(pl.String),
+        SDATUMAANVANGIKO=pl.col("_start").dt.strftime("%Y%m%d"),
+        SDATUMEINDEIKO=pl.when(pl.col("_sentinel"))
+        .then(pl.lit("99999999"))
+        .otherwise(pl.col("_end").dt.strftime("%Y%m%d")),
+        SBASISUREN="SBASISUREN",
+        SBASISLOON="SBASISLOON",
+        SVOLTIJDDAGEN=(pl.col("SBASISUREN") / 5.3).round(1),
+        SCONTRACTSOORT=pl.Series(_CONTRACTS).gather(frame["_contract"]),
+        SSOORTBAAN=pl.Series(_KINDS).gather(frame["_kind"]),
+        SPOLISDIENSTVERBAND=pl.when(pl.col("_full")).then(pl.lit("1")).otherwise(pl.lit("2")),
+    )
+    # Sorted by person like the real files; persons ordered by their RINPERSOON.
+    order = pl.Series(np.argsort(np.argsort(rin, kind="stable"), kind="stable").astype(np.int32))
+    return (
+        out.with_columns(_rank=order.gather(frame["_person"]))
+        .sort("_rank", "SDATUMAANVANGIKO", "IKVID", maintain_order=True)
+        .drop("_rank")
+    )
 
 
 def enrolments_frame(
