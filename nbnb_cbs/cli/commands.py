@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from nbnb_cbs.cli.app import app, guarded
-from nbnb_cbs.errors import NbnbError
+from nbnb_cbs.cli.app import app
 
 linkage_app = typer.Typer(
     help="Prepare CBS linkage keys, simulate CBS's match, report the linkage yield.",
@@ -21,23 +20,9 @@ app.add_typer(linkage_app, name="linkage")
 app.add_typer(disclosure_app, name="disclosure")
 
 
-def _pending(name: str) -> None:
-    raise NbnbError(f"'nbnb-cbs {name}' is not available in this version yet")
-
-
-for _name in ("convert",):
-
-    def _make(name: str = _name) -> None:
-        @app.command(name, help=f"(not available yet) {name}")
-        @guarded
-        def _cmd() -> None:
-            _pending(name)
-
-    _make()
-
-
 def _register_modules() -> None:
     from nbnb_cbs.cli import (  # noqa: F401, PLC0415
+        convert_cmd,
         disclosure_cmd,
         durability_cmd,
         linkage_cmd,
