@@ -1,13 +1,15 @@
-"""Run the benchmarks and write benchmarks/RESULTS.md.
+"""Run the benchmarks and write benchmarks/RESULTS.md (``make bench``).
 
-Each step runs in a child process; its wall time and peak resident memory (from the OS's
-accounting of that child) are reported. Sizes: ``--persons`` population members (jobs scale with
-them, about 37 rows per person), ``--rows`` registration rows for linkage prepare.
+Every step runs in a child process; its peak resident memory comes from the OS's accounting of
+that process (wait4). Times are the step's own work measured inside the process (imports and
+interpreter start excluded). The four durability implementations must agree on every person's
+worked and observable months before any time is reported.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
@@ -16,50 +18,123 @@ import tempfile
 import time
 from pathlib import Path
 
+import polars as pl
 
-def _run(step: str, folder: Path, size: int) -> tuple[float, float, str]:
-    """Run one step in a child process; its own peak RSS comes from wait4's rusage."""
-    start = time.perf_counter()
+
+def _run(step: str, folder: Path, size: int = 0) -> dict[str, float | str]:
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.steps", step, str(folder), str(size)],
-            stdout=out, stderr=err, text=True,
-        )  # fmt: skip
+            stdout=out,
+            stderr=err,
+        )
         _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - start
         out.seek(0)
         err.seek(0)
-        if proc.returncode != 0:
-            raise SystemExit(f"benchmark step {step} failed:\n{err.read()}")
-        return wall, usage.ru_maxrss / 1024 / 1024, out.read().strip()
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"benchmark step {step} failed:\n{err.read()[-3000:]}")
+        report = json.loads(out.read().strip().splitlines()[-1])
+    report |= {"wall": wall, "peak_gb": usage.ru_maxrss / 1024 / 1024}
+    print(
+        f"{step}: {report['what']} ({report['seconds']:.1f} s, peak {report['peak_gb']:.2f} GB)",
+        flush=True,
+    )
+    return report
+
+
+def _agree(folder: Path) -> str:
+    base = pl.read_parquet(folder / "result-toolkit.parquet").sort("record_id")
+    for name in ("explode", "pandas", "duckdb"):
+        other = pl.read_parquet(folder / f"result-{name}.parquet").sort("record_id")
+        joined = base.join(other, on="record_id", how="full", suffix="_o")
+        bad = joined.filter(
+            (pl.col("observable") != pl.col("observable_o")) | (pl.col("worked") != pl.col("worked_o"))
+            | pl.col("record_id").is_null() | pl.col("record_id_o").is_null()
+        )  # fmt: skip
+        if bad.height:
+            raise SystemExit(
+                f"durability implementations disagree: toolkit vs {name} on {bad.height} persons"
+            )
+    return f"all four agree on worked and observable for {base.height:,} persons"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
-    parser.add_argument("--persons", type=int, default=200_000)
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--persons", type=int, default=200_000, help="population size")
+    parser.add_argument(
+        "--rows", type=int, default=1_000_000, help="registration rows for linkage prepare"
+    )
+    parser.add_argument(
+        "--sav-rows", type=int, default=10_000_000, help="rows in the .sav to convert"
+    )
+    parser.add_argument(
+        "--table", type=int, default=50, help="size of the square table for secondary suppression"
+    )
     args = parser.parse_args()
-    rows = []
+    r: dict[str, dict[str, float | str]] = {}
     with tempfile.TemporaryDirectory(prefix="nbnb-bench-") as tmp:
         folder = Path(tmp)
-        for step, size in (("synth", args.persons), ("durability", 0), ("prepare", args.rows)):
-            wall, peak, what = _run(step, folder, size)
-            rows.append((step, f"{wall:.1f}", f"{peak:.2f}", what))
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    lines = [
-        f"# Benchmark results ({machine})",
-        "",
-        f"`python -m benchmarks --persons {args.persons} --rows {args.rows}`. Wall time of the whole",
-        "step process (including imports and, for durability, the linkage it needs first); peak",
-        "RSS of that process as the OS accounts it (wait4).",
-        "",
-        "| step | wall s | peak RSS GB | what |",
-        "|---|---|---|---|",
-        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
-        "",
+        r["synth"] = _run("synth", folder, args.persons)
+        r["convert"] = _run("convert", folder)
+        r["cohort_setup"] = _run("cohort_setup", folder)
+        for step in ("scan", "cohort", "dur_toolkit", "dur_explode", "dur_pandas", "dur_duckdb"):
+            r[step] = _run(step, folder)
+        agreement = _agree(folder)
+        print(agreement)
+        r["suppression"] = _run("suppression", folder, args.table)
+        r["prepare"] = _run("prepare", folder, args.rows)
+        r["sav_setup"] = _run("sav_setup", folder, args.sav_rows)
+        r["convert_sav"] = _run("convert_sav", folder)
+    t = {k: float(v["seconds"]) for k, v in r.items()}
+    m = {k: float(v["peak_gb"]) for k, v in r.items()}
+    goals = [
+        ("synth: 1M persons, ~30M job rows in < 180 s", t["synth"] < 180, f"{t['synth']:.0f} s, {r['synth']['what']}"),
+        ("linkage prepare: 1M rows in <= 10 s", t["prepare"] <= 10, f"{t['prepare']:.1f} s"),
+        ("durability (toolkit) in <= 60 s and <= 8 GB", t["dur_toolkit"] <= 60 and m["dur_toolkit"] <= 8,
+         f"{t['dur_toolkit']:.1f} s, {m['dur_toolkit']:.2f} GB"),
+        ("durability >= 10x faster than pandas", t["dur_pandas"] >= 10 * t["dur_toolkit"],
+         f"{t['dur_pandas'] / t['dur_toolkit']:.1f}x"),
+        ("durability >= 1.5x faster than DuckDB SQL", t["dur_duckdb"] >= 1.5 * t["dur_toolkit"],
+         f"{t['dur_duckdb'] / t['dur_toolkit']:.1f}x"),
+        ("durability peak memory <= 1/4 of exploding polars", m["dur_toolkit"] <= m["dur_explode"] / 4,
+         f"{m['dur_toolkit']:.2f} GB vs {m['dur_explode']:.2f} GB"),
+        ("cohort cut within 3x of a bare RINPERSOON scan", t["cohort"] <= 3 * t["scan"],
+         f"{t['cohort'] / t['scan']:.1f}x ({t['cohort']:.2f} s vs {t['scan']:.2f} s)"),
+        ("convert of a 10M-row .sav with peak memory < 2 GB", m["convert_sav"] < 2,
+         f"{m['convert_sav']:.2f} GB, {r['convert_sav']['what']}"),
+        ("secondary suppression of a 50x50 table with audit in <= 10 s", t["suppression"] <= 10,
+         f"{t['suppression']:.1f} s"),
+    ]  # fmt: skip
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, polars {pl.__version__}"
+    rows = [
+        f"| {name} | {float(v['seconds']):.2f} | {float(v['peak_gb']):.2f} | "
+        + (f"{float(v['seconds']) / t['dur_toolkit']:.1f}x | " if name.startswith("dur_") else "| ")
+        + f"{v['what']} |"
+        for name, v in r.items()
     ]
-    text = "\n".join(lines)
+    text = "\n".join([
+        "# Benchmark results",
+        "",
+        f"Machine: {machine}. Command: `python -m benchmarks --persons {args.persons} --rows {args.rows} "
+        f"--sav-rows {args.sav_rows}`.",
+        "",
+        "Each step ran in its own process. *s* is the step's own work (imports and interpreter start",
+        "excluded); *peak GB* is that process's peak resident memory (wait4), imports included.",
+        f"Durability, month unit, exit anchor, end {2021}-12: {agreement}.",
+        "",
+        "| step | s | peak GB | time vs toolkit durability | what |",
+        "|---|---|---|---|---|",
+        *rows,
+        "",
+        "## Goals",
+        "",
+        "| goal | met | measured |",
+        "|---|---|---|",
+        *(f"| {g} | {'yes' if ok else 'NO'} | {v} |" for g, ok, v in goals),
+        "",
+    ])  # fmt: skip
     print(text)
     (Path(__file__).parent / "RESULTS.md").write_text(text, encoding="utf-8")
 

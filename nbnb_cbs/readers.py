@@ -321,12 +321,18 @@ def read_parquet_for(path: str | Path, contract: Contract, persons: pl.DataFrame
         ) from None
     renames, clashes = _renames(list(schema), path, contract, {}, None)
     keep = [c for c in schema if c in renames and c not in clashes]
-    scan = pl.scan_parquet(path).select(keep).rename(renames)
     total = int(pl.scan_parquet(path).select(pl.len()).collect().item())
-    kept = scan.with_columns(person_key().alias("_pid")).join(
-        persons.lazy().select(_pid="pid"), on="_pid", how="semi"
+    # Files written by ``convert`` carry an integer pid: cut on it (row-group statistics apply).
+    key = pl.col("pid") if "pid" in schema and "pid" not in renames else person_key()
+    scan = (
+        pl.scan_parquet(path).select([*keep, *(["pid"] if "pid" in schema else [])]).rename(renames)
     )
-    table = Table(kept.drop("_pid").collect(), path, first_data_row=1)
+    # A predicate (not a join) is pushed into the Parquet reader: row groups whose pid range
+    # misses every cohort person are skipped, and other columns are decoded only where it holds.
+    kept = scan.filter(key.is_in(persons["pid"].unique().implode()))
+    table = Table(
+        kept.drop(*(["pid"] if "pid" in schema else [])).collect(), path, first_data_row=1
+    )
     _parse(table, contract)
     table.counts["rows_in_file"] = total
     return table

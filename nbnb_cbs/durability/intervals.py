@@ -42,12 +42,35 @@ def to_unit(date: pl.Expr, unit: Unit) -> pl.Expr:
 
 
 def merge_intervals(rows: pl.LazyFrame, start: str = "s", end: str = "e") -> pl.LazyFrame:
-    """Merge overlapping and adjacent intervals per ``pid``: returns ``pid, s, e`` (inclusive)."""
-    ordered = rows.select("pid", pl.col(start).alias("s"), pl.col(end).alias("e")).sort(
-        "pid", "s", "e"
+    """Merge overlapping and adjacent intervals per ``pid``: returns ``pid, s, e`` (inclusive).
+
+    Linear passes, no window functions and no group-by: in (pid, s) order, a global running
+    maximum of ``pid * 2**32 + e`` is each person's own running maximum of ``e`` (every earlier
+    person's values are smaller). A run starts where the person changes or ``s`` passes the
+    previous running end by more than one unit; each run's last row carries its running end,
+    and its start is carried forward from the run's first row. Input already in (pid, s) order,
+    as ``convert`` writes it, is not sorted again.
+    """
+    shift, offset = 1 << 32, 1 << 31  # offset keeps negative units inside the person's band
+    frame = rows.select("pid", pl.col(start).alias("s"), pl.col(end).alias("e")).collect()
+    in_order = frame.select(
+        ((pl.col("pid").diff() > 0) | ((pl.col("pid").diff() == 0) & (pl.col("s").diff() >= 0)))
+        .fill_null(True)
+        .all()
+    ).item()
+    if not in_order:
+        frame = frame.sort("pid", "s")
+    pid = pl.col("pid").cast(pl.Int64)
+    running_end = (
+        (pid * shift + pl.col("e").cast(pl.Int64) + offset).cum_max() - pid * shift - offset
     )
-    prev_end = pl.col("e").cum_max().shift(1).over("pid")
-    runs = ordered.with_columns(
-        run=(prev_end.is_null() | (pl.col("s") > prev_end + 1)).cast(pl.Int32).cum_sum().over("pid")
+    new_run = (pl.col("pid") != pl.col("pid").shift(1)).fill_null(True) | (
+        pl.col("s").cast(pl.Int64) > running_end.shift(1) + 1
     )
-    return runs.group_by("pid", "run").agg(pl.col("s").min(), pl.col("e").max()).drop("run")
+    return (
+        frame.lazy()
+        .with_columns(_end=running_end, _new=new_run)
+        .with_columns(_first_s=pl.when(pl.col("_new")).then(pl.col("s")).forward_fill())
+        .filter(pl.col("_new").shift(-1).fill_null(True))
+        .select("pid", s=pl.col("_first_s").cast(pl.Int32), e=pl.col("_end").cast(pl.Int32))
+    )

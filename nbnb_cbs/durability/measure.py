@@ -69,18 +69,17 @@ def person_durability(
         _ws0=exit_unit + 1,
         _we=pl.lit(e_unit, dtype=pl.Int32),
     )
-    pairs = base.select("record_id", "pid", "_ws0", "_we").join(merged, on="pid", how="inner")
-    clipped_start = pl.max_horizontal(pl.col("s"), pl.col("_ws0"))
-    firsts = (
-        pairs.filter((pl.col("e") >= pl.col("_ws0")) & (clipped_start <= pl.col("_we")))
-        .group_by("record_id")
-        .agg(_first=clipped_start.min())
-    )
-    frame = base.join(firsts, on="record_id", how="left")
     if anchor == "first-job":
-        frame = frame.with_columns(_ws=pl.col("_first"))
+        pairs = base.select("record_id", "pid", "_ws0", "_we").join(merged, on="pid", how="inner")
+        clipped_start = pl.max_horizontal(pl.col("s"), pl.col("_ws0"))
+        firsts = (
+            pairs.filter((pl.col("e") >= pl.col("_ws0")) & (clipped_start <= pl.col("_we")))
+            .group_by("record_id")
+            .agg(_first=clipped_start.min())
+        )
+        frame = base.join(firsts, on="record_id", how="left").with_columns(_ws=pl.col("_first"))
     else:
-        frame = frame.with_columns(_ws=pl.col("_ws0"))
+        frame = base.with_columns(_ws=pl.col("_ws0"), _first=pl.lit(None, pl.Int32))
     window = frame.select("record_id", "pid", "_ws", "_we").join(merged, on="pid", how="inner")
     overlap = (
         pl.min_horizontal(pl.col("e"), pl.col("_we"))
