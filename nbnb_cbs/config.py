@@ -131,9 +131,15 @@ def load_project(path: str | Path) -> Settings:
             types, target = spec
             if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
                 want = " or ".join(t.__name__ for t in types)
+                how = {
+                    "str": "put it in double quotes",
+                    "list": 'write a list like ["a", "b"]',
+                    "bool": "write true or false",
+                    "int": "write a whole number",
+                }[types[0].__name__]
                 raise ConfigError(
                     f"{path}: [{section}] {key} must be a {want}, not {type(value).__name__} "
-                    f"({value!r})"
+                    f"({value!r}); {how}"
                 )
             values[target] = tuple(value) if isinstance(value, list) else value
     values.setdefault("work_dir", "work")

@@ -73,7 +73,14 @@ def _estimate_rows(path: Path) -> int:
         import pyreadstat  # noqa: PLC0415
 
         reader = pyreadstat.read_dta if suffix == ".dta" else pyreadstat.read_sav
-        _, meta = reader(str(path), metadataonly=True, output_format="polars")
+        kind = "Stata" if suffix == ".dta" else "SPSS"
+        try:
+            _, meta = reader(str(path), metadataonly=True, output_format="polars")
+        except Exception as exc:  # pyreadstat's own error types
+            raise InputFileError(
+                f"{path}: not a readable {kind} file ({type(exc).__name__}: {str(exc)[:80]}); "
+                f"export it again from {kind}"
+            ) from None
         return int(meta.number_rows or 0)
     with path.open("rb") as fh:
         sample = fh.read(1 << 20)
@@ -95,7 +102,8 @@ def _chunks(path: Path, chunk_rows: int, work: Path) -> Iterator[tuple[pl.DataFr
                 yield frame, None
         except Exception as exc:  # pyreadstat's own error types
             raise InputFileError(
-                f"{path}: not a readable SPSS/Stata file ({type(exc).__name__}: {str(exc)[:80]})"
+                f"{path}: not a readable SPSS/Stata file ({type(exc).__name__}: {str(exc)[:80]}); "
+                "export it again from SPSS or Stata"
             ) from None
         return
     if suffix == ".parquet":

@@ -180,6 +180,10 @@ def _read_text(path: Path) -> Table:
             frame = _polars_csv(path, utf8, fmt.delimiter)
     else:
         frame = _polars_csv(path, path, fmt.delimiter)
+    if frame.height == 0:
+        raise InputFileError(
+            f"{path}: the file has a header but no data rows; export it again with its data"
+        )
     names = [h.replace("\ufeff", "").strip() for h in fmt.header]
     if len(names) == frame.width:
         frame.columns = names

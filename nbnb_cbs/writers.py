@@ -61,6 +61,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     _check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # A killed earlier run may have left its temporary file behind: it was never the output.
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)

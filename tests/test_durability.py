@@ -304,3 +304,18 @@ def test_parquet_cohort_cut_equals_full_read(tmp_path: Path) -> None:
     assert csv_out.persons.equals(pq_out.persons)
     assert csv_out.durability.equals(pq_out.durability)
     assert csv_out.series.equals(pq_out.series)
+
+
+@given(st.lists(st.tuples(st.integers(1, 6), st.integers(0, 40), st.integers(0, 8)), min_size=1, max_size=60),
+       st.integers(1, 7))  # fmt: skip
+def test_batched_merge_equals_single_merge(rows: list[tuple[int, int, int]], batch: int) -> None:
+    """Merging batch by batch (persons split across batches included) gives the same intervals."""
+    from nbnb_cbs.durability.intervals import merge_intervals, merge_intervals_batched
+
+    frame = pl.DataFrame(
+        [{"pid": p, "s": s, "e": s + length} for p, s, length in rows],
+        schema={"pid": pl.Int64, "s": pl.Int32, "e": pl.Int32},
+    ).sort("pid", "s")
+    whole = merge_intervals(frame.lazy()).collect().sort("pid", "s")
+    batched = merge_intervals_batched(frame.lazy(), batch_rows=batch).collect().sort("pid", "s")
+    assert whole.equals(batched)

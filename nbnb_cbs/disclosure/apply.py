@@ -158,7 +158,10 @@ def _margins(
                 )
         table = AdditiveTable(values, equations, frozenset(k for k in values if is_margin(k)))
         if given:
-            table.check()
+            try:
+                table.check()
+            except DisclosureError as exc:
+                raise DisclosureError(f"{name}: {exc}") from None
         tables[str(stat)] = table
     if extra_rows:
         extra = pl.DataFrame(extra_rows, schema_overrides={"statistic": pl.String})
@@ -280,10 +283,10 @@ def apply_table(
         suppressed, intervals = _protect_linked(tables, primary, profile.protection_width)
         secondary = [k in suppressed and not h for k, h in zip(keys, hidden_now, strict=True)]
         cells = cells.with_columns(
-            status=pl.when(pl.Series(secondary))
+            status=pl.when(pl.Series(secondary, dtype=pl.Boolean))
             .then(pl.lit("suppressed_secondary"))
             .otherwise(pl.col("status")),
-            rule=pl.when(pl.Series(secondary))
+            rule=pl.when(pl.Series(secondary, dtype=pl.Boolean))
             .then(pl.lit("complementary"))
             .otherwise(pl.col("rule")),
         )

@@ -110,7 +110,8 @@ def load_profile(spec: str | Path = "cbs") -> Profile:
             )
         if not isinstance(entry.get("source"), str) or not entry["source"].strip():
             raise ConfigError(
-                f"{spec}: profile key {key!r} needs a source (where the value comes from)"
+                f"{spec}: profile key {key!r} needs a source; write it as "
+                f'{key} = {{ value = ..., source = "where the value comes from" }}'
             )
         values[key] = tuple(value) if isinstance(value, list) else value
         sources[key] = entry["source"]

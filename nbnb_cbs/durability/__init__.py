@@ -121,8 +121,16 @@ def _records(analysis: pl.DataFrame, linked: pl.DataFrame) -> pl.LazyFrame:
 
 
 def _job_rows(jobs: pl.LazyFrame, count_zero_rows: bool) -> pl.LazyFrame:
-    """Jobs with pid, validity and whether each row counts as work."""
+    """Jobs with pid, validity and whether each row counts as work. Optional SPOLISBUS columns
+    a file lacks are added as empty (the snapshot then reports those categories as unknown)."""
     start, end = pl.col("SDATUMAANVANGIKO"), pl.col("SDATUMEINDEIKO")
+    present = set(jobs.collect_schema().names())
+    optional = {c.name: c.kind for c in JOBS.columns if not c.required and c.name not in present}
+    if optional:
+        jobs = jobs.with_columns(
+            pl.lit(None, pl.Float64 if kind == "float" else pl.String).alias(name)
+            for name, kind in optional.items()
+        )
     return jobs.with_columns(
         pid=pl.when(pl.col("RINPERSOON").is_not_null()).then(person_key()),
         _missing_start=start.is_null(),

@@ -13,7 +13,7 @@ from typing import Literal
 
 import polars as pl
 
-__all__ = ["Unit", "merge_intervals", "person_key", "to_unit"]
+__all__ = ["Unit", "merge_intervals", "merge_intervals_batched", "person_key", "to_unit"]
 
 Unit = Literal["month", "day"]
 
@@ -74,3 +74,16 @@ def merge_intervals(rows: pl.LazyFrame, start: str = "s", end: str = "e") -> pl.
         .filter(pl.col("_new").shift(-1).fill_null(True))
         .select("pid", s=pl.col("_first_s").cast(pl.Int32), e=pl.col("_end").cast(pl.Int32))
     )
+
+
+def merge_intervals_batched(rows: pl.LazyFrame, batch_rows: int = 2_000_000) -> pl.LazyFrame:
+    """``merge_intervals`` in batches of rows, for inputs ordered by person (as ``convert``
+    writes them): each batch is merged on its own and the merged batches once more. Merging is
+    associative, so the result is the same; memory follows the batch, not the input."""
+    parts = [
+        merge_intervals(batch.lazy()).collect()
+        for batch in rows.select("pid", "s", "e").collect_batches(chunk_size=batch_rows)
+    ]
+    if not parts:
+        return rows.select("pid", "s", "e").head(0)
+    return merge_intervals(pl.concat(parts).lazy())
