@@ -161,7 +161,7 @@ def convert_files(
     columns: list[str] | None = None,
     cohort: Path | None = None,
     chunk_rows: int = 500_000,
-    bucket_rows: int = 4_000_000,
+    bucket_rows: int = 1_500_000,
     row_group_rows: int = 100_000,
     progress: Progress | None = None,
 ) -> ConvertResult:
@@ -241,34 +241,31 @@ def convert_files(
 def _write_sorted(
     work: Path, out: Path, row_group_rows: int, schema: dict[str, pl.DataType]
 ) -> tuple[int, int]:
-    """Sort each bucket and append it as row groups to one Parquet file."""
-    import pyarrow.parquet as pq  # noqa: PLC0415
-
+    """Sort each bucket into its own file, then stream the sorted buckets, in order, into one
+    Parquet file. Only one bucket is ever in memory."""
     order = [
         c
         for c in ("pid", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "IKVID", "AANVINSCHR")
         if c in schema
     ]
-    written = groups = 0
-    writer = None
+    sorted_files: list[Path] = []
+    written = 0
+    for bucket in sorted(p for p in work.iterdir() if p.is_dir()):
+        target = work / f"{bucket.name}.sorted.parquet"
+        pl.scan_parquet(sorted(bucket.glob("*.parquet"))).sort(
+            order, nulls_last=True, maintain_order=True
+        ).sink_parquet(target, row_group_size=row_group_rows)
+        written += int(pl.scan_parquet(target).select(pl.len()).collect().item())
+        sorted_files.append(target)
+        for part in bucket.glob("*.parquet"):
+            part.unlink()
     with atomic_path(out) as tmp:
-        try:
-            for bucket in sorted(p for p in work.iterdir() if p.is_dir()):
-                frame = pl.read_parquet(sorted(bucket.glob("*.parquet")))
-                frame = frame.sort(
-                    [c for c in order if c in frame.columns], nulls_last=True, maintain_order=True
-                )
-                table = frame.to_arrow()
-                if writer is None:
-                    writer = pq.ParquetWriter(
-                        str(tmp), table.schema, compression="zstd", write_statistics=True
-                    )
-                writer.write_table(table, row_group_size=row_group_rows)
-                written += frame.height
-                groups += math.ceil(frame.height / row_group_rows)
-            if writer is None:
-                pl.DataFrame(schema=schema).write_parquet(tmp)
-        finally:
-            if writer is not None:
-                writer.close()
-    return written, groups
+        if sorted_files:
+            pl.scan_parquet(sorted_files).sink_parquet(
+                tmp, row_group_size=row_group_rows, statistics=True, maintain_order=True
+            )
+        else:
+            pl.DataFrame(schema=schema).write_parquet(tmp)
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    return written, int(pq.ParquetFile(out).metadata.num_row_groups)

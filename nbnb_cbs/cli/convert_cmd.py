@@ -42,7 +42,7 @@ def convert(
 ) -> None:
     """Stream large CBS files into one Parquet file sorted by person, with a pid column beside
     RINPERSOON and parsed dates. Memory is bounded by --chunk-rows plus one person bucket of at
-    most 4 million rows (about 1-2 GB), not by the size of the inputs."""
+    most 1.5 million rows (under 1 GB), not by the size of the inputs."""
     from nbnb_cbs.convert import convert_files  # noqa: PLC0415
     from nbnb_cbs.errors import ConfigError  # noqa: PLC0415
     from nbnb_cbs.schemas import ENROLMENTS, JOBS  # noqa: PLC0415
