@@ -237,13 +237,17 @@ def _polars_csv(shown: Path, source: Path, delimiter: str) -> pl.DataFrame:
 # --- binary formats -------------------------------------------------------------------------
 
 
+def _unreadable_parquet(path: Path, exc: Exception) -> InputFileError:
+    return InputFileError(
+        f"{path}: not a readable Parquet file ({type(exc).__name__}); write it again"
+    )
+
+
 def _read_parquet(path: Path) -> Table:
     try:
         frame = pl.read_parquet(path)
     except Exception as exc:  # polars raises several types for a corrupt file
-        raise InputFileError(
-            f"{path}: not a readable Parquet file ({type(exc).__name__}); write it again"
-        ) from None
+        raise _unreadable_parquet(path, exc) from None
     return Table(frame, path, first_data_row=1)
 
 
@@ -320,9 +324,7 @@ def read_parquet_for(path: str | Path, contract: Contract, persons: pl.DataFrame
     try:
         schema = pl.read_parquet_schema(path)
     except Exception as exc:  # polars raises several types for a corrupt file
-        raise InputFileError(
-            f"{path}: not a readable Parquet file ({type(exc).__name__}); write it again"
-        ) from None
+        raise _unreadable_parquet(path, exc) from None
     renames, clashes = _renames(list(schema), path, contract, {}, None)
     keep = [c for c in schema if c in renames and c not in clashes]
     total = int(pl.scan_parquet(path).select(pl.len()).collect().item())
