@@ -118,6 +118,32 @@ def main() -> None:
         ("secondary suppression of a 50x50 table with audit in <= 10 s", t["suppression"] <= 10,
          f"{t['suppression']:.1f} s"),
     ]  # fmt: skip
+    why = {
+        "durability >= 10x faster than pandas": (
+            "The pandas version is the careful one: fully vectorised with numpy (np.repeat to expand "
+            "person-months, drop_duplicates, merge), no row loops, reading only the five needed "
+            "columns with a pyarrow filter. All four implementations also share the cost of reading "
+            "and decoding the same Parquet columns, which bounds any ratio from above."
+        ),
+        "durability peak memory <= 1/4 of exploding polars": (
+            "Both versions hold the cohort's job rows as read from Parquet (five columns); the "
+            "exploding version adds its person-months on top. The toolkit merges in batches, so its "
+            "peak is mostly the read rows and polars' allocator reserve, which the ratio cannot go below."
+        ),
+        "cohort cut within 3x of a bare RINPERSOON scan": (
+            "The cut reads the file's metadata twice (schema and row count) and parses the kept rows "
+            "against the jobs contract; on small files these fixed costs dominate the ratio."
+        ),
+        "convert of a 10M-row .sav with peak memory < 2 GB": (
+            "pyreadstat decodes each chunk into Python objects before polars sees it; the bucket "
+            "sort then holds one person bucket (at most 1.5 million rows)."
+        ),
+    }
+    missed = [
+        (g, why.get(g, "no explanation recorded"))
+        for g, ok, v in goals
+        if not ok and "nan" not in v
+    ]
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, polars {pl.__version__}"
     rows = [
         f"| {name} | {float(v['seconds']):.2f} | {float(v['peak_gb']):.2f} | "
@@ -150,9 +176,17 @@ def main() -> None:
         "|---|---|---|",
         *(f"| {g} | {'not run' if 'nan' in v else 'yes' if ok else 'NO'} | {v} |" for g, ok, v in goals),
         "",
+        *(["## Why goals were missed", ""] if missed else []),
+        *(f"- **{g}**: {reason}" for g, reason in missed),
+        "",
     ])  # fmt: skip
     print(text)
-    (Path(__file__).parent / "RESULTS.md").write_text(text, encoding="utf-8")
+    here = Path(__file__).parent
+    (here / "RESULTS.md").write_text(text, encoding="utf-8")
+    (here / "results.json").write_text(
+        json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "steps": r}, indent=2),
+        encoding="utf-8",
+    )
 
 
 if __name__ == "__main__":
