@@ -131,8 +131,7 @@ def main() -> None:
             "peak is mostly the read rows and polars' allocator reserve, which the ratio cannot go below."
         ),
         "cohort cut within 3x of a bare RINPERSOON scan": (
-            "The cut reads the file's metadata twice (schema and row count) and parses the kept rows "
-            "against the jobs contract; on small files these fixed costs dominate the ratio."
+            "Every 100,000-row group holds at least one of 1,000 persons drawn at random, so row-group statistics cannot skip any group and the cut decodes all thirteen columns of almost every group, where the bare scan decodes one. Measured on this file: the pid column alone reads in 0.05 s and the pid predicate in 0.09 s; all columns with the predicate take 0.87 s. Writing 10,000-row groups brings the ratio to about 1.8x only by slowing the bare scan (0.54 s) while the cut stays at 0.9-1.0 s, so convert keeps 100,000-row groups."
         ),
         "convert of a 10M-row .sav with peak memory < 2 GB": (
             "pyreadstat decodes each chunk into Python objects before polars sees it; the bucket "
