@@ -319,3 +319,13 @@ def test_batched_merge_equals_single_merge(rows: list[tuple[int, int, int]], bat
     whole = merge_intervals(frame.lazy()).collect().sort("pid", "s")
     batched = merge_intervals_batched(frame.lazy(), batch_rows=batch).collect().sort("pid", "s")
     assert whole.equals(batched)
+
+
+@given(st.lists(st.dates(dt.date(1900, 1, 1), dt.date(2099, 12, 31)), min_size=1, max_size=50))
+def test_month_table_equals_calendar(days: list[dt.date]) -> None:
+    """The month lookup gives year * 12 + month - 1 for every date it covers."""
+    from nbnb_cbs.durability.intervals import to_unit
+
+    frame = pl.DataFrame({"d": days}, schema={"d": pl.Date})
+    got = frame.select(m=to_unit(pl.col("d"), "month"))["m"].to_list()
+    assert got == [d.year * 12 + d.month - 1 for d in days]

@@ -240,7 +240,7 @@ def _education(
     quality: dict[str, int],
 ) -> pl.DataFrame:
     """Durability of education for those who left for education, and the share enrolled in E."""
-    far = pl.date(2999, 12, 31)
+    far = pl.date(2099, 12, 31)  # "still enrolled": beyond any observation window (see to_unit)
     rows = enrolments.with_columns(
         pid=pl.when(pl.col("RINPERSOON").is_not_null()).then(person_key()),
         _end=pl.coalesce(pl.col("EINDINSCHR"), far),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
 import polars as pl
 
 __all__ = ["Unit", "merge_intervals", "merge_intervals_batched", "person_key", "to_unit"]
@@ -32,47 +33,63 @@ def person_key(rinpersoons: str = "RINPERSOONS", rinpersoon: str = "RINPERSOON")
     return (code.cast(pl.Int64) * 1_000_000_000 + number).alias("pid")
 
 
+# Month number (months since year 0) of every day from 1900-01-01 to 2099-12-31: looking a day
+# up is about twice as fast as taking the date apart, and that runs on every job row.
+_FIRST_DAY = int(np.datetime64("1900-01-01", "D").astype(np.int64))
+_DAYS = np.arange(_FIRST_DAY, int(np.datetime64("2100-01-01", "D").astype(np.int64)))
+_MONTHS = pl.Series(
+    "month", (_DAYS.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12)
+).cast(pl.Int32)
+
+
 def to_unit(date: pl.Expr, unit: Unit) -> pl.Expr:
-    """A date as an integer in the unit: months since year 0, or days since 1970-01-01."""
+    """A date as an integer in the unit: months since year 0, or days since 1970-01-01.
+
+    Months come from a table for 1900-2099; a date outside those years counts as the first or
+    last month of that range, which lies outside every observation window the analysis allows.
+    """
     if unit == "month":
-        return (date.dt.year().cast(pl.Int32) * 12 + date.dt.month().cast(pl.Int32) - 1).cast(
-            pl.Int32
-        )
+        index = (date.cast(pl.Int32) - _FIRST_DAY).clip(0, _DAYS.size - 1)
+        return pl.lit(_MONTHS).gather(index)
     return date.cast(pl.Int32)
 
 
 def merge_intervals(rows: pl.LazyFrame, start: str = "s", end: str = "e") -> pl.LazyFrame:
     """Merge overlapping and adjacent intervals per ``pid``: returns ``pid, s, e`` (inclusive).
 
-    Linear passes, no window functions and no group-by: in (pid, s) order, a global running
-    maximum of ``pid * 2**32 + e`` is each person's own running maximum of ``e`` (every earlier
-    person's values are smaller). A run starts where the person changes or ``s`` passes the
-    previous running end by more than one unit; each run's last row carries its running end,
-    and its start is carried forward from the run's first row. Input already in (pid, s) order,
-    as ``convert`` writes it, is not sorted again.
+    Linear passes, no window functions and no group-by. Each interval becomes two keys,
+    ``pid * 2**20 + 2**19 + s`` and the same with ``e``; in key order a global running maximum of
+    the end keys is each person's own running end (an earlier person's keys are all smaller), and
+    a run starts wherever a start key passes the previous running end by more than one - which
+    also happens at every change of person. Each run's last row carries its running end; its
+    start is carried forward from the run's first row. Input already in order, as ``convert``
+    writes it, is not sorted again.
     """
-    shift, offset = 1 << 32, 1 << 31  # offset keeps negative units inside the person's band
-    frame = rows.select("pid", pl.col(start).alias("s"), pl.col(end).alias("e")).collect()
-    in_order = frame.select(
-        ((pl.col("pid").diff() > 0) | ((pl.col("pid").diff() == 0) & (pl.col("s").diff() >= 0)))
-        .fill_null(True)
-        .all()
-    ).item()
-    if not in_order:
-        frame = frame.sort("pid", "s")
-    pid = pl.col("pid").cast(pl.Int64)
-    running_end = (
-        (pid * shift + pl.col("e").cast(pl.Int64) + offset).cum_max() - pid * shift - offset
+    # A band of 2**20 units per person holds days from about 1435 years before to 1435 years
+    # after 1970 (months far more); pid (at most ~9.1e10) times the band stays below 2**63.
+    band, offset = 1 << 20, 1 << 19
+
+    def unit(column: str) -> pl.Expr:
+        return pl.col(column).cast(pl.Int64).clip(-offset, offset - 1) + offset
+
+    keyed = rows.select(
+        k=pl.col("pid").cast(pl.Int64) * band + unit(start),
+        ek=pl.col("pid").cast(pl.Int64) * band + unit(end),
+    ).collect()
+    if not keyed.select((pl.col("k").diff() >= 0).all()).item():
+        keyed = keyed.sort("k")
+    running = pl.col("ek").cum_max()
+    new_run = (pl.col("k") > running.shift(1) + 1).fill_null(True)
+    runs = (
+        keyed.lazy()
+        .with_columns(_end=running, _new=new_run)
+        .with_columns(_start=pl.when(pl.col("_new")).then(pl.col("k")).forward_fill())
     )
-    new_run = (pl.col("pid") != pl.col("pid").shift(1)).fill_null(True) | (
-        pl.col("s").cast(pl.Int64) > running_end.shift(1) + 1
-    )
-    return (
-        frame.lazy()
-        .with_columns(_end=running_end, _new=new_run)
-        .with_columns(_first_s=pl.when(pl.col("_new")).then(pl.col("s")).forward_fill())
-        .filter(pl.col("_new").shift(-1).fill_null(True))
-        .select("pid", s=pl.col("_first_s").cast(pl.Int32), e=pl.col("_end").cast(pl.Int32))
+    pid = pl.col("_end") // band
+    return runs.filter(pl.col("_new").shift(-1).fill_null(True)).select(
+        pid=pid,
+        s=(pl.col("_start") - pid * band - offset).cast(pl.Int32),
+        e=(pl.col("_end") - pid * band - offset).cast(pl.Int32),
     )
 
 
