@@ -263,7 +263,7 @@ def suppression_step(folder: Path, size: int) -> str:
     )
 
 
-def prepare_step(folder: Path, rows: int) -> str:
+def prepare_step(folder: Path, rows: int) -> tuple[str, float]:
     """linkage prepare on ``rows`` registration rows (the synthetic registration repeated)."""
     from nbnb_cbs.linkage import prepare_files
 
@@ -281,7 +281,10 @@ def prepare_step(folder: Path, rows: int) -> str:
     start = time.perf_counter()
     result = prepare_files(path, folder / "prep-big", seed=1)
     took = time.perf_counter() - start
-    return f"{result.summary['rows_read']:,} rows in {took:.1f} s (reading, checking and writing all outputs)"
+    return (
+        f"{result.summary['rows_read']:,} rows in {took:.1f} s (reading, checking and writing all outputs)",
+        took,
+    )
 
 
 STEPS = {
