@@ -61,6 +61,12 @@ def _stage_dir(export_dir: Path) -> Path:
             f"{export_dir}: the export folder holds files nbnb-cbs did not write; choose an empty "
             "or new folder (an export may contain only checked output)"
         )
+    # A run killed while writing leaves its staging (or swapped-out) folder behind: never the export.
+    for stale in (
+        *export_dir.parent.glob(f".{export_dir.name}.staging-*"),
+        *export_dir.parent.glob(f".{export_dir.name}.old-*"),
+    ):
+        shutil.rmtree(stale, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f".{export_dir.name}.staging-", dir=export_dir.parent))
 
 

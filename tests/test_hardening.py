@@ -73,6 +73,9 @@ def test_interrupted_export_keeps_the_previous_export(
     leftovers = [p for p in project.iterdir() if p.name.startswith(".export.")]
     assert len(leftovers) <= 1  # the killed run's staging folder, never inside export/
     assert _cli("run", project / "project.toml").returncode == 0
+    assert not [
+        p for p in project.iterdir() if p.name.startswith(".export.")
+    ]  # cleared by the rerun
 
 
 def test_match_and_durability_reconcile(small: Path, tmp_path: Path, cli: Cli) -> None:
