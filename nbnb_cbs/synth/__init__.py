@@ -115,7 +115,7 @@ def build(options: SynthOptions) -> SynthData:
     rin = _rins(r_mates, n_total)
 
     addresses, registered = make_addresses(r_addr, n_part, mate_of, n_total)
-    work, _ = simulate_work(r_work, people, n_total - n_part)
+    work = simulate_work(r_work, people, n_total - n_part)
     registration, kind = registration_frame(r_reg, people, addresses, registered, options.messiness)
     dup = np.flatnonzero(r_reg.random(n_part) < 0.005 * options.messiness)
     if dup.size:

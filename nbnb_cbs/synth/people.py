@@ -104,11 +104,11 @@ def month_index(days: np.ndarray) -> np.ndarray:
 
 def simulate_work(
     rng: np.random.Generator, people: Participants | None, n_other: int
-) -> tuple[np.ndarray, np.ndarray]:
+) -> np.ndarray:
     """Boolean matrix (persons x months) of who works when: participants first, then others.
 
-    Also returns, per participant, whether the exit-to-work job shows up in the register at all
-    (some who leave for work start as self-employed and have no SPOLIS rows).
+    Some who leave for work start as self-employed: their exit-to-work job never shows up in
+    the register (no SPOLIS rows), as in real data.
     """
     n_part = people.n if people is not None else 0
     n = n_part + n_other
@@ -150,4 +150,4 @@ def simulate_work(
             nxt[:n_part] &= ~never
         state = nxt
         work[:, t] = state
-    return work, job_shows
+    return work
