@@ -23,7 +23,6 @@ from pathlib import Path
 
 import polars as pl
 
-from nbnb_cbs.durability.intervals import person_key
 from nbnb_cbs.errors import InputFileError
 from nbnb_cbs.readers import (
     TEXT_SUFFIXES,
@@ -34,7 +33,7 @@ from nbnb_cbs.readers import (
     _transcode,
     sniff_text,
 )
-from nbnb_cbs.schemas import JOBS, LINKED, Contract
+from nbnb_cbs.schemas import JOBS, LINKED, Contract, person_key
 from nbnb_cbs.writers import atomic_path, mark_input
 
 __all__ = ["ConvertResult", "convert_files"]
@@ -209,7 +208,7 @@ def convert_files(
                 for key, n in table.counts.items():
                     result.counts[key] = result.counts.get(key, 0) + n
                 rows = table.frame.with_columns(
-                    pid=pl.when(pl.col("RINPERSOON").is_not_null()).then(person_key())
+                    pid=person_key()
                 ).select([pl.col(c).cast(t) if c in table.frame.columns or c == "pid" else pl.lit(None, t).alias(c)
                           for c, t in schema.items()])  # fmt: skip
                 missing = int(rows["pid"].null_count())

@@ -20,7 +20,7 @@ import polars as pl
 
 from nbnb_cbs.dates import is_sentinel_expr, parse_date_expr
 from nbnb_cbs.errors import ColumnError, InputFileError, ValueParseError
-from nbnb_cbs.schemas import Col, Contract, normalise_name
+from nbnb_cbs.schemas import Col, Contract, normalise_name, person_key
 from nbnb_cbs.writers import mark_input
 
 __all__ = ["Table", "read_table", "sniff_text"]
@@ -316,8 +316,6 @@ def read_parquet_for(path: str | Path, contract: Contract, persons: pl.DataFrame
     semi-join (so row groups whose statistics exclude every cohort person are skipped), and only
     the kept rows are parsed. ``counts['rows_in_file']`` says how many rows the file holds.
     """
-    from nbnb_cbs.durability.intervals import person_key  # noqa: PLC0415
-
     path = Path(path)
     _check_path(path)
     mark_input(path)

@@ -25,6 +25,7 @@ __all__ = [
     "Contract",
     "destination_expr",
     "normalise_name",
+    "person_key",
     "yes_no_expr",
 ]
 
@@ -211,3 +212,18 @@ def yes_no_expr(column: str) -> pl.Expr:
         .otherwise(pl.lit(None, dtype=pl.Boolean))
         .alias(column)
     )
+
+
+def person_key(rinpersoons: str = "RINPERSOONS", rinpersoon: str = "RINPERSOON") -> pl.Expr:
+    """One integer per person: RINPERSOONS's letter code above the 9-digit RINPERSOON.
+
+    Both sides of every join use this same expression, so RINPERSOON is compared as an integer
+    consistently (the text form keeps its leading zeros elsewhere). Null where RINPERSOON is
+    missing or not a number.
+    """
+    letter = pl.col(rinpersoons).cast(pl.String).str.strip_chars().str.to_uppercase().fill_null("R")
+    code = (
+        letter.str.encode("hex").str.slice(0, 2).str.to_integer(base=16, strict=False).fill_null(0)
+    )
+    number = pl.col(rinpersoon).cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False)
+    return (code.cast(pl.Int64) * 1_000_000_000 + number).alias("pid")

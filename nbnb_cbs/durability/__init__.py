@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from nbnb_cbs.durability.intervals import Unit, merge_intervals, person_key, to_unit
+from nbnb_cbs.durability.intervals import Unit, merge_intervals, to_unit
 from nbnb_cbs.durability.measure import (
     EXCLUSION_REASONS,
     Anchor,
@@ -23,7 +23,7 @@ from nbnb_cbs.durability.series import monthly_series
 from nbnb_cbs.durability.snapshot import snapshot_cells
 from nbnb_cbs.errors import ColumnError
 from nbnb_cbs.readers import Table, read_parquet_for, read_table
-from nbnb_cbs.schemas import ENROLMENTS, JOBS, LINKED, Contract, destination_expr
+from nbnb_cbs.schemas import ENROLMENTS, JOBS, LINKED, Contract, destination_expr, person_key
 from nbnb_cbs.writers import write_csv, write_parquet
 
 __all__ = [
@@ -116,7 +116,7 @@ def _records(analysis: pl.DataFrame, linked: pl.DataFrame) -> pl.LazyFrame:
     )
     # _order keeps the analysis file's record order through the joins (joins do not promise it).
     joined = analysis.lazy().with_row_index("_order").join(links.lazy(), on="record_id", how="left")
-    pid = pl.when(pl.col("RINPERSOON").is_not_null()).then(person_key())
+    pid = person_key()
     return joined.with_columns(pid=pid)
 
 
@@ -132,7 +132,7 @@ def _job_rows(jobs: pl.LazyFrame, count_zero_rows: bool) -> pl.LazyFrame:
             for name, kind in optional.items()
         )
     return jobs.with_columns(
-        pid=pl.when(pl.col("RINPERSOON").is_not_null()).then(person_key()),
+        pid=person_key(),
         _missing_start=start.is_null(),
         _missing_end=end.is_null(),
         _end_before_start=end < start,
@@ -242,7 +242,7 @@ def _education(
     """Durability of education for those who left for education, and the share enrolled in E."""
     far = pl.date(2099, 12, 31)  # "still enrolled": beyond any observation window (see to_unit)
     rows = enrolments.with_columns(
-        pid=pl.when(pl.col("RINPERSOON").is_not_null()).then(person_key()),
+        pid=person_key(),
         _end=pl.coalesce(pl.col("EINDINSCHR"), far),
     )
     valid = (

@@ -14,23 +14,9 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
-__all__ = ["Unit", "merge_intervals", "merge_intervals_batched", "person_key", "to_unit"]
+__all__ = ["Unit", "merge_intervals", "merge_intervals_batched", "to_unit"]
 
 Unit = Literal["month", "day"]
-
-
-def person_key(rinpersoons: str = "RINPERSOONS", rinpersoon: str = "RINPERSOON") -> pl.Expr:
-    """One integer per person: RINPERSOONS's letter code above the 9-digit RINPERSOON.
-
-    Both sides of every join use this same expression, so RINPERSOON is compared as an integer
-    consistently (the text form keeps its leading zeros elsewhere).
-    """
-    letter = pl.col(rinpersoons).cast(pl.String).str.strip_chars().str.to_uppercase().fill_null("R")
-    code = (
-        letter.str.encode("hex").str.slice(0, 2).str.to_integer(base=16, strict=False).fill_null(0)
-    )
-    number = pl.col(rinpersoon).cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False)
-    return (code.cast(pl.Int64) * 1_000_000_000 + number).alias("pid")
 
 
 # Month number (months since year 0) of every day from 1900-01-01 to 2099-12-31: looking a day
