@@ -32,6 +32,8 @@ from nbnb_cbs.readers import (
     _renames,
     _transcode,
     sniff_text,
+    stat_reader,
+    unreadable_stat,
 )
 from nbnb_cbs.schemas import JOBS, LINKED, Contract, person_key
 from nbnb_cbs.writers import atomic_path, mark_input
@@ -69,17 +71,11 @@ def _estimate_rows(path: Path) -> int:
     if suffix == ".parquet":
         return int(pl.scan_parquet(path).select(pl.len()).collect().item())
     if suffix in (".sav", ".zsav", ".dta"):
-        import pyreadstat  # noqa: PLC0415
-
-        reader = pyreadstat.read_dta if suffix == ".dta" else pyreadstat.read_sav
-        kind = "Stata" if suffix == ".dta" else "SPSS"
+        reader, kind = stat_reader(path)
         try:
             _, meta = reader(str(path), metadataonly=True, output_format="polars")
-        except Exception as exc:  # pyreadstat's own error types
-            raise InputFileError(
-                f"{path}: not a readable {kind} file ({type(exc).__name__}: {str(exc)[:80]}); "
-                f"export it again from {kind}"
-            ) from None
+        except Exception as exc:  # see readers.unreadable_stat
+            raise unreadable_stat(path, kind, exc) from None
         return int(meta.number_rows or 0)
     with path.open("rb") as fh:
         sample = fh.read(1 << 20)
@@ -93,17 +89,14 @@ def _chunks(path: Path, chunk_rows: int, work: Path) -> Iterator[tuple[pl.DataFr
     if suffix in (".sav", ".zsav", ".dta"):
         import pyreadstat  # noqa: PLC0415
 
-        reader = pyreadstat.read_dta if suffix == ".dta" else pyreadstat.read_sav
+        reader, kind = stat_reader(path)
         try:
             for frame, _ in pyreadstat.read_file_in_chunks(
                 reader, str(path), chunksize=chunk_rows, output_format="polars"
             ):
                 yield frame, None
-        except Exception as exc:  # pyreadstat's own error types
-            raise InputFileError(
-                f"{path}: not a readable SPSS/Stata file ({type(exc).__name__}: {str(exc)[:80]}); "
-                "export it again from SPSS or Stata"
-            ) from None
+        except Exception as exc:  # see readers.unreadable_stat
+            raise unreadable_stat(path, kind, exc) from None
         return
     if suffix == ".parquet":
         for frame in pl.scan_parquet(path).collect_batches(chunk_size=chunk_rows):

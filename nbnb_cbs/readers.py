@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -251,18 +252,29 @@ def _read_parquet(path: Path) -> Table:
     return Table(frame, path, first_data_row=1)
 
 
-def _read_stat(path: Path) -> Table:
+def stat_reader(path: Path) -> tuple[Any, str]:
+    """pyreadstat's reader for an SPSS (.sav, .zsav) or Stata (.dta) file, and the kind's name."""
     import pyreadstat  # noqa: PLC0415  (slow import, needed only for SPSS/Stata)
 
-    reader = pyreadstat.read_dta if path.suffix.lower() == ".dta" else pyreadstat.read_sav
-    kind = "Stata" if path.suffix.lower() == ".dta" else "SPSS"
+    if path.suffix.lower() == ".dta":
+        return pyreadstat.read_dta, "Stata"
+    return pyreadstat.read_sav, "SPSS"
+
+
+def unreadable_stat(path: Path, kind: str, exc: Exception) -> InputFileError:
+    """pyreadstat raises its own ReadstatError and OSError variants; all mean the same to a user."""
+    return InputFileError(
+        f"{path}: not a readable {kind} file ({type(exc).__name__}: {str(exc)[:80]}); "
+        f"export it again from {kind}"
+    )
+
+
+def _read_stat(path: Path) -> Table:
+    reader, kind = stat_reader(path)
     try:
         frame, _meta = reader(str(path), output_format="polars")
-    except Exception as exc:  # pyreadstat raises its own ReadstatError and OSError variants
-        raise InputFileError(
-            f"{path}: not a readable {kind} file ({type(exc).__name__}: {str(exc)[:80]}); "
-            f"export it again from {kind}"
-        ) from None
+    except Exception as exc:  # see unreadable_stat
+        raise unreadable_stat(path, kind, exc) from None
     return Table(frame, path, first_data_row=1)
 
 
