@@ -8,7 +8,6 @@ it; an export that would not pass is reported as a failure (exit 1).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import shutil
 import tempfile
 import zipfile
@@ -24,7 +23,14 @@ from nbnb_cbs.errors import InputFileError, NbnbError
 from nbnb_cbs.export import ExportTable
 from nbnb_cbs.figures import distribution_figure, series_figure, snapshot_figure
 from nbnb_cbs.report import report_blocks, to_html, to_markdown
-from nbnb_cbs.writers import source_date, write_csv, write_json, write_text, write_xlsx
+from nbnb_cbs.writers import (
+    file_sha256,
+    source_date,
+    write_csv,
+    write_json,
+    write_text,
+    write_xlsx,
+)
 
 __all__ = ["BundleResult", "ExportCheckFailed", "write_bundle"]
 
@@ -42,10 +48,6 @@ class BundleResult:
     check: CheckResult
     tables: list[ExportTable]
     zip_path: Path | None = None
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _stage_dir(export_dir: Path) -> Path:
@@ -144,7 +146,7 @@ def write_bundle(
             "parameters": params,
             "inputs": inputs,
             "files": [
-                {"path": f, "sha256": _sha256(stage / f), "bytes": (stage / f).stat().st_size}
+                {"path": f, "sha256": file_sha256(stage / f), "bytes": (stage / f).stat().st_size}
                 for f in files
             ],
         }

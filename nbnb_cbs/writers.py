@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import tempfile
@@ -22,6 +23,7 @@ from nbnb_cbs.errors import InputFileError
 
 __all__ = [
     "atomic_path",
+    "file_sha256",
     "forget_inputs",
     "mark_input",
     "write_csv",
@@ -76,6 +78,15 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB pieces (exports can hold large workbooks and figures)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def write_csv(frame: pl.DataFrame, path: str | Path, *, separator: str = ";") -> Path:

@@ -9,7 +9,6 @@ are never published) is listed as such in the report.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.disclosure.rules import cell_kind_expr, primary_rules
 from nbnb_cbs.disclosure.secondary import AdditiveTable, audit
 from nbnb_cbs.errors import InputFileError, NbnbError
+from nbnb_cbs.writers import file_sha256
 
 __all__ = ["CheckResult", "Finding", "check_export"]
 
@@ -66,14 +66,6 @@ class CheckResult:
             "findings": [asdict(f) for f in self.findings],
             "not_checkable": NOT_CHECKABLE,
         }
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _load_json(path: Path, what: str) -> Any:
@@ -132,7 +124,7 @@ def _check_manifest(export_dir: Path, manifest: Any, result: CheckResult) -> set
             )
             continue
         result.files_checked += 1
-        if _sha256(path) != entry.get("sha256"):
+        if file_sha256(path) != entry.get("sha256"):
             result.findings.append(
                 Finding(
                     rel,
