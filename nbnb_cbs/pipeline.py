@@ -54,7 +54,12 @@ def run_project(
 ) -> RunResult:
     from nbnb_cbs.bundle import write_bundle  # noqa: PLC0415
     from nbnb_cbs.disclosure import load_profile  # noqa: PLC0415
-    from nbnb_cbs.durability import DurabilityOptions, run_files  # noqa: PLC0415
+    from nbnb_cbs.durability import (  # noqa: PLC0415
+        DurabilityOptions,
+        compute,
+        read_inputs,
+        write_results,
+    )
     from nbnb_cbs.export import build_tables  # noqa: PLC0415
     from nbnb_cbs.linkage import match_files, prepare_files, yield_files  # noqa: PLC0415
 
@@ -94,15 +99,18 @@ def run_project(
     progress("linkage yield")
     by = settings.by[0] if settings.by else None
     result.yield_cells = yield_files(analysis, linked, by, work)
+    progress("reading jobs (cut to the linked persons)")
+    inputs = read_inputs(
+        analysis, linked, settings.jobs, settings.enrolments
+    )  # once for all anchors
     for anchor in settings.anchors:
         progress(f"durability ({anchor} anchor)")
         options = DurabilityOptions(
             end=settings.end_month, anchor=anchor, unit=settings.unit,  # type: ignore[arg-type]
             by=settings.by, count_zero_rows=settings.count_zero_rows,
         )  # fmt: skip
-        out = run_files(
-            analysis, linked, settings.jobs, work / anchor, options, settings.enrolments
-        )
+        out = compute(inputs, options)
+        write_results(out, work / anchor)
         result.durability[anchor] = out
         result.notes += out.notes
     quality = (
