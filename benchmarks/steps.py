@@ -49,7 +49,7 @@ def cohort_setup_step(folder: Path, _: int) -> str:
 
 
 def convert_step(folder: Path, _: int) -> str:
-    from nbnb_cbs.convert import convert_files
+    from nbnb_cbs.io.convert import convert_files
 
     result = convert_files([folder / "jobs.parquet"], folder / "jobs-typed.parquet")
     return f"{result.rows_read:,} rows in {result.seconds:.1f} s ({result.rows_per_second:,.0f} rows/s), {result.row_groups} row groups"
@@ -57,7 +57,7 @@ def convert_step(folder: Path, _: int) -> str:
 
 def sav_setup_step(folder: Path, rows: int) -> str:
     """Write a .sav of ``rows`` job rows (setup for the convert-from-SPSS measurement)."""
-    from nbnb_cbs.writers import write_sav
+    from nbnb_cbs.io.writers import write_sav
 
     frame = pl.scan_parquet(folder / "jobs.parquet").head(rows).collect()
     write_sav(frame, folder / "jobs.sav")
@@ -65,7 +65,7 @@ def sav_setup_step(folder: Path, rows: int) -> str:
 
 
 def convert_sav_step(folder: Path, _: int) -> str:
-    from nbnb_cbs.convert import convert_files
+    from nbnb_cbs.io.convert import convert_files
 
     result = convert_files(
         [folder / "jobs.sav"], folder / "jobs-from-sav.parquet", chunk_rows=250_000
@@ -89,7 +89,7 @@ def scan_step(folder: Path, _: int) -> str:
 
 
 def cohort_step(folder: Path, _: int) -> tuple[str, float]:
-    from nbnb_cbs.readers import read_parquet_for
+    from nbnb_cbs.io.readers import read_parquet_for
     from nbnb_cbs.schemas import JOBS
 
     persons = _thousand(folder)

@@ -14,9 +14,9 @@ from typing import Any
 
 import polars as pl
 
-from nbnb_cbs.config import PROJECT_TEMPLATE, Settings, load_project
 from nbnb_cbs.errors import ConfigError
-from nbnb_cbs.writers import write_text
+from nbnb_cbs.io.writers import write_text
+from nbnb_cbs.project import PROJECT_TEMPLATE, Settings, load_project
 
 __all__ = ["RunResult", "demo", "run_project"]
 
@@ -52,7 +52,6 @@ def _input(path: Path | None, rows: int | None) -> dict[str, Any] | None:
 def run_project(
     settings: Settings, progress: Progress = _quiet, *, make_zip: bool = False
 ) -> RunResult:
-    from nbnb_cbs.bundle import write_bundle  # noqa: PLC0415
     from nbnb_cbs.disclosure import load_profile  # noqa: PLC0415
     from nbnb_cbs.durability import (  # noqa: PLC0415
         DurabilityOptions,
@@ -60,7 +59,8 @@ def run_project(
         read_inputs,
         write_results,
     )
-    from nbnb_cbs.export import build_tables  # noqa: PLC0415
+    from nbnb_cbs.export.bundle import write_bundle  # noqa: PLC0415
+    from nbnb_cbs.export.tables import build_tables  # noqa: PLC0415
     from nbnb_cbs.linkage import match_files, prepare_files, yield_files  # noqa: PLC0415
 
     profile = load_profile(

@@ -8,9 +8,9 @@ import polars as pl
 
 from nbnb_cbs import synth
 from nbnb_cbs.durability import DurabilityOptions, DurabilityResult, Inputs, compute
+from nbnb_cbs.io.readers import Table, _parse, _resolve
 from nbnb_cbs.linkage.match import match_keys
 from nbnb_cbs.linkage.prepare import prepare_frames
-from nbnb_cbs.readers import Table, _parse, _resolve
 from nbnb_cbs.schemas import ENROLMENTS, JOBS, REGISTRATION
 
 

@@ -79,7 +79,7 @@ def test_planted_small_count_never_reaches_a_figure() -> None:
     """The series figure is drawn from the checked table: a month with 3 new participants is
     pooled, so no bar of height 3 is drawn, and a suppressed share draws no point."""
     from nbnb_cbs.disclosure import apply_table, load_profile
-    from nbnb_cbs.figures import plot_series
+    from nbnb_cbs.export.figures import plot_series
 
     profile = load_profile()
     months = [f"2020-{m:02d}" for m in range(1, 7)]

@@ -11,7 +11,7 @@ import typer
 from nbnb_cbs import __version__
 from nbnb_cbs.cli import output
 from nbnb_cbs.errors import EXIT_INTERNAL, NbnbError
-from nbnb_cbs.writers import forget_inputs
+from nbnb_cbs.io.writers import forget_inputs
 
 __all__ = ["app", "guarded"]
 

@@ -9,7 +9,9 @@ import typer
 from rich.table import Table
 
 from nbnb_cbs.cli import output
-from nbnb_cbs.cli.app import app, guarded
+from nbnb_cbs.cli.app import guarded
+
+app = typer.Typer(rich_markup_mode="rich")
 
 
 @app.command(
@@ -43,8 +45,8 @@ def convert(
     """Stream large CBS files into one Parquet file sorted by person, with a pid column beside
     RINPERSOON and parsed dates. Memory is bounded by --chunk-rows plus one person bucket of at
     most 1.5 million rows (under 1 GB), not by the size of the inputs."""
-    from nbnb_cbs.convert import convert_files  # noqa: PLC0415
     from nbnb_cbs.errors import ConfigError  # noqa: PLC0415
+    from nbnb_cbs.io.convert import convert_files  # noqa: PLC0415
     from nbnb_cbs.schemas import ENROLMENTS, JOBS  # noqa: PLC0415
 
     contracts = {"jobs": JOBS, "enrolments": ENROLMENTS}

@@ -10,11 +10,16 @@ from rich.table import Table
 
 from nbnb_cbs.cli import output
 from nbnb_cbs.cli.app import guarded
-from nbnb_cbs.cli.commands import disclosure_app
 from nbnb_cbs.errors import EXIT_VIOLATIONS
 
+app = typer.Typer(
+    help="Apply disclosure control to tables; re-check an export folder (for data stewards).",
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+)
 
-@disclosure_app.command(
+
+@app.command(
     "apply",
     epilog="Example: [bold]nbnb-cbs disclosure apply counts.csv --out published.csv --dims sex,region --margins[/bold]",
 )
@@ -76,7 +81,7 @@ def apply(
     output.out().print(f"Wrote {out} and {out.with_name(out.stem + '.log.json')}")
 
 
-@disclosure_app.command(
+@app.command(
     "check",
     epilog="Example: [bold]nbnb-cbs disclosure check demo-out/export --report check-report.json[/bold]",
 )
@@ -94,7 +99,7 @@ def check(
     share complements, forbidden columns and statistics, and an independent LP audit of every
     suppressed cell in additive tables. Exit 0 when clean, 1 with findings."""
     from nbnb_cbs.disclosure import check_export, load_profile  # noqa: PLC0415
-    from nbnb_cbs.writers import write_json  # noqa: PLC0415
+    from nbnb_cbs.io.writers import write_json  # noqa: PLC0415
 
     result = check_export(export_dir, load_profile(profile))
     write_json(result.report(), report)

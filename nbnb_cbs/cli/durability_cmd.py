@@ -10,8 +10,10 @@ import typer
 from rich.table import Table
 
 from nbnb_cbs.cli import output
-from nbnb_cbs.cli.app import app, guarded
-from nbnb_cbs.config import Settings, load_project, resolve
+from nbnb_cbs.cli.app import guarded
+from nbnb_cbs.project import Settings, load_project, resolve
+
+app = typer.Typer(rich_markup_mode="rich")
 
 GROUP_LABELS = {
     "exit_work": "exited to work",

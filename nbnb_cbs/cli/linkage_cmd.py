@@ -10,11 +10,16 @@ from rich.table import Table
 
 from nbnb_cbs.cli import output
 from nbnb_cbs.cli.app import guarded
-from nbnb_cbs.cli.commands import linkage_app
-from nbnb_cbs.config import load_project
+from nbnb_cbs.project import load_project
+
+app = typer.Typer(
+    help="Prepare CBS linkage keys, simulate CBS's match, report the linkage yield.",
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+)
 
 
-@linkage_app.command(
+@app.command(
     "prepare",
     epilog="Example: [bold]nbnb-cbs linkage prepare demo-data/registration.csv --out linkage[/bold]",
 )
@@ -64,7 +69,7 @@ def prepare(
     )
 
 
-@linkage_app.command(
+@app.command(
     "match",
     epilog="Example: [bold]nbnb-cbs linkage match linkage/keys.csv --register demo-data/register --out linked.csv[/bold]",
 )
@@ -88,7 +93,7 @@ def match(
     output.out().print(f"Wrote {out}")
 
 
-@linkage_app.command(
+@app.command(
     "yield",
     epilog="Example: [bold]nbnb-cbs linkage yield --analysis linkage/analysis.parquet --linked linked.csv --by sectoral --out work[/bold]",
 )

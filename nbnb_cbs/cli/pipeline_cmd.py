@@ -10,10 +10,12 @@ import typer
 from rich.table import Table
 
 from nbnb_cbs.cli import output
-from nbnb_cbs.cli.app import app, guarded
+from nbnb_cbs.cli.app import guarded
 from nbnb_cbs.cli.durability_cmd import durability_table
-from nbnb_cbs.config import load_project
 from nbnb_cbs.pipeline import RunResult, demo, run_project
+from nbnb_cbs.project import load_project
+
+app = typer.Typer(rich_markup_mode="rich")
 
 
 def _report(result: RunResult) -> None:

@@ -9,7 +9,9 @@ import typer
 from rich.table import Table
 
 from nbnb_cbs.cli import output
-from nbnb_cbs.cli.app import app, guarded
+from nbnb_cbs.cli.app import guarded
+
+app = typer.Typer(rich_markup_mode="rich")
 
 
 @app.command(

@@ -21,7 +21,7 @@ from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.disclosure.rules import cell_kind_expr, primary_rules
 from nbnb_cbs.disclosure.secondary import AdditiveTable, audit
 from nbnb_cbs.errors import InputFileError, NbnbError
-from nbnb_cbs.writers import file_sha256
+from nbnb_cbs.io.writers import file_sha256
 
 __all__ = ["CheckResult", "Finding", "check_export"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from nbnb_cbs.errors import InputFileError
-from nbnb_cbs.readers import read_table
+from nbnb_cbs.io.readers import read_table
 from nbnb_cbs.schemas import Col, Contract
 
 __all__ = ["ADDRESSES", "KEYS", "PERSONS", "MatchResult", "match_keys", "read_register"]

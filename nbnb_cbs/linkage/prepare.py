@@ -19,13 +19,13 @@ import polars as pl
 
 from nbnb_cbs.dates import parse_date_expr
 from nbnb_cbs.errors import InternalError
+from nbnb_cbs.io.readers import Table, read_table
 from nbnb_cbs.linkage.normalise import (
     house_number_parts,
     postcode_expr,
     postcode_valid_expr,
     sex_expr,
 )
-from nbnb_cbs.readers import Table, read_table
 from nbnb_cbs.schemas import ANALYSIS_DROP, REGISTRATION, destination_expr, yes_no_expr
 
 __all__ = ["KEY_COLUMNS", "REASONS", "PrepareResult", "prepare_frames"]

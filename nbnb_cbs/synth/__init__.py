@@ -17,10 +17,10 @@ import numpy as np
 import polars as pl
 
 from nbnb_cbs.errors import ConfigError
+from nbnb_cbs.io.writers import source_date, write_csv, write_parquet, write_sav
 from nbnb_cbs.synth.addresses import make_addresses, registration_frame
 from nbnb_cbs.synth.jobs import enrolments_frame, jobs_frame
 from nbnb_cbs.synth.people import DESTINATIONS, make_participants, simulate_work
-from nbnb_cbs.writers import source_date, write_csv, write_parquet, write_sav
 
 __all__ = ["SynthData", "SynthOptions", "build", "write"]
 

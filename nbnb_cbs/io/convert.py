@@ -24,7 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from nbnb_cbs.errors import InputFileError
-from nbnb_cbs.readers import (
+from nbnb_cbs.io.readers import (
     TEXT_SUFFIXES,
     Table,
     _check_path,
@@ -35,8 +35,8 @@ from nbnb_cbs.readers import (
     stat_reader,
     unreadable_stat,
 )
+from nbnb_cbs.io.writers import atomic_path, mark_input
 from nbnb_cbs.schemas import JOBS, LINKED, Contract, person_key
-from nbnb_cbs.writers import atomic_path, mark_input
 
 __all__ = ["ConvertResult", "convert_files"]
 
@@ -164,7 +164,7 @@ def convert_files(
         mark_input(path)
     keep_pids: pl.DataFrame | None = None
     if cohort is not None:
-        from nbnb_cbs.readers import read_table  # noqa: PLC0415
+        from nbnb_cbs.io.readers import read_table  # noqa: PLC0415
 
         links = read_table(cohort, LINKED).frame
         keep_pids = (

@@ -10,7 +10,7 @@ import pyreadstat
 import pytest
 
 from nbnb_cbs.errors import ColumnError, InputFileError, ValueParseError
-from nbnb_cbs.readers import read_table
+from nbnb_cbs.io.readers import read_table
 from nbnb_cbs.schemas import JOBS, LINKED, REGISTRATION
 
 JOBS_FRAME = pl.DataFrame(

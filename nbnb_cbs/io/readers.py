@@ -21,8 +21,8 @@ import polars as pl
 
 from nbnb_cbs.dates import is_sentinel_expr, parse_date_expr
 from nbnb_cbs.errors import ColumnError, InputFileError, ValueParseError
+from nbnb_cbs.io.writers import mark_input
 from nbnb_cbs.schemas import Col, Contract, normalise_name, person_key
-from nbnb_cbs.writers import mark_input
 
 __all__ = ["Table", "read_table", "sniff_text"]
 

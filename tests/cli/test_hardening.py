@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from nbnb_cbs import synth
 from nbnb_cbs.dates import parse_date_expr
 from nbnb_cbs.errors import NbnbError
+from nbnb_cbs.io.readers import read_table
 from nbnb_cbs.linkage.normalise import house_number_parts
-from nbnb_cbs.readers import read_table
 from nbnb_cbs.schemas import JOBS, REGISTRATION
 from tests.conftest import Cli
 

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from nbnb_cbs import synth
-from nbnb_cbs.readers import read_table
+from nbnb_cbs.io.readers import read_table
 from nbnb_cbs.schemas import JOBS, REGISTRATION, destination_expr
 from tests.conftest import Cli
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from nbnb_cbs.writers import atomic_path
+from nbnb_cbs.io.writers import atomic_path
 
 __all__ = [
     "distribution_figure",

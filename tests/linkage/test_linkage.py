@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nbnb_cbs import synth
+from nbnb_cbs.io.readers import Table
 from nbnb_cbs.linkage import match_files, prepare_files
 from nbnb_cbs.linkage.normalise import (
     house_number_parts,
@@ -19,7 +20,6 @@ from nbnb_cbs.linkage.normalise import (
     sex_expr,
 )
 from nbnb_cbs.linkage.prepare import prepare_frames
-from nbnb_cbs.readers import Table
 from tests.conftest import Cli
 from tests.strategies import registrations
 
@@ -160,7 +160,7 @@ def test_sex_codes() -> None:
 @given(registrations())
 def test_every_row_in_keys_or_rejects(frame: pl.DataFrame) -> None:
     """Each registration row appears exactly once in keys or rejects."""
-    from nbnb_cbs.readers import _resolve
+    from nbnb_cbs.io.readers import _resolve
     from nbnb_cbs.schemas import REGISTRATION
 
     table = Table(frame, Path("generated.csv"))

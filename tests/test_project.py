@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from nbnb_cbs.config import load_project, resolve
 from nbnb_cbs.errors import ConfigError
+from nbnb_cbs.project import load_project, resolve
 
 
 def test_paths_relative_to_project(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ def test_requirements_match_pyproject() -> None:
     import tomllib
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parent.parent.parent
     deps = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"][
         "dependencies"
     ]

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 
 from nbnb_cbs.errors import InputFileError
-from nbnb_cbs.readers import read_table
-from nbnb_cbs.writers import atomic_path, write_csv, write_json, write_parquet, write_xlsx
+from nbnb_cbs.io.readers import read_table
+from nbnb_cbs.io.writers import atomic_path, write_csv, write_json, write_parquet, write_xlsx
 
 
 def test_failure_inside_block_leaves_old_file(tmp_path: Path) -> None:
@@ -29,7 +29,7 @@ def test_killed_process_leaves_no_partial_file(tmp_path: Path) -> None:
     """A process that dies between writing and renaming leaves no file under the final name."""
     target = tmp_path / "table.csv"
     code = (
-        "import polars as pl, sys; from nbnb_cbs.writers import write_csv;"
+        "import polars as pl, sys; from nbnb_cbs.io.writers import write_csv;"
         f"write_csv(pl.DataFrame({{'a': [1]}}), {str(target)!r})"
     )
     env = {**os.environ, "NBNB_FAULT_AFTER_TEMP": "table.csv"}

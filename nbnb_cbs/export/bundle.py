@@ -20,10 +20,10 @@ import polars as pl
 from nbnb_cbs import __version__
 from nbnb_cbs.disclosure import CheckResult, Profile, check_export, log_header
 from nbnb_cbs.errors import InputFileError, NbnbError
-from nbnb_cbs.export import ExportTable
-from nbnb_cbs.figures import distribution_figure, series_figure, snapshot_figure
-from nbnb_cbs.report import report_blocks, to_html, to_markdown
-from nbnb_cbs.writers import (
+from nbnb_cbs.export.figures import distribution_figure, series_figure, snapshot_figure
+from nbnb_cbs.export.report import report_blocks, to_html, to_markdown
+from nbnb_cbs.export.tables import ExportTable
+from nbnb_cbs.io.writers import (
     file_sha256,
     source_date,
     write_csv,

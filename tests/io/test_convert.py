@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from nbnb_cbs import synth
-from nbnb_cbs.convert import convert_files
+from nbnb_cbs.io.convert import convert_files
 from tests.conftest import Cli
 
 

@@ -1,0 +1,318 @@
+"""Durability from files and frames: read the inputs, compute every result, write the work folder.
+
+``compute`` works on frames (tests call it directly); ``run_files`` reads the inputs, computes
+everything and writes the work folder. Results in the work folder are NOT disclosure-controlled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from nbnb_cbs.durability.intervals import Unit, merge_intervals, to_unit
+from nbnb_cbs.durability.measure import (
+    EXCLUSION_REASONS,
+    Anchor,
+    durability_cells,
+    end_bounds,
+    person_durability,
+)
+from nbnb_cbs.durability.series import monthly_series
+from nbnb_cbs.durability.snapshot import snapshot_cells
+from nbnb_cbs.errors import ColumnError
+from nbnb_cbs.io.readers import Table, read_parquet_for, read_table
+from nbnb_cbs.io.writers import write_csv, write_parquet
+from nbnb_cbs.schemas import ENROLMENTS, JOBS, LINKED, Contract, destination_expr, person_key
+
+__all__ = [
+    "EXCLUSION_REASONS",
+    "DurabilityOptions",
+    "DurabilityResult",
+    "compute",
+    "read_inputs",
+    "run_files",
+    "write_results",
+]
+
+PERSON_COLUMNS = (
+    "record_id", "RINPERSOONS", "RINPERSOON", "exit_date", "exit_month", "anchor_month",
+    "observable", "worked", "durability", "exit_work", "worked_1m", "observed_12m", "excluded_reason",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DurabilityOptions:
+    end: tuple[int, int]
+    anchor: Anchor = "exit"
+    unit: Unit = "month"
+    by: tuple[str, ...] = ()
+    count_zero_rows: bool = False
+
+
+@dataclass
+class Inputs:
+    analysis: pl.DataFrame
+    linked: pl.DataFrame
+    jobs: pl.LazyFrame
+    enrolments: pl.LazyFrame | None = None
+    quality: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DurabilityResult:
+    persons: pl.DataFrame
+    durability: pl.DataFrame
+    series: pl.DataFrame
+    snapshot: pl.DataFrame
+    exclusions: pl.DataFrame
+    data_quality: pl.DataFrame
+    education: pl.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def read_inputs(analysis: Path, linked: Path, jobs: Path, enrolments: Path | None = None) -> Inputs:
+    a = read_table(analysis)
+    for column in ("record_id", "exit_date", "exit_destination"):
+        if column not in a.frame.columns:
+            raise ColumnError.missing(analysis, column, a.frame.columns)
+    frame = a.frame.with_columns(
+        pl.col("record_id").cast(pl.String),
+        destination_expr("exit_destination").fill_null("unknown"),
+    )
+    if frame.schema["exit_date"] != pl.Date:
+        from nbnb_cbs.dates import parse_date_expr  # noqa: PLC0415
+
+        frame = frame.with_columns(parse_date_expr("exit_date"))
+        if "entry_date" in frame.columns:
+            frame = frame.with_columns(parse_date_expr("entry_date"))
+    links = read_table(linked, LINKED)
+    cohort = links.frame.filter(pl.col("RINPERSOON").is_not_null()).select(person_key()).unique()
+    job_table = _read_cut(jobs, JOBS, cohort)
+    quality = {f"jobs {k.replace(':', ' ')}": v for k, v in job_table.counts.items()}
+    notes = [*a.notes, *links.notes, *job_table.notes]
+    enrol = None
+    if enrolments is not None:
+        e_table = _read_cut(enrolments, ENROLMENTS, cohort)
+        quality |= {f"enrolments {k.replace(':', ' ')}": v for k, v in e_table.counts.items()}
+        notes += e_table.notes
+        enrol = e_table.frame.lazy()
+    return Inputs(frame, links.frame, job_table.frame.lazy(), enrol, quality, notes)
+
+
+def _read_cut(path: Path, contract: Contract, cohort: pl.DataFrame) -> Table:
+    """Parquet files are cut to the cohort while reading (they may hold a whole country);
+    other formats are read whole and cut in memory."""
+    if path.suffix.lower() == ".parquet":
+        return read_parquet_for(path, contract, cohort)
+    return read_table(path, contract)
+
+
+def _records(analysis: pl.DataFrame, linked: pl.DataFrame) -> pl.LazyFrame:
+    links = linked.select(pl.col("record_id").cast(pl.String), "RINPERSOONS", "RINPERSOON").unique(
+        "record_id", keep="first"
+    )
+    # _order keeps the analysis file's record order through the joins (joins do not promise it).
+    joined = analysis.lazy().with_row_index("_order").join(links.lazy(), on="record_id", how="left")
+    pid = person_key()
+    return joined.with_columns(pid=pid)
+
+
+def _job_rows(jobs: pl.LazyFrame, count_zero_rows: bool) -> pl.LazyFrame:
+    """Jobs with pid, validity and whether each row counts as work. Optional SPOLISBUS columns
+    a file lacks are added as empty (the snapshot then reports those categories as unknown)."""
+    start, end = pl.col("SDATUMAANVANGIKO"), pl.col("SDATUMEINDEIKO")
+    present = set(jobs.collect_schema().names())
+    optional = {c.name: c.kind for c in JOBS.columns if not c.required and c.name not in present}
+    if optional:
+        jobs = jobs.with_columns(
+            pl.lit(None, pl.Float64 if kind == "float" else pl.String).alias(name)
+            for name, kind in optional.items()
+        )
+    return jobs.with_columns(
+        pid=person_key(),
+        _missing_start=start.is_null(),
+        _missing_end=end.is_null(),
+        _end_before_start=end < start,
+    ).with_columns(
+        _valid=~(
+            pl.col("_missing_start")
+            | pl.col("_missing_end")
+            | pl.col("_end_before_start").fill_null(False)
+        )
+        & pl.col("pid").is_not_null(),
+        _work=pl.lit(True)
+        if count_zero_rows
+        else ((pl.col("SBASISUREN").fill_null(0) > 0) | (pl.col("SBASISLOON").fill_null(0) > 0)),
+    )
+
+
+def _quality(rows: pl.LazyFrame, cohort: pl.LazyFrame) -> dict[str, int]:
+    totals = rows.select(
+        rows_read=pl.len(),
+        missing_rinpersoon=pl.col("pid").is_null().sum(),
+        missing_or_sentinel_start=pl.col("_missing_start").sum(),
+        missing_or_sentinel_end=pl.col("_missing_end").sum(),
+        end_before_start=pl.col("_end_before_start").fill_null(False).sum(),
+        invalid_excluded=(~pl.col("_valid")).sum(),
+        valid_not_work=(pl.col("_valid") & ~pl.col("_work")).sum(),
+        counted_as_work=(pl.col("_valid") & pl.col("_work")).sum(),
+    ).collect()
+    in_cohort = cohort.select(
+        cohort_rows=pl.len(), cohort_counted=(pl.col("_valid") & pl.col("_work")).sum()
+    ).collect()
+    return {
+        f"jobs {k}": int(v)
+        for k, v in (totals.row(0, named=True) | in_cohort.row(0, named=True)).items()
+    }
+
+
+def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
+    for column in options.by:
+        if column not in inputs.analysis.columns:
+            raise ColumnError.missing("analysis file", column, inputs.analysis.columns)
+    records = _records(inputs.analysis, inputs.linked)
+    linked_pids = records.filter(pl.col("pid").is_not_null()).select("pid").unique()
+    rows = _job_rows(inputs.jobs, options.count_zero_rows)
+    cohort_rows = rows.join(linked_pids, on="pid", how="semi")
+    quality = _quality(rows, cohort_rows) | inputs.quality
+    counted = (
+        cohort_rows.filter(pl.col("_valid") & pl.col("_work"))
+        .with_columns(
+            ms=to_unit(pl.col("SDATUMAANVANGIKO"), "month"),
+            me=to_unit(pl.col("SDATUMEINDEIKO"), "month"),
+            s=to_unit(pl.col("SDATUMAANVANGIKO"), options.unit),
+            e=to_unit(pl.col("SDATUMEINDEIKO"), options.unit),
+        )
+        .collect()
+    )
+    counted_lazy = counted.lazy()
+    merged = merge_intervals(counted_lazy).collect().lazy()
+    merged_months = (
+        merged
+        if options.unit == "month"
+        else merge_intervals(counted_lazy, "ms", "me").collect().lazy()
+    )
+    persons_full = (
+        person_durability(
+            records, merged, end=options.end, unit=options.unit, anchor=options.anchor
+        )
+        .collect()
+        .sort("_order")
+    )
+    persons = persons_full.select(PERSON_COLUMNS)
+    cells = durability_cells(persons_full.lazy(), list(options.by))
+    end_month = options.end[0] * 12 + options.end[1] - 1
+    linked_records = records.filter(pl.col("pid").is_not_null())
+    series = monthly_series(linked_records, merged_months, end_month)
+    snapshot = snapshot_cells(
+        linked_records.select(
+            "record_id", "pid", *(["sectoral"] if "sectoral" in inputs.analysis.columns else [])
+        ),
+        counted_lazy,
+        end_month,
+    )
+    reasons = persons.group_by("excluded_reason").len()
+    counts = dict(
+        zip(reasons["excluded_reason"].fill_null("included"), reasons["len"], strict=True)
+    )
+    exclusions = pl.DataFrame(
+        {
+            "reason": ["included", *EXCLUSION_REASONS],
+            "records": [int(counts.get(r, 0)) for r in ("included", *EXCLUSION_REASONS)],
+        }
+    )
+    education = None
+    if inputs.enrolments is not None:
+        education = _education(records, inputs.enrolments, options, quality)
+    dq = pl.DataFrame({"check": list(quality), "rows": [int(v) for v in quality.values()]})
+    return DurabilityResult(
+        persons, cells, series, snapshot, exclusions, dq, education, list(inputs.notes)
+    )
+
+
+def _education(
+    records: pl.LazyFrame,
+    enrolments: pl.LazyFrame,
+    options: DurabilityOptions,
+    quality: dict[str, int],
+) -> pl.DataFrame:
+    """Durability of education for those who left for education, and the share enrolled in E."""
+    far = pl.date(2099, 12, 31)  # "still enrolled": beyond any observation window (see to_unit)
+    rows = enrolments.with_columns(
+        pid=person_key(),
+        _end=pl.coalesce(pl.col("EINDINSCHR"), far),
+    )
+    valid = (
+        pl.col("AANVINSCHR").is_not_null()
+        & (pl.col("_end") >= pl.col("AANVINSCHR"))
+        & pl.col("pid").is_not_null()
+    )
+    counts = rows.select(total=pl.len(), bad=(~valid).sum()).collect().row(0, named=True)
+    quality["enrolments rows_read"] = int(counts["total"])
+    quality["enrolments invalid_excluded"] = int(counts["bad"])
+    good = rows.filter(valid).with_columns(
+        s=to_unit(pl.col("AANVINSCHR"), options.unit), e=to_unit(pl.col("_end"), options.unit)
+    )
+    merged = merge_intervals(good).collect().lazy()
+    persons = person_durability(
+        records, merged, end=options.end, unit=options.unit, anchor="exit", destination="education"
+    )
+    cells = durability_cells(persons, list(options.by))
+    e_unit = end_bounds(options.end, options.unit)
+    cohort = records.filter(
+        pl.col("pid").is_not_null()
+        & (pl.col("exit_destination") == "education")
+        & pl.col("exit_date").is_not_null()
+    )
+    first_of_e = to_unit(pl.date(options.end[0], options.end[1], 1), options.unit)
+    enrolled = (
+        cohort.join(merged, on="pid", how="inner")
+        .filter((pl.col("s") <= e_unit) & (pl.col("e") >= first_of_e))
+        .select("record_id")
+        .unique()
+        .collect()
+        .height
+    )
+    n = cohort.select(pl.len()).collect().item()
+    extra = pl.DataFrame(
+        {
+            "group": ["education_cohort"],
+            "by": [""],
+            "by_value": [""],
+            "statistic": ["share_enrolled_at_end"],
+            "value": [enrolled / n if n else None],
+            "n": [int(n)],
+        },
+        schema=cells.schema,
+    )
+    return pl.concat([cells, extra])
+
+
+def write_results(result: DurabilityResult, workdir: Path) -> list[Path]:
+    paths = [
+        write_parquet(result.persons, workdir / "persons.parquet"),
+        write_csv(result.durability, workdir / "durability.csv"),
+        write_csv(result.series, workdir / "series.csv"),
+        write_csv(result.snapshot, workdir / "snapshot.csv"),
+        write_csv(result.exclusions, workdir / "exclusions.csv"),
+        write_csv(result.data_quality, workdir / "data_quality.csv"),
+    ]
+    if result.education is not None:
+        paths.append(write_csv(result.education, workdir / "education.csv"))
+    return paths
+
+
+def run_files(
+    analysis: Path,
+    linked: Path,
+    jobs: Path,
+    workdir: Path,
+    options: DurabilityOptions,
+    enrolments: Path | None = None,
+) -> DurabilityResult:
+    result = compute(read_inputs(analysis, linked, jobs, enrolments), options)
+    write_results(result, workdir)
+    return result
