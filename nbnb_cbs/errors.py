@@ -87,6 +87,13 @@ class ColumnError(NbnbError):
             "keep one of them and remove or rename the others"
         )
 
+    @classmethod
+    def shadowing(cls, where: Path | str, column: str, rename: str) -> ColumnError:
+        return cls(
+            f"{where}: column {column!r} would shadow the published column {column!r} "
+            f"(a name nbnb-cbs gives its own meaning); rename it: {rename}"
+        )
+
 
 class ValueParseError(NbnbError):
     """A value cannot be parsed where the file contract requires it."""
