@@ -258,8 +258,8 @@ def suppression_step(folder: Path, size: int) -> str:
     took = time.perf_counter() - start
     counts = applied.counts
     return (
-        f"{size}x{size} + margins: {counts.get('suppressed_primary', 0)} primary, "
-        f"{counts.get('suppressed_secondary', 0)} secondary, audited, in {took:.2f} s"
+        f"{size}x{size} + margins: {counts.get('suppressed', 0)} suppressed (primary and "
+        f"complementary), audited, in {took:.2f} s"
     )
 
 

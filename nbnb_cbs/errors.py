@@ -98,6 +98,8 @@ class ColumnError(NbnbError):
 class ValueParseError(NbnbError):
     """A value cannot be parsed where the file contract requires it."""
 
+    column: str | None = None
+
     @classmethod
     def at(
         cls, path: Path | str, row: int, column: str, value: object, expected: str
@@ -105,10 +107,12 @@ class ValueParseError(NbnbError):
         shown = repr(value)
         if len(shown) > 60:
             shown = shown[:57] + "..."
-        return cls(
+        error = cls(
             f"{path}: row {row}, column {column!r}: cannot read {shown} as {expected}; "
             "correct the value in the file (or remove the row) and run again"
         )
+        error.column = column
+        return error
 
 
 class ConfigError(NbnbError):

@@ -49,3 +49,19 @@ def spells(
     a = draw(st.integers(0, days))
     b = draw(st.integers(a, min(days, a + 400)))
     return start + dt.timedelta(days=a), start + dt.timedelta(days=b)
+
+
+RESERVED_AND_INTERNAL_NAMES = [
+    "kind", "status", "value", "statistic", "total", "top1", "top2", "rule", "pool", "force_rule",
+    "group", "by", "by_value", "month", "table", "category", "breakdown", "n", "_i", "_r", "_m",
+    "_row", "__nbnb_kind", "__nbnb_reason", "__nbnb_statistic", "Total", "",
+]  # fmt: skip
+
+
+def column_names() -> st.SearchStrategy[str]:
+    """Column names a researcher might bring: the tool's own words, helper-like names, any text."""
+    return st.one_of(
+        st.sampled_from(RESERVED_AND_INTERNAL_NAMES),
+        st.text(min_size=1, max_size=12),
+        st.from_regex(r"_{1,3}[a-z]{0,8}", fullmatch=True),
+    )

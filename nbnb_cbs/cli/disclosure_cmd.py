@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from nbnb_cbs.cells import MARGIN_LABELS, STATUS, TOTAL_LABEL, N
 from nbnb_cbs.cli import output
 from nbnb_cbs.cli.app import guarded
 from nbnb_cbs.errors import EXIT_VIOLATIONS
@@ -17,6 +18,21 @@ app = typer.Typer(
     rich_markup_mode="rich",
     no_args_is_help=True,
 )
+
+
+def _renames(pairs: list[str]) -> dict[str, str]:
+    """``old=new`` options as a mapping."""
+    from nbnb_cbs.errors import ConfigError  # noqa: PLC0415
+
+    renames: dict[str, str] = {}
+    for pair in pairs:
+        old, sep, new = (part.strip() for part in pair.partition("="))
+        if not sep or not old or not new:
+            raise ConfigError(
+                f"--rename {pair!r}: write it as OLD=NEW, e.g. --rename status=employment_status"
+            )
+        renames[old] = new
+    return renames
 
 
 @app.command(
@@ -32,7 +48,11 @@ def apply(
         ),
     ],
     out: Annotated[
-        Path, typer.Option("--out", help="Published table (CSV); its log goes to OUT.log.json.")
+        Path,
+        typer.Option(
+            "--out",
+            help="Published table (CSV); its log goes to OUT.log.json, per-cell reasons to OUT.review.json.",
+        ),
     ],
     profile: Annotated[
         str, typer.Option("--profile", help="Rule profile: cbs, acro, or a profile TOML path.")
@@ -43,14 +63,32 @@ def apply(
     ] = None,
     count: Annotated[
         str, typer.Option("--count", help="The column with the units behind each cell.")
-    ] = "n",
+    ] = N,
+    statistic: Annotated[
+        str | None,
+        typer.Option(
+            "--statistic",
+            help="What value is (count, share_..., mean_...) when the table has no statistic column.",
+        ),
+    ] = None,
+    rename: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rename",
+            help="Rename a column first, OLD=NEW (repeatable), e.g. status=employment_status.",
+        ),
+    ] = None,
     margins: Annotated[
         bool,
         typer.Option("--margins", help="The table is additive: protect cells against subtraction."),
     ] = False,
     total_label: Annotated[
-        str, typer.Option("--total-label", help="Dimension value of margin rows.")
-    ] = "Total",
+        str | None,
+        typer.Option(
+            "--total-label",
+            help=f"Dimension value of margin rows (default: the one of {', '.join(MARGIN_LABELS)} the table uses, else {TOTAL_LABEL}).",
+        ),
+    ] = None,
     pool_over: Annotated[
         str | None,
         typer.Option(
@@ -60,10 +98,18 @@ def apply(
     rounding: Annotated[
         int, typer.Option("--rounding", help="Round published counts to 5 or 10 (0 = off).")
     ] = 0,
+    no_dominance_risk: Annotated[
+        bool,
+        typer.Option(
+            "--no-dominance-risk",
+            help="Allow magnitudes without top1/top2: no unit can dominate them (logged).",
+        ),
+    ] = False,
 ) -> None:
     """Apply disclosure rules to a table: primary suppression, secondary suppression with an LP
-    audit (--margins), pooling (--pool-over) and rounding; every decision goes to the log."""
+    audit (--margins), pooling (--pool-over) and rounding; reasons go to the review file."""
     from nbnb_cbs.disclosure import apply_file, load_profile  # noqa: PLC0415
+    from nbnb_cbs.disclosure.files import log_path, review_path  # noqa: PLC0415
     from nbnb_cbs.errors import ConfigError  # noqa: PLC0415
 
     if rounding not in (0, 5, 10):
@@ -71,14 +117,17 @@ def apply(
     rules = load_profile(profile)
     dim_list = [d.strip() for d in dims.split(",") if d.strip()] if dims else None
     applied = apply_file(
-        table, out, rules, dims=dim_list, count=count, margins=margins, pool_over=pool_over,
-        rounding=rounding, total_label=total_label,
+        table, out, rules, dims=dim_list, count=count, statistic=statistic,
+        rename=_renames(rename or []), margins=margins, pool_over=pool_over, rounding=rounding,
+        total_label=total_label, no_dominance_risk=no_dominance_risk,
     )  # fmt: skip
-    summary = Table("status", "cells", title=f"Disclosure control ({rules.name} profile)")
+    summary = Table(STATUS, "cells", title=f"Disclosure control ({rules.name} profile)")
     for status, n in sorted(applied.counts.items()):
         summary.add_row(status, str(n))
     output.out().print(summary)
-    output.out().print(f"Wrote {out} and {out.with_name(out.stem + '.log.json')}")
+    output.out().print(
+        f"Wrote {out}, {log_path(out)} and {review_path(out)} (keep the review inside)"
+    )
 
 
 @app.command(

@@ -2,21 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from nbnb_cbs import __version__
+from nbnb_cbs.cells import TOP1, TOP2, TOTAL, VALUE, N, refuse_shadowing
 from nbnb_cbs.disclosure.apply import Applied, apply_table
 from nbnb_cbs.disclosure.profiles import Profile
+from nbnb_cbs.errors import ColumnError, ValueParseError
 from nbnb_cbs.io.readers import read_table
 from nbnb_cbs.io.writers import write_csv, write_json
+from nbnb_cbs.schemas import Col, Contract
 
-__all__ = ["apply_file", "log_header"]
+__all__ = ["apply_file", "log_header", "log_path", "review_path"]
 
 
 def log_header(profile: Profile) -> dict[str, Any]:
     """What every disclosure log starts with: the tool and the profile (name, hash, values)."""
     return {"tool": "nbnb-cbs", "version": __version__, "profile": profile.describe()}
+
+
+def log_path(out: Path) -> Path:
+    """The released log beside a published table: profile, parameters, status counts."""
+    return out.with_name(out.stem + ".log.json")
+
+
+def review_path(out: Path) -> Path:
+    """The output checker's file beside a published table: every cell's reason; stays inside."""
+    return out.with_name(out.stem + ".review.json")
+
+
+def _contract(count: str, rename: Mapping[str, str]) -> Contract:
+    """The numeric cell columns under their names in the file, so that the readers parse them
+    (decimal commas in ;-separated files included) before ``rename`` is applied."""
+    source = {new: old for old, new in rename.items()}
+    names = []
+    for column in (count, VALUE, TOTAL, TOP1, TOP2):
+        original = source.get(column, None if column in rename else column)
+        if original is not None:
+            names.append(original)
+    return Contract("cell table", tuple(Col(name, "float") for name in dict.fromkeys(names)))
 
 
 def apply_file(
@@ -25,19 +51,45 @@ def apply_file(
     profile: Profile,
     *,
     dims: list[str] | None = None,
-    count: str = "n",
+    count: str = N,
+    statistic: str | None = None,
+    rename: Mapping[str, str] | None = None,
     margins: bool = False,
     pool_over: str | None = None,
     rounding: int = 0,
-    total_label: str = "Total",
+    total_label: str | None = None,
+    no_dominance_risk: bool = False,
 ) -> Applied:
-    """``disclosure apply``: read a long-format table, write the published table and its log."""
-    frame = read_table(table).frame
+    """``disclosure apply``: read a long-format table, write the published table, its released
+    log and the review file. ``rename`` (old -> new) is applied first; the other options name
+    columns after renaming."""
+    rename = dict(rename or {})
+    if dims:
+        refuse_shadowing(dims, table.name)
+    try:
+        frame = read_table(table, _contract(count, rename)).frame
+    except ValueParseError as exc:
+        column = exc.column or "COLUMN"
+        raise ValueParseError(
+            f"{exc.message}; if {column!r} is a dimension, rename it: --rename {column}=my_{column}"
+        ) from None
+    for old, new in rename.items():
+        if old not in frame.columns:
+            raise ColumnError.missing(table, old, frame.columns)
+        if new in frame.columns and new not in rename:
+            raise ColumnError(
+                f"{table}: --rename {old}={new}: the table already has a column {new!r}; "
+                "choose another name"
+            )
+    frame = frame.rename(rename)
     applied = apply_table(
-        frame, profile, name=table.name, dims=dims, count=count, margins=margins,
-        pool_over=pool_over, rounding=rounding, total_label=total_label,
+        frame, profile, name=table.name, dims=dims, count=count, statistic=statistic,
+        margins=margins, pool_over=pool_over, rounding=rounding, total_label=total_label,
+        no_dominance_risk=no_dominance_risk,
     )  # fmt: skip
-    log = log_header(profile) | {"tables": [applied.log | {"file": out.name}]}
+    header = log_header(profile)
+    parameters = {"file": out.name, "source": table.name, "renamed": rename}
     write_csv(applied.published, out)
-    write_json(log, out.with_name(out.stem + ".log.json"))
+    write_json(header | {"tables": [applied.log | parameters]}, log_path(out))
+    write_json(header | {"tables": [applied.review | parameters]}, review_path(out))
     return applied

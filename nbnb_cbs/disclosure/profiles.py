@@ -122,6 +122,11 @@ def load_profile(spec: str | Path = "cbs") -> Profile:
         raise ConfigError(f"{spec}: zeros must be 'suppress' or 'allow'")
     if values["threshold"] < 1:
         raise ConfigError(f"{spec}: threshold must be at least 1")
+    if values["nk_n"] not in (1, 2):
+        raise ConfigError(
+            f"{spec}: profile key 'nk_n' is {values['nk_n']}, but cells carry only their two largest "
+            "contributions (top1, top2), so the NK rule can be applied for nk_n = 1 or 2; set nk_n to 1 or 2"
+        )
     return Profile(
         name=str(data.get("name", Path(text_spec).stem)),
         version=str(data.get("version", "1")),

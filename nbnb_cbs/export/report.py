@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import html
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,9 +75,12 @@ def report_blocks(
     for title, file, frame, log in tables:
         blocks.append(Block("heading", f"{title} ({file})", 3))
         blocks.append(Block("table", frame))
-        rules = Counter(c["rule"] for c in log.get("cells", []) if c.get("rule"))
-        pooled = sorted({c["pool"] for c in log.get("cells", []) if c.get("pool")})
-        notes = [f"{n} cell(s) suppressed by rule {r}" for r, n in sorted(rules.items())]
+        # The released report says how many cells were suppressed, never why (the review file does).
+        suppressed = int(log.get("status_counts", {}).get("suppressed", 0))
+        pooled = (
+            sorted(set(frame["pool"].drop_nulls().to_list())) if "pool" in frame.columns else []
+        )
+        notes = [f"{suppressed} cell(s) suppressed"] if suppressed else []
         notes += [f"pooled periods: {p}" for p in pooled]
         blocks.append(Block("list", notes or ["no cells suppressed or pooled"]))
     return blocks

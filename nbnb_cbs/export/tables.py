@@ -78,10 +78,15 @@ def _durability_table(cells: pl.DataFrame, name: str, by: str | None, profile: P
     frame = _nested_rule(frame, "breakdown").rename({"breakdown": by or "breakdown"})
     key = by or "breakdown"
     if by is None:
-        return apply_table(frame, profile, name=name, dims=["group", key])
+        return apply_table(
+            frame, profile, name=name, dims=["group", key], forced="force_rule",
+            no_dominance_risk=True,
+        )  # fmt: skip
+    # Durability means lie in [0, 1]: no person can dominate them.
     return apply_table(
-        frame, profile, name=name, dims=["group", key], margins=True, strata=["group"]
-    )
+        frame, profile, name=name, dims=["group", key], margins=True, strata=["group"],
+        forced="force_rule", no_dominance_risk=True,
+    )  # fmt: skip
 
 
 def _series_tables(series: pl.DataFrame, profile: Profile) -> list[ExportTable]:

@@ -143,7 +143,7 @@ def test_check_catches_each_doctored_leak(small: Path, tmp_path: Path, cli: Cli)
         "threshold": lambda: (export / "tables" / "linkage_yield.csv").write_text(
             (export / "tables" / "linkage_yield.csv").read_text(encoding="utf-8") + "x;records;3.0;3;published\n", encoding="utf-8"),
         "suppressed_value_published": lambda: (export / "tables" / "snapshot_jobs.csv").write_text(
-            "category;statistic;value;n;status\n2+;count;4.0;4;suppressed_primary\n", encoding="utf-8"),
+            "category;statistic;value;n;status\n2+;count;4.0;4;suppressed\n", encoding="utf-8"),
     }  # fmt: skip
     for rule, plant in leaks.items():
         shutil.copytree(export, tmp_path / "clean", dirs_exist_ok=True)

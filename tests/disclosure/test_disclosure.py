@@ -108,7 +108,7 @@ def test_subtraction_attack_is_blocked() -> None:
     derived = audit(additive, keys)
     for low, high in derived.values():
         assert high - low >= 10
-    logged = [c for c in applied.log["cells"] if c["status"].startswith("suppressed")]
+    logged = [c for c in applied.review["cells"] if c["status"].startswith("suppressed")]
     assert all("interval" in c and "n" not in c and "value" not in c for c in logged)
     # The log tells nothing beyond what the published table already lets anyone derive.
     for cell in logged:
@@ -164,7 +164,7 @@ def test_shares_means_and_dominance() -> None:
         }
     )
     out = apply_table(table, CBS, dims=["group"])
-    rules = dict(zip(out.published["group"], [c["rule"] for c in out.log["cells"]], strict=True))
+    rules = dict(zip(out.published["group"], [c["rule"] for c in out.review["cells"]], strict=True))
     assert rules == {
         "g1": "share_complement",
         "g2": None,
@@ -247,10 +247,13 @@ def test_check_finds_planted_violations(cli: Cli, tmp_path: Path) -> None:
     export = tmp_path / "export"
     _clean_export(export)
     work = pl.read_csv(export / "tables" / "work.csv", separator=";")
-    # 1: un-suppress a secondary cell so the hidden cell can be recovered by subtraction.
+    # 1: un-suppress a complementary cell so the hidden cell can be recovered by subtraction.
+    secondary = (
+        (pl.col("status") == "suppressed") & (pl.col("sex") == "m") & (pl.col("work") == "nee")
+    )
     leaked = work.with_columns(
-        n=pl.when((pl.col("status") == "suppressed_secondary") & (pl.col("sex") == "m")).then(50).otherwise(pl.col("n")),
-        status=pl.when((pl.col("status") == "suppressed_secondary") & (pl.col("sex") == "m")).then(pl.lit("published")).otherwise(pl.col("status")),
+        n=pl.when(secondary).then(50).otherwise(pl.col("n")),
+        status=pl.when(secondary).then(pl.lit("published")).otherwise(pl.col("status")),
     )  # fmt: skip
     leaked.write_csv(export / "tables" / "work.csv", separator=";")
     # 2: a small count, 3: an identifier column, 4: a file not in the manifest.
@@ -286,11 +289,11 @@ def test_apply_cli(cli: Cli, tmp_path: Path) -> None:
         "sex;region;n\nm;a;25\nm;b;3\nm;c;40\nv;a;12\nv;b;30\nv;c;18\n", encoding="utf-8"
     )
     code, out, _ = cli("disclosure", "apply", source, "--out", tmp_path / "p.csv", "--margins")
-    assert code == 0 and "suppressed_secondary" in out
+    assert code == 0 and "suppressed" in out
     log = json.loads((tmp_path / "p.log.json").read_text(encoding="utf-8"))
     assert log["profile"]["name"] == "cbs" and log["tables"][0]["additive"]
     text = (tmp_path / "p.csv").read_text(encoding="utf-8")
-    assert ";3;" not in text and "m;b;;suppressed_primary" in text
+    assert ";3;" not in text and "m;b;;suppressed" in text
     code, _, err = cli(
         "disclosure", "apply", source, "--out", tmp_path / "q.csv", "--count", "aantal"
     )
@@ -318,7 +321,12 @@ def test_statistics_share_their_cells_fate_within_strata() -> None:
                 },
             ]
     out = apply_table(
-        pl.DataFrame(rows), CBS, dims=["group", "sectoral"], margins=True, strata=["group"]
+        pl.DataFrame(rows),
+        CBS,
+        dims=["group", "sectoral"],
+        margins=True,
+        strata=["group"],
+        no_dominance_risk=True,
     ).published
     exit_rows = out.filter(pl.col("group") == "exit_work")
     hidden = exit_rows.filter(pl.col("status").str.starts_with("suppressed"))
