@@ -9,6 +9,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
+from nbnb_cbs.cells import STATISTIC, VALUE
 from nbnb_cbs.cli import output
 from nbnb_cbs.cli.app import guarded
 from nbnb_cbs.project import Settings, load_project, resolve
@@ -27,9 +28,7 @@ def durability_table(cells: pl.DataFrame, title: str) -> Table:
     table = Table("group", "N", "mean", "time-weighted mean", "100%", ">= 90%", title=title)
     overall = cells.filter(pl.col("by") == "")
     for group, label in GROUP_LABELS.items():
-        stats = dict(
-            overall.filter(pl.col("group") == group).select("statistic", "value").iter_rows()
-        )
+        stats = dict(overall.filter(pl.col("group") == group).select(STATISTIC, VALUE).iter_rows())
         if not stats:
             continue
 

@@ -9,6 +9,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
+from nbnb_cbs.cells import PUBLISHED_COLUMNS, STATISTIC, TOTAL_LABEL
 from nbnb_cbs.cli import output
 from nbnb_cbs.cli.app import guarded
 from nbnb_cbs.cli.durability_cmd import durability_table
@@ -30,22 +31,20 @@ def _report(result: RunResult) -> None:
     bundle = result.bundle
     published = {t.name: t.applied.published for t in bundle.tables} if bundle is not None else {}
     if "linkage_yield" in published:
-        cells = published["linkage_yield"].filter(pl.col("statistic") == "share_linked")
+        cells = published["linkage_yield"].filter(pl.col(STATISTIC) == "share_linked")
         table = Table(
-            *(c for c in cells.columns if c != "statistic"),
+            *(c for c in cells.columns if c != STATISTIC),
             title="Linkage yield (share linked, checked)",
         )
-        for row in cells.drop("statistic").iter_rows():
+        for row in cells.drop(STATISTIC).iter_rows():
             table.add_row(
                 *("·" if v is None else f"{v:.1%}" if isinstance(v, float) else str(v) for v in row)
             )
         console.print(table)
     for name, frame in published.items():
         if name.startswith("durability_") and name != "durability_distribution":
-            key = next(
-                c for c in frame.columns if c not in ("group", "statistic", "value", "n", "status")
-            )
-            overall = frame.filter(pl.col(key) == "Total").with_columns(
+            key = next(c for c in frame.columns if c not in ("group", *PUBLISHED_COLUMNS))
+            overall = frame.filter(pl.col(key) == TOTAL_LABEL).with_columns(
                 by=pl.lit(""), by_value=pl.lit("")
             )
             anchor = name.removeprefix("durability_").replace("_", "-")
