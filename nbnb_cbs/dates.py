@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import polars as pl
 
+from nbnb_cbs.text import ascii_digits_expr
+
 __all__ = ["SENTINELS", "date_text_expr", "is_sentinel_expr", "parse_date_expr", "parse_month"]
 
 SENTINELS = ("88888888", "99999999")
 
 
 def date_text_expr(column: str) -> pl.Expr:
-    """The column as trimmed text, whatever its type (numbers lose a trailing ``.0``)."""
-    return pl.col(column).cast(pl.String).str.strip_chars().str.replace(r"\.0+$", "")
+    """The column as trimmed text, whatever its type (numbers lose a trailing ``.0``); digits of
+    any script become ASCII digits."""
+    return ascii_digits_expr(pl.col(column)).str.strip_chars().str.replace(r"\.0+$", "")
 
 
 def is_sentinel_expr(column: str) -> pl.Expr:
@@ -29,13 +32,15 @@ def parse_date_expr(column: str) -> pl.Expr:
     text = date_text_expr(column)
     dmy = text.str.replace_all(r"[/.]", "-")
     return (
-        pl.when(text.str.contains(r"^\d{8}$") & ~text.is_in(SENTINELS))
+        pl.when(text.str.contains(r"^[0-9]{8}$") & ~text.is_in(SENTINELS))
         .then(text.str.to_date("%Y%m%d", strict=False))
-        .when(text.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$"))
+        .when(text.str.contains(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T].*)?$"))
         .then(
-            text.str.extract(r"^(\d{4}-\d{1,2}-\d{1,2})", 1).str.to_date("%Y-%m-%d", strict=False)
+            text.str.extract(r"^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})", 1).str.to_date(
+                "%Y-%m-%d", strict=False
+            )
         )
-        .when(dmy.str.contains(r"^\d{1,2}-\d{1,2}-\d{4}$"))
+        .when(dmy.str.contains(r"^[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}$"))
         .then(dmy.str.to_date("%d-%m-%Y", strict=False))
         .otherwise(pl.lit(None, dtype=pl.Date))
     )

@@ -10,9 +10,12 @@ counts) can explain it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import polars as pl
+
+from nbnb_cbs.errors import InputFileError
 
 __all__ = [
     "ANALYSIS_DROP",
@@ -26,6 +29,7 @@ __all__ = [
     "destination_expr",
     "normalise_name",
     "person_key",
+    "require_shared_records",
     "yes_no_expr",
 ]
 
@@ -227,3 +231,25 @@ def person_key(rinpersoons: str = "RINPERSOONS", rinpersoon: str = "RINPERSOON")
     )
     number = pl.col(rinpersoon).cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False)
     return (code.cast(pl.Int64) * 1_000_000_000 + number).alias("pid")
+
+
+def require_shared_records(
+    analysis: pl.DataFrame, linked: pl.DataFrame, analysis_path: Path | str, linked_path: Path | str
+) -> None:
+    """Stop when no record_id of CBS's linked file occurs in the analysis file.
+
+    record_ids are random per output folder of ``linkage prepare``: a linked file paired with the
+    analysis file of another prepare run shares no record and would give 0% linked, silently.
+    """
+    ids = linked.select(pl.col("record_id").cast(pl.String)).drop_nulls()
+    if ids.height == 0:
+        return
+    shared = ids.filter(
+        pl.col("record_id").is_in(analysis["record_id"].cast(pl.String).implode())
+    ).height
+    if shared == 0:
+        raise InputFileError(
+            f"{linked_path}: none of its {ids.height} record_ids occurs in {analysis_path}; were "
+            "the keys prepared in another folder? use the analysis.parquet from the folder whose "
+            "keys.csv you sent to CBS"
+        )

@@ -24,7 +24,15 @@ from nbnb_cbs.durability.snapshot import snapshot_cells
 from nbnb_cbs.errors import ColumnError
 from nbnb_cbs.io.readers import Table, read_parquet_for, read_table
 from nbnb_cbs.io.writers import write_csv, write_parquet
-from nbnb_cbs.schemas import ENROLMENTS, JOBS, LINKED, Contract, destination_expr, person_key
+from nbnb_cbs.schemas import (
+    ENROLMENTS,
+    JOBS,
+    LINKED,
+    Contract,
+    destination_expr,
+    person_key,
+    require_shared_records,
+)
 
 __all__ = [
     "EXCLUSION_REASONS",
@@ -89,6 +97,7 @@ def read_inputs(analysis: Path, linked: Path, jobs: Path, enrolments: Path | Non
         if "entry_date" in frame.columns:
             frame = frame.with_columns(parse_date_expr("entry_date"))
     links = read_table(linked, LINKED)
+    require_shared_records(frame, links.frame, analysis, linked)
     cohort = links.frame.filter(pl.col("RINPERSOON").is_not_null()).select(person_key()).unique()
     job_table = _read_cut(jobs, JOBS, cohort)
     quality = {f"jobs {k.replace(':', ' ')}": v for k, v in job_table.counts.items()}

@@ -48,6 +48,7 @@ class Table:
     first_data_row: int = 2
     encoding: str = "utf-8"
     delimiter: str | None = None
+    value_labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def row_number(self, index: int) -> int:
         """The row as a user finds it: line in a text file, record number otherwise."""
@@ -69,12 +70,16 @@ def read_table(
     parse: bool = True,
     columns: list[str] | None = None,
     protect: bool = True,
+    labels: bool = False,
 ) -> Table:
     """Read ``path`` and resolve it against ``contract``.
 
-    With ``parse=False`` every contract column stays text (linkage needs the raw values to
-    explain rejects). ``columns`` limits the contract columns that are read. With ``protect``
-    (the default) the file is registered as an input that no writer may overwrite.
+    With ``parse=False`` every contract column becomes text (linkage needs the raw values to
+    explain rejects); numbers that are whole read as their integer text (SPSS's 1.0 -> "1").
+    With ``labels`` an SPSS/Stata column's value labels replace its codes (a registration's
+    ``geslacht`` 1/2 labelled Man/Vrouw reads as Man/Vrouw; unlabelled codes stay codes).
+    ``columns`` limits the contract columns that are read. With ``protect`` (the default) the
+    file is registered as an input that no writer may overwrite.
     """
     path = Path(path)
     _check_path(path)
@@ -97,10 +102,26 @@ def read_table(
             path, "use .csv, .txt, .parquet, .sav or .dta (rename the file if it is one of these)"
         )
     if contract is not None:
+        if labels:
+            _apply_labels(table)
         _resolve(table, contract, aliases or {}, columns)
         if parse:
             _parse(table, contract)
+        else:
+            present = [c for c in contract.names if c in table.frame.columns]
+            table.frame = table.frame.with_columns(_as_text(table.frame, c) for c in present)
     return table
+
+
+def _apply_labels(table: Table) -> None:
+    """Codes with a value label become the label; other values keep their (integer) text."""
+    exprs = [
+        _as_text(table.frame, name).replace(mapping)
+        for name, mapping in table.value_labels.items()
+        if name in table.frame.columns and mapping
+    ]
+    if exprs:
+        table.frame = table.frame.with_columns(exprs)
 
 
 def _check_path(path: Path) -> None:
@@ -272,10 +293,21 @@ def unreadable_stat(path: Path, kind: str, exc: Exception) -> InputFileError:
 def _read_stat(path: Path) -> Table:
     reader, kind = stat_reader(path)
     try:
-        frame, _meta = reader(str(path), output_format="polars")
+        frame, meta = reader(str(path), output_format="polars")
     except Exception as exc:  # see unreadable_stat
         raise unreadable_stat(path, kind, exc) from None
-    return Table(frame, path, first_data_row=1)
+    labels = {
+        name: {_code_text(code): str(label) for code, label in mapping.items()}
+        for name, mapping in (getattr(meta, "variable_value_labels", None) or {}).items()
+    }
+    return Table(frame, path, first_data_row=1, value_labels=labels)
+
+
+def _code_text(code: object) -> str:
+    """A value label's code as the column's text reads it: 1.0 -> "1"."""
+    if isinstance(code, float) and code.is_integer():
+        return str(int(code))
+    return str(code).strip()
 
 
 # --- contracts ------------------------------------------------------------------------------
@@ -366,7 +398,8 @@ def _as_text(frame: pl.DataFrame, name: str) -> pl.Expr:
     dtype = frame.schema[name]
     expr = pl.col(name)
     if dtype.is_float():
-        expr = pl.when(expr == expr.round(0)).then(expr.cast(pl.Int64).cast(pl.String))
+        whole = expr.cast(pl.Int64, strict=False).cast(pl.String)
+        expr = pl.when(expr == expr.round(0)).then(whole)
         expr = expr.otherwise(pl.col(name).cast(pl.String))
     elif dtype != pl.String:
         expr = expr.cast(pl.String)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import polars as pl
 
+from nbnb_cbs.text import ascii_digits_expr
+
 __all__ = [
     "POSTCODE_PATTERN",
     "house_number_parts",
     "postcode_expr",
     "postcode_valid_expr",
     "sex_expr",
+    "sex_label_expr",
 ]
 
 POSTCODE_PATTERN = r"^[1-9][0-9]{3}[A-Z]{2}$"
@@ -22,7 +25,8 @@ _FEMALE = ("V", "VROUW", "F", "FEMALE", "VROUWELIJK", "W", "2")
 
 
 def _text(expr: pl.Expr) -> pl.Expr:
-    return expr.cast(pl.String).fill_null("")
+    """Text with digits of any script as ASCII digits; null -> empty."""
+    return ascii_digits_expr(expr).fill_null("")
 
 
 def postcode_expr(expr: pl.Expr) -> pl.Expr:
@@ -50,6 +54,13 @@ def sex_expr(expr: pl.Expr) -> pl.Expr:
     )
 
 
+def sex_label_expr(expr: pl.Expr) -> pl.Expr:
+    """The analysis file's sex: ``man`` or ``woman`` (whatever form the registration used)."""
+    return sex_expr(expr).replace_strict(
+        {1: "man", 2: "woman"}, default=None, return_dtype=pl.String
+    )
+
+
 def house_number_parts(number: pl.Expr, addition: pl.Expr | None = None) -> pl.Expr:
     """Split a house-number field (and an optional addition field) into BAG parts.
 
@@ -65,10 +76,10 @@ def house_number_parts(number: pl.Expr, addition: pl.Expr | None = None) -> pl.E
     """
     combined = _text(number) + " " + (_text(addition) if addition is not None else pl.lit(""))
     text = combined.str.to_uppercase().str.replace_all(r"\s+", " ").str.strip_chars()
-    lead = text.str.extract(r"^(\d{1,5})(?:[^0-9]|$)", 1)
-    rest = text.str.replace(r"^\d{1,5}", "")
+    lead = text.str.extract(r"^([0-9]{1,5})(?:[^0-9]|$)", 1)
+    rest = text.str.replace(r"^[0-9]{1,5}", "")
     rest = rest.str.replace_all(r"(?-u:\b)(HOOG|ETAGE|VERDIEPING)(?-u:\b)", " ")
-    rest = rest.str.replace_all(r"(\d)E(?-u:\b)", "$1")
+    rest = rest.str.replace_all(r"([0-9])E(?-u:\b)", "$1")
     rest = rest.str.replace_all(r"(?-u:\b)HUIS(?-u:\b)", "HS")
     rest = rest.str.strip_chars(" -/.,")
     letter = rest.str.extract(r"^([A-Z])(?:[ \-/.,][ \-/.,]*.*|[0-9].*)?$", 1)
@@ -80,9 +91,11 @@ def house_number_parts(number: pl.Expr, addition: pl.Expr | None = None) -> pl.E
         lead.is_null()
         | text.str.contains(r"T/M|T\.M\.|TOT EN MET")
         | too_long
+        | rest.str.contains(r"[^\x00-\x7F]")  # a letter of another script: not a BAG letter
         | (lead.cast(pl.Int32, strict=False) == 0)
     )
-    huisnummer = pl.when(bad).then(pl.lit(None, dtype=pl.Int32)).otherwise(lead.cast(pl.Int32))
+    number_value = lead.cast(pl.Int32, strict=False)
+    huisnummer = pl.when(bad).then(pl.lit(None, dtype=pl.Int32)).otherwise(number_value)
     return pl.struct(
         huisnummer=huisnummer,
         huisletter=pl.when(bad).then(pl.lit(None, dtype=pl.String)).otherwise(letter.fill_null("")),

@@ -25,8 +25,10 @@ from nbnb_cbs.linkage.normalise import (
     postcode_expr,
     postcode_valid_expr,
     sex_expr,
+    sex_label_expr,
 )
 from nbnb_cbs.schemas import ANALYSIS_DROP, REGISTRATION, destination_expr, yes_no_expr
+from nbnb_cbs.text import ascii_digits_expr
 
 __all__ = ["KEY_COLUMNS", "REASONS", "PrepareResult", "prepare_frames"]
 
@@ -91,7 +93,12 @@ def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
     birth = (
         parse_date_expr("birth_date") if "birth_date" in frame.columns else pl.lit(None, pl.Date)
     )
-    year_text = _optional(frame, "birth_year").cast(pl.String).str.strip_chars()
+    # SPSS stores years as doubles (2001.0); digits of any script count as digits.
+    year_text = (
+        ascii_digits_expr(_optional(frame, "birth_year"))
+        .str.strip_chars()
+        .str.replace(r"\.0+$", "")
+    )
     year_given = year_text.cast(pl.Int32, strict=False)
     reference = parse_date_expr("reference_date") if "reference_date" in frame.columns else None
     entry = parse_date_expr("entry_date") if "entry_date" in frame.columns else None
@@ -332,6 +339,8 @@ def _analysis(rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     for name in ("sectoral", "consent"):
         if name in out.columns:
             typed.append(yes_no_expr(name).alias(name))
+    if "sex" in out.columns:
+        typed.append(sex_label_expr(pl.col("sex")).alias("sex"))
     return out.with_columns(typed), unrecognised
 
 
