@@ -77,7 +77,8 @@ class ColumnError(NbnbError):
         shown = ", ".join(available[:12]) + (" ..." if len(available) > 12 else "")
         return cls(
             f"{path}: required column {column!r}{also} not found{hint}; "
-            f"columns present: {shown or '(none)'}; rename the column or set an alias in project.toml"
+            f"columns present: {shown or '(none)'}; rename the column, or map it in project.toml "
+            f'([columns] {column} = ["your column"]) and give --config project.toml'
         )
 
     @classmethod

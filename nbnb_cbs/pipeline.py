@@ -89,7 +89,7 @@ def run_project(
             progress("simulating CBS's match")
             linked = work / "linked.csv"
             result.match_counts = match_files(
-                work / "linkage" / "keys.csv", settings.register, linked
+                work / "linkage" / "keys.csv", settings.register, linked, settings.aliases
             ).counts
     if analysis is None or linked is None or settings.jobs is None:
         raise ConfigError(
@@ -98,11 +98,11 @@ def run_project(
         )
     progress("linkage yield")
     by = settings.by[0] if settings.by else None
-    result.yield_cells = yield_files(analysis, linked, by, work)
+    result.yield_cells = yield_files(analysis, linked, by, work, settings.aliases)
     progress("reading jobs (cut to the linked persons)")
-    inputs = read_inputs(
-        analysis, linked, settings.jobs, settings.enrolments
-    )  # once for all anchors
+    inputs = read_inputs(  # once for all anchors
+        analysis, linked, settings.jobs, settings.enrolments, aliases=settings.aliases
+    )
     for anchor in settings.anchors:
         progress(f"durability ({anchor} anchor)")
         options = DurabilityOptions(

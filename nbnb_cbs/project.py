@@ -7,6 +7,7 @@ errors that name the key: a typo must not silently fall back to a default.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -110,9 +111,10 @@ def load_project(path: str | Path) -> Settings:
     if not path.exists():
         raise InputFileError.missing(path, "project file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
+        raise ConfigError(f"{path}: not valid TOML ({exc}); {_toml_hint(text, exc)}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text; save the project file as UTF-8") from None
     values: dict[str, Any] = {"base_dir": path.parent.resolve()}
@@ -142,9 +144,71 @@ def load_project(path: str | Path) -> Settings:
                     f"({value!r}); {how}"
                 )
             values[target] = tuple(value) if isinstance(value, list) else value
+    for name in _PATH_FIELDS:
+        value = values.get(name)
+        if isinstance(value, str) and any(ch in value for ch in _ESCAPED):
+            raise ConfigError(
+                f"{path}: the path {value!r} holds a control character: in double quotes a "
+                f"backslash starts an escape (\\n, \\t); {_PATH_HINT}"
+            )
     values.setdefault("work_dir", "work")
     values.setdefault("export_dir", "export")
     return resolve(Settings(**_paths(values)))
+
+
+_PATH_HINT = (
+    'write Windows paths with forward slashes (jobs = "data/jobs.sav") or in single quotes '
+    "(jobs = 'data\\jobs.sav')"
+)
+_ESCAPED = "\n\t\r\b\f"
+
+
+def _toml_hint(text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """What to do about a TOML error; a backslash in a double-quoted string is the usual one."""
+    found = re.search(r"line (\d+)", str(exc))
+    lineno = int(found.group(1)) if found else 0
+    lines = text.splitlines()
+    line = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+    if "\\" in line and '"' in line:
+        return _PATH_HINT
+    return "fix the line it names"
+
+
+def canonical_columns() -> dict[str, str]:
+    """Every name a file contract accepts (normalised) -> its canonical column name."""
+    from nbnb_cbs.linkage.match import ADDRESSES, PERSONS  # noqa: PLC0415
+    from nbnb_cbs.schemas import (  # noqa: PLC0415
+        ENROLMENTS,
+        JOBS,
+        LINKED,
+        REGISTRATION,
+        normalise_name,
+    )
+
+    found: dict[str, str] = {}
+    for contract in (REGISTRATION, JOBS, ENROLMENTS, LINKED, PERSONS, ADDRESSES):
+        for col in contract.columns:
+            for name in col.accepted():
+                found.setdefault(normalise_name(name), col.name)
+    return found
+
+
+def _unknown_column(path: Path, key: str, accepted: dict[str, str]) -> str:
+    import difflib  # noqa: PLC0415
+
+    from nbnb_cbs.schemas import normalise_name  # noqa: PLC0415
+
+    canonical = sorted(set(accepted.values()))
+    target = accepted.get(normalise_name(key))
+    if target is None:
+        close = difflib.get_close_matches(key, canonical, n=1, cutoff=0.6)
+        target = close[0] if close else None
+    hint = f" - did you mean {target!r}?" if target else ""
+    return (
+        f"{path}: [columns] {key!r} is not a canonical column name{hint}; the keys of [columns] "
+        "are canonical names (sex, RINPERSOON, SBASISUREN ...), the values your file's column "
+        'names: sex = ["gender_code"]'
+    )
 
 
 def _aliases(path: Path, body: object) -> dict[str, list[str]]:
@@ -152,8 +216,11 @@ def _aliases(path: Path, body: object) -> dict[str, list[str]]:
         raise ConfigError(
             f"{path}: [columns] must map canonical names to lists of your column names"
         )
+    known = canonical_columns()
     out: dict[str, list[str]] = {}
     for key, value in body.items():
+        if key not in set(known.values()):
+            raise ConfigError(_unknown_column(path, key, known))
         names = [value] if isinstance(value, str) else value
         if not isinstance(names, list) or not all(isinstance(v, str) for v in names):
             raise ConfigError(f"{path}: [columns] {key} must be a column name or a list of names")

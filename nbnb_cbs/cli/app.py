@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from nbnb_cbs import __version__
 from nbnb_cbs.cli import output
@@ -18,8 +19,24 @@ __all__ = ["app", "guarded"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
+_GLOBAL_FLAGS = frozenset({"-q", "--quiet", "-v", "--verbose", "--debug"})
+
+
+class _RootGroup(TyperGroup):
+    """Global options are accepted after the command too (``nbnb-cbs run project.toml -v``),
+    as users type them; they are moved in front before the arguments are parsed."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # click's Context (vendored)
+        end = args.index("--") if "--" in args else len(args)
+        head, tail = args[:end], args[end:]
+        flags = [a for a in head if a in _GLOBAL_FLAGS]
+        rest = [a for a in head if a not in _GLOBAL_FLAGS]
+        return super().parse_args(ctx, [*flags, *rest, *tail])
+
+
 app = typer.Typer(
     name="nbnb-cbs",
+    cls=_RootGroup,
     help=(
         "Link a project's participant registration to CBS microdata, measure how durable the work "
         "found is, and export only disclosure-checked results.\n\n"

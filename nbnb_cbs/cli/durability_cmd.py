@@ -94,6 +94,7 @@ def durability(
     disclosure-controlled: they stay inside the secure environment."""
     from nbnb_cbs.durability import DurabilityOptions, run_files  # noqa: PLC0415
     from nbnb_cbs.errors import ConfigError  # noqa: PLC0415
+    from nbnb_cbs.io.writers import check_folder  # noqa: PLC0415
 
     base = load_project(config) if config else Settings()
     settings = resolve(
@@ -107,18 +108,16 @@ def durability(
     if out is None and config is None:
         raise ConfigError("--out is required: the work folder for the results")
     assert settings.analysis and settings.linked and settings.jobs  # for the type checker
+    check_folder(settings.work_dir)
     options = DurabilityOptions(
         end=settings.end_month, anchor=anchor, unit=settings.unit,  # type: ignore[arg-type]
         by=settings.by if by or config else (), count_zero_rows=settings.count_zero_rows,
     )  # fmt: skip
-    result = run_files(
-        settings.analysis,
-        settings.linked,
-        settings.jobs,
-        settings.work_dir,
-        options,
-        settings.enrolments,
-    )
+    with output.Steps() as steps:
+        result = run_files(
+            settings.analysis, settings.linked, settings.jobs, settings.work_dir, options,
+            settings.enrolments, aliases=settings.aliases, progress=steps,
+        )  # fmt: skip
     for note in result.notes:
         output.warn(note)
     title = f"Durability of work (anchor {anchor}, unit {settings.unit}, end {settings.end}) - NOT disclosure-checked"

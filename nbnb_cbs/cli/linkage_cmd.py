@@ -44,8 +44,10 @@ def prepare(
     ] = False,
 ) -> None:
     """Validate and normalise every registration row into CBS linkage keys; explain every reject."""
+    from nbnb_cbs.io.writers import check_folder  # noqa: PLC0415
     from nbnb_cbs.linkage import prepare_files, summary_rows  # noqa: PLC0415
 
+    check_folder(out)
     aliases = dict(load_project(config).aliases) if config else None
     result = prepare_files(registration, out, aliases=aliases, keep_ambiguous=keep_ambiguous)
     for note in result.notes:
@@ -80,12 +82,16 @@ def match(
         Path, typer.Option("--register", help="Folder with persons.* and addresses.*.")
     ],
     out: Annotated[Path, typer.Option("--out", help="Where to write linked.csv.")],
+    config: Annotated[
+        Path | None, typer.Option("--config", help="project.toml with column aliases.")
+    ] = None,
 ) -> None:
     """Simulate CBS's linkage desk on synthetic data (for development and CI, not real linkage):
     a key links when exactly one register person fits it on its peildatum."""
     from nbnb_cbs.linkage import match_files  # noqa: PLC0415
 
-    result = match_files(keys, register, out)
+    aliases = dict(load_project(config).aliases) if config else None
+    result = match_files(keys, register, out, aliases)
     table = Table("status", "keys", title="Simulated CBS match")
     for status, n in result.counts.items():
         table.add_row(status, str(n))
@@ -111,11 +117,17 @@ def yield_(
     by: Annotated[
         str | None, typer.Option("--by", help="Break the yield down by this analysis column.")
     ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="project.toml with column aliases.")
+    ] = None,
 ) -> None:
     """Linkage yield overall and per group, as a cell frame ready for disclosure control."""
+    from nbnb_cbs.io.writers import check_folder  # noqa: PLC0415
     from nbnb_cbs.linkage import yield_files  # noqa: PLC0415
 
-    cells = yield_files(analysis, linked, by, out)
+    check_folder(out)
+    aliases = dict(load_project(config).aliases) if config else None
+    cells = yield_files(analysis, linked, by, out, aliases)
     table = Table(*(c for c in cells.columns), title="Linkage yield (not yet disclosure-checked)")
     for row in cells.iter_rows():
         table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))

@@ -79,7 +79,16 @@ def run(
     """Run the chain for a real project: linkage yield, durability (both anchors), monthly series,
     snapshot and education into work/, and a disclosure-checked export (tables, figures, report,
     log, manifest) into export/. Exits 1 if the export would not pass output checking."""
-    _report(run_project(load_project(project), output.info, make_zip=make_zip))
+    from nbnb_cbs.preflight import check_project, stale_results  # noqa: PLC0415
+
+    settings = load_project(project)
+    check_project(settings, project)
+    for path, why in stale_results(settings):
+        path.unlink()
+        output.info(f"removed {path}: a result of an earlier run ({why})")
+    with output.Steps() as steps:
+        result = run_project(settings, steps, make_zip=make_zip)
+    _report(result)
 
 
 @app.command("demo", epilog="Example: [bold]nbnb-cbs demo --out demo-out --seed 7[/bold]")
@@ -92,5 +101,10 @@ def demo_cmd(
 ) -> None:
     """Generate synthetic data, prepare keys, simulate CBS's match, and run the chain on it:
     the one-command tour of nbnb-cbs."""
-    _report(demo(out, seed, output.info))
+    from nbnb_cbs.io.writers import check_folder  # noqa: PLC0415
+
+    check_folder(out)
+    with output.Steps() as steps:
+        result = demo(out, seed, steps)
+    _report(result)
     output.out().print(f"Project file used: {out / 'project.toml'}")

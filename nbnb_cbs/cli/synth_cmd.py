@@ -45,11 +45,14 @@ def synth(
 
     options = synthetic.SynthOptions(participants, seed, population, messiness, fmt)  # type: ignore[arg-type]
     options.check()
-    output.info(
-        f"generating {participants} participants in a register of {options.population_size} ..."
-    )
-    data = synthetic.build(options)
-    paths = synthetic.write(data, out, options.format)
+    from nbnb_cbs.io.writers import check_folder  # noqa: PLC0415
+
+    check_folder(out)
+    with output.Steps() as steps:
+        steps(f"generating {participants} participants in a register of {options.population_size}")
+        data = synthetic.build(options)
+        steps(f"writing {out}")
+        paths = synthetic.write(data, out, options.format)
     table = Table("file", "rows", title=f"Synthetic data in {out}")
     rows = [data.registration, data.persons, data.addresses, data.jobs, data.enrolments, data.truth]
     for path, frame in zip(paths, rows, strict=True):

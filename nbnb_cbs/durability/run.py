@@ -6,6 +6,8 @@ everything and writes the work folder. Results in the work folder are NOT disclo
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +46,9 @@ __all__ = [
     "write_results",
 ]
 
+Step = Callable[[str], None]
+_log = logging.getLogger(__name__)
+
 PERSON_COLUMNS = (
     "record_id", "RINPERSOONS", "RINPERSOON", "exit_date", "exit_month", "anchor_month",
     "observable", "worked", "durability", "exit_work", "worked_1m", "observed_12m", "excluded_reason",
@@ -81,7 +86,20 @@ class DurabilityResult:
     notes: list[str] = field(default_factory=list)
 
 
-def read_inputs(analysis: Path, linked: Path, jobs: Path, enrolments: Path | None = None) -> Inputs:
+def read_inputs(
+    analysis: Path,
+    linked: Path,
+    jobs: Path,
+    enrolments: Path | None = None,
+    *,
+    aliases: Mapping[str, list[str]] | None = None,
+    progress: Step | None = None,
+) -> Inputs:
+    """Read the analysis and linked files, and the jobs (and enrolments) cut to the linked
+    persons. ``progress`` is told each step's name; ``aliases`` maps canonical column names to
+    the files' own (from [columns] in project.toml)."""
+    step = progress or _no_step
+    step(f"reading {analysis.name} and {linked.name}")
     a = read_table(analysis)
     for column in ("record_id", "exit_date", "exit_destination"):
         if column not in a.frame.columns:
@@ -96,27 +114,53 @@ def read_inputs(analysis: Path, linked: Path, jobs: Path, enrolments: Path | Non
         frame = frame.with_columns(parse_date_expr("exit_date"))
         if "entry_date" in frame.columns:
             frame = frame.with_columns(parse_date_expr("entry_date"))
-    links = read_table(linked, LINKED)
+    links = read_table(linked, LINKED, aliases=aliases)
     require_shared_records(frame, links.frame, analysis, linked)
     cohort = links.frame.filter(pl.col("RINPERSOON").is_not_null()).select(person_key()).unique()
-    job_table = _read_cut(jobs, JOBS, cohort)
+    step(f"reading {jobs.name} ({_size(jobs)}) for {cohort.height:,} linked persons")
+    job_table = _read_cut(jobs, JOBS, cohort, aliases)
+    if "rows_in_file" in job_table.counts:
+        _log.info(
+            "%s: %s rows of the linked persons read (of %s in the file)",
+            jobs.name,
+            f"{job_table.frame.height:,}",
+            f"{job_table.counts['rows_in_file']:,}",
+        )
+    else:
+        _log.info("%s: %s rows read", jobs.name, f"{job_table.frame.height:,}")
     quality = {f"jobs {k.replace(':', ' ')}": v for k, v in job_table.counts.items()}
     notes = [*a.notes, *links.notes, *job_table.notes]
     enrol = None
     if enrolments is not None:
-        e_table = _read_cut(enrolments, ENROLMENTS, cohort)
+        step(f"reading {enrolments.name} ({_size(enrolments)})")
+        e_table = _read_cut(enrolments, ENROLMENTS, cohort, aliases)
         quality |= {f"enrolments {k.replace(':', ' ')}": v for k, v in e_table.counts.items()}
         notes += e_table.notes
         enrol = e_table.frame.lazy()
     return Inputs(frame, links.frame, job_table.frame.lazy(), enrol, quality, notes)
 
 
-def _read_cut(path: Path, contract: Contract, cohort: pl.DataFrame) -> Table:
+def _no_step(_: str) -> None:
+    return None
+
+
+def _size(path: Path) -> str:
+    size = float(path.stat().st_size)
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024:
+            return f"{size:,.0f} {unit}"
+        size /= 1024
+    return f"{size:,.1f} GB"
+
+
+def _read_cut(
+    path: Path, contract: Contract, cohort: pl.DataFrame, aliases: Mapping[str, list[str]] | None
+) -> Table:
     """Parquet files are cut to the cohort while reading (they may hold a whole country);
     other formats are read whole and cut in memory."""
     if path.suffix.lower() == ".parquet":
-        return read_parquet_for(path, contract, cohort)
-    return read_table(path, contract)
+        return read_parquet_for(path, contract, cohort, aliases)
+    return read_table(path, contract, aliases=aliases)
 
 
 def _records(analysis: pl.DataFrame, linked: pl.DataFrame) -> pl.LazyFrame:
@@ -311,6 +355,9 @@ def write_results(result: DurabilityResult, workdir: Path) -> list[Path]:
     ]
     if result.education is not None:
         paths.append(write_csv(result.education, workdir / "education.csv"))
+    else:
+        # An earlier run with enrolments wrote one; it does not belong to these results.
+        (workdir / "education.csv").unlink(missing_ok=True)
     return paths
 
 
@@ -321,7 +368,14 @@ def run_files(
     workdir: Path,
     options: DurabilityOptions,
     enrolments: Path | None = None,
+    *,
+    aliases: Mapping[str, list[str]] | None = None,
+    progress: Step | None = None,
 ) -> DurabilityResult:
-    result = compute(read_inputs(analysis, linked, jobs, enrolments), options)
+    step = progress or _no_step
+    inputs = read_inputs(analysis, linked, jobs, enrolments, aliases=aliases, progress=step)
+    step(f"durability ({options.anchor} anchor), series and snapshot")
+    result = compute(inputs, options)
+    step(f"writing {workdir}")
     write_results(result, workdir)
     return result

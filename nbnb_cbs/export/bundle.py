@@ -63,6 +63,7 @@ def _stage_dir(export_dir: Path) -> Path:
             f"{export_dir}: the export folder holds files nbnb-cbs did not write; choose an empty "
             "or new folder (an export may contain only checked output)"
         )
+    _refuse_foreign_files(export_dir)
     # A run killed while writing leaves its staging (or swapped-out) folder behind: never the export.
     for stale in (
         *export_dir.parent.glob(f".{export_dir.name}.staging-*"),
@@ -70,6 +71,34 @@ def _stage_dir(export_dir: Path) -> Path:
     ):
         shutil.rmtree(stale, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f".{export_dir.name}.staging-", dir=export_dir.parent))
+
+
+def _refuse_foreign_files(export_dir: Path) -> None:
+    """The export folder is replaced as a whole: a file a user added to an earlier export (one
+    its manifest does not list) would be deleted silently, so the run stops and names it."""
+    manifest = export_dir / "manifest.json"
+    if not manifest.is_file():
+        return
+    import json  # noqa: PLC0415
+
+    try:
+        listed = {f["path"] for f in json.loads(manifest.read_text(encoding="utf-8"))["files"]}
+    except (ValueError, KeyError, TypeError):
+        listed = set()
+    listed.add("manifest.json")
+    foreign = sorted(
+        p.relative_to(export_dir).as_posix()
+        for p in export_dir.rglob("*")
+        if p.is_file() and p.relative_to(export_dir).as_posix() not in listed
+    )
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (
+            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        )
+        raise InputFileError(
+            f"{export_dir}: holds {shown}, which nbnb-cbs did not write; the export folder is "
+            "replaced as a whole, so move those files elsewhere and run again"
+        )
 
 
 def _swap(stage: Path, export_dir: Path) -> None:

@@ -17,7 +17,7 @@ import math
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +40,11 @@ from nbnb_cbs.schemas import JOBS, LINKED, Contract, person_key
 
 __all__ = ["ConvertResult", "convert_files"]
 
-Progress = Callable[[str, int], None]
+# (file name, rows read so far, expected total rows or None)
+Progress = Callable[[str, int, int | None], None]
+_FILE = "__nbnb_file__"  # which input a row came from; never a column of a CBS file
+# A job row is the same job in the same period when these agree (with pid for the person).
+_JOB_IDENTITY = ("IKVID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO")
 
 
 @dataclass
@@ -51,6 +55,7 @@ class ConvertResult:
     rows_outside_cohort: int = 0
     rows_without_rinpersoon: int = 0
     row_groups: int = 0
+    duplicate_rows: int = 0
     seconds: float = 0.0
     per_file: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
@@ -60,9 +65,11 @@ class ConvertResult:
         return self.rows_read / self.seconds if self.seconds else 0.0
 
     def reconciles(self) -> bool:
-        return (
-            self.rows_read
-            == self.rows_written + self.rows_outside_cohort + self.rows_without_rinpersoon
+        return self.rows_read == (
+            self.rows_written
+            + self.rows_outside_cohort
+            + self.rows_without_rinpersoon
+            + self.duplicate_rows
         )
 
 
@@ -156,9 +163,15 @@ def convert_files(
     bucket_rows: int = 1_500_000,
     row_group_rows: int = 100_000,
     progress: Progress | None = None,
+    aliases: Mapping[str, list[str]] | None = None,
 ) -> ConvertResult:
-    """Convert ``inputs`` (appended in order) into ``out``, sorted by person."""
+    """Convert ``inputs`` (appended in order) into ``out``, sorted by person.
+
+    A job row that an earlier input already holds (same person, IKVID and period: overlapping
+    yearly versions such as V1 and V2 of a year) is kept once and counted in ``duplicate_rows``.
+    """
     started = time.perf_counter()
+    _refuse_repeated(inputs)
     for path in inputs:
         _check_path(path)
         mark_input(path)
@@ -166,7 +179,7 @@ def convert_files(
     if cohort is not None:
         from nbnb_cbs.io.readers import read_table  # noqa: PLC0415
 
-        links = read_table(cohort, LINKED).frame
+        links = read_table(cohort, LINKED, aliases=aliases).frame
         keep_pids = (
             links.filter(pl.col("RINPERSOON").is_not_null()).select(pid=person_key()).unique()
         )
@@ -182,10 +195,10 @@ def convert_files(
     )
     try:
         part = 0
-        for path in inputs:
+        for number, path in enumerate(inputs):
             offset = 0
             for raw, delimiter in _chunks(path, chunk_rows, work):
-                renames, clashes = _renames(raw.columns, path, contract, {}, wanted)
+                renames, clashes = _renames(raw.columns, path, contract, aliases or {}, wanted)
                 frame = (
                     raw.drop(clashes)
                     .rename(renames)
@@ -215,39 +228,73 @@ def convert_files(
                 result.per_file[path.name] = result.per_file.get(path.name, 0) + raw.height
                 offset += raw.height
                 for (bucket,), piece in rows.with_columns(
-                    _b=_bucket(pl.col("pid"), buckets)
+                    pl.lit(number, pl.Int32).alias(_FILE), _b=_bucket(pl.col("pid"), buckets)
                 ).group_by("_b"):
                     target = work / f"b{int(bucket):05d}"
                     target.mkdir(exist_ok=True)
                     piece.drop("_b").write_parquet(target / f"p{part:07d}.parquet")
                     part += 1
                 if progress is not None:
-                    progress(path.name, result.rows_read)
-        result.rows_written, result.row_groups = _write_sorted(work, out, row_group_rows, schema)
+                    progress(path.name, result.rows_read, expected or None)
+        dedupe = len(inputs) > 1 and all(c in schema for c in _JOB_IDENTITY)
+        result.rows_written, result.duplicate_rows, result.row_groups = _write_sorted(
+            work, out, row_group_rows, schema, dedupe=dedupe
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result.seconds = time.perf_counter() - started
     return result
 
 
+def _refuse_repeated(inputs: list[Path]) -> None:
+    """The same file twice would double every row (and every hour and wage) silently."""
+    seen: dict[Path, Path] = {}
+    for path in inputs:
+        key = path.resolve()
+        if key in seen:
+            raise InputFileError(
+                f"{path}: given twice (also as {seen[key]}); give each input file once"
+            )
+        seen[key] = path
+
+
+def _first_file_only(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Rows of a job (person, IKVID, period) that an earlier input file already holds are
+    dropped; rows within one file are all kept (corrections share a period legitimately)."""
+    identity = ["pid", *_JOB_IDENTITY]
+    first = pl.col(_FILE).min().over(identity)
+    return frame.filter(pl.col("IKVID").is_null() | (pl.col(_FILE) == first))
+
+
 def _write_sorted(
-    work: Path, out: Path, row_group_rows: int, schema: dict[str, pl.DataType]
-) -> tuple[int, int]:
+    work: Path,
+    out: Path,
+    row_group_rows: int,
+    schema: dict[str, pl.DataType],
+    *,
+    dedupe: bool = False,
+) -> tuple[int, int, int]:
     """Sort each bucket into its own file, then stream the sorted buckets, in order, into one
-    Parquet file. Only one bucket is ever in memory."""
+    Parquet file. Only one bucket is ever in memory. Returns rows written, duplicate rows
+    dropped and row groups."""
     order = [
         c
         for c in ("pid", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "IKVID", "AANVINSCHR")
         if c in schema
     ]
     sorted_files: list[Path] = []
-    written = 0
+    written = duplicates = 0
     for bucket in sorted(p for p in work.iterdir() if p.is_dir()):
         target = work / f"{bucket.name}.sorted.parquet"
-        pl.scan_parquet(sorted(bucket.glob("*.parquet"))).sort(
-            order, nulls_last=True, maintain_order=True
-        ).sink_parquet(target, row_group_size=row_group_rows)
-        written += int(pl.scan_parquet(target).select(pl.len()).collect().item())
+        parts = pl.scan_parquet(sorted(bucket.glob("*.parquet")))
+        before = int(parts.select(pl.len()).collect().item())
+        kept = _first_file_only(parts) if dedupe else parts
+        kept.sort(order, nulls_last=True, maintain_order=True).drop(_FILE).sink_parquet(
+            target, row_group_size=row_group_rows
+        )
+        rows = int(pl.scan_parquet(target).select(pl.len()).collect().item())
+        written += rows
+        duplicates += before - rows
         sorted_files.append(target)
         for part in bucket.glob("*.parquet"):
             part.unlink()
@@ -260,4 +307,4 @@ def _write_sorted(
             pl.DataFrame(schema=schema).write_parquet(tmp)
     import pyarrow.parquet as pq  # noqa: PLC0415
 
-    return written, int(pq.ParquetFile(out).metadata.num_row_groups)
+    return written, duplicates, int(pq.ParquetFile(out).metadata.num_row_groups)

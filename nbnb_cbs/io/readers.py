@@ -24,7 +24,7 @@ from nbnb_cbs.errors import ColumnError, InputFileError, ValueParseError
 from nbnb_cbs.io.writers import mark_input
 from nbnb_cbs.schemas import Col, Contract, normalise_name, person_key
 
-__all__ = ["Table", "read_table", "sniff_text"]
+__all__ = ["Table", "check_columns", "read_columns", "read_table", "sniff_text"]
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 _SNIFF_BYTES = 1 << 16
@@ -111,6 +111,38 @@ def read_table(
             present = [c for c in contract.names if c in table.frame.columns]
             table.frame = table.frame.with_columns(_as_text(table.frame, c) for c in present)
     return table
+
+
+def read_columns(path: str | Path) -> list[str]:
+    """A file's column names, from its header or metadata only (fast on any size)."""
+    path = Path(path)
+    _check_path(path)
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        return [h.replace("\ufeff", "").strip() for h in sniff_text(path).header]
+    if suffix == ".parquet":
+        try:
+            return list(pl.read_parquet_schema(path))
+        except Exception as exc:  # polars raises several types for a corrupt file
+            raise _unreadable_parquet(path, exc) from None
+    if suffix in (".sav", ".zsav", ".dta"):
+        reader, kind = stat_reader(path)
+        try:
+            _, meta = reader(str(path), metadataonly=True)
+        except Exception as exc:  # see unreadable_stat
+            raise unreadable_stat(path, kind, exc) from None
+        return list(meta.column_names)
+    # Other kinds get read_table's own message.
+    return read_table(path, protect=False).frame.columns
+
+
+def check_columns(
+    path: str | Path, contract: Contract, aliases: Mapping[str, list[str]] | None = None
+) -> None:
+    """Raise the error ``read_table`` would raise for a missing or ambiguous column, from the
+    header alone."""
+    path = Path(path)
+    _renames(read_columns(path), path, contract, aliases or {}, None)
 
 
 def _apply_labels(table: Table) -> None:
@@ -353,7 +385,12 @@ def _renames(
     return renames, clashes
 
 
-def read_parquet_for(path: str | Path, contract: Contract, persons: pl.DataFrame) -> Table:
+def read_parquet_for(
+    path: str | Path,
+    contract: Contract,
+    persons: pl.DataFrame,
+    aliases: Mapping[str, list[str]] | None = None,
+) -> Table:
     """Only the rows of ``persons`` (a frame with a ``pid`` column) from a large Parquet file.
 
     The file is scanned, not loaded: only the contract's columns are read, the person cut is a
@@ -367,7 +404,7 @@ def read_parquet_for(path: str | Path, contract: Contract, persons: pl.DataFrame
         schema = pl.read_parquet_schema(path)
     except Exception as exc:  # polars raises several types for a corrupt file
         raise _unreadable_parquet(path, exc) from None
-    renames, clashes = _renames(list(schema), path, contract, {}, None)
+    renames, clashes = _renames(list(schema), path, contract, aliases or {}, None)
     keep = [c for c in schema if c in renames and c not in clashes]
     total = int(pl.scan_parquet(path).select(pl.len()).collect().item())
     # Files written by ``convert`` carry an integer pid: cut on it (row-group statistics apply).

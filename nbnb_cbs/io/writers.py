@@ -23,6 +23,8 @@ from nbnb_cbs.errors import InputFileError
 
 __all__ = [
     "atomic_path",
+    "check_folder",
+    "ensure_folder",
     "file_sha256",
     "forget_inputs",
     "mark_input",
@@ -57,12 +59,39 @@ def _check_target(path: Path) -> None:
         raise InputFileError(f"{path}: is a directory; give a file name for this output")
 
 
+def check_folder(folder: Path) -> None:
+    """Refuse, before any work, an output folder that is (or lies inside) an existing file."""
+    blocking = next((p for p in (folder, *folder.parents) if p.is_file()), None)
+    if blocking is not None:
+        raise InputFileError(
+            f"{blocking}: is a file, but {folder} must be a folder; give a folder (a new or "
+            "existing one) for the output, or move the file away"
+        )
+
+
+def ensure_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents); a file in the way is a one-line error, not a crash."""
+    check_folder(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def _default_mode() -> int:
+    """The permissions a normally created file gets: 0o666 minus the umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it to ``path`` when the block succeeds."""
+    """Yield a temporary path beside ``path``; rename it to ``path`` when the block succeeds.
+
+    The temporary file is created private (mkstemp's 0600); the output gets the permissions any
+    other program's file would get (the umask), so colleagues with access to the folder can read it.
+    """
     path = Path(path)
     _check_target(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_folder(path.parent)
     # A killed earlier run may have left its temporary file behind: it was never the output.
     for stale in path.parent.glob(f".{path.name}.*.tmp"):
         stale.unlink(missing_ok=True)
@@ -75,6 +104,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             # Fault injection for the interruption tests: die after the temporary file is
             # written and before it is renamed, as a killed process would.
             os._exit(70)
+        with contextlib.suppress(OSError):  # e.g. a file system without permissions
+            tmp.chmod(_default_mode())
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

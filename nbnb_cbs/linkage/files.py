@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -94,17 +95,25 @@ def _refuse_if_most_rejected(result: PrepareResult, registration: Path, out_dir:
     )
 
 
-def match_files(keys_path: Path, register: Path, out: Path) -> MatchResult:
+def match_files(
+    keys_path: Path, register: Path, out: Path, aliases: Mapping[str, list[str]] | None = None
+) -> MatchResult:
     keys = read_table(keys_path, KEYS).frame
-    persons, addresses = read_register(register)
+    persons, addresses = read_register(register, aliases)
     result = match_keys(keys, persons, addresses)
     write_csv(result.linked, out)
     return result
 
 
-def yield_files(analysis: Path, linked: Path, by: str | None, out_dir: Path) -> pl.DataFrame:
+def yield_files(
+    analysis: Path,
+    linked: Path,
+    by: str | None,
+    out_dir: Path,
+    aliases: Mapping[str, list[str]] | None = None,
+) -> pl.DataFrame:
     frame = read_table(analysis).frame
-    links = read_table(linked, LINKED).frame
+    links = read_table(linked, LINKED, aliases=aliases).frame
     require_shared_records(frame, links, analysis, linked)
     cells = yield_cells(frame, links, by)
     write_csv(cells, out_dir / "yield.csv")

@@ -7,16 +7,25 @@ key's peildatum. No candidate or several candidates: not linked, as CBS does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from nbnb_cbs.errors import InputFileError
-from nbnb_cbs.io.readers import read_table
+from nbnb_cbs.io.readers import check_columns, read_table
 from nbnb_cbs.schemas import Col, Contract
 
-__all__ = ["ADDRESSES", "KEYS", "PERSONS", "MatchResult", "match_keys", "read_register"]
+__all__ = [
+    "ADDRESSES",
+    "KEYS",
+    "PERSONS",
+    "MatchResult",
+    "check_register",
+    "match_keys",
+    "read_register",
+]
 
 KEYS = Contract(
     name="keys",
@@ -79,13 +88,27 @@ def _find(register: Path, stem: str) -> Path:
     )
 
 
-def read_register(register: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _register_folder(register: Path) -> Path:
     if not register.is_dir():
         raise InputFileError(
             f"{register}: --register must be a folder, not a file or a missing path"
         )
-    persons = read_table(_find(register, "persons"), PERSONS).frame
-    addresses = read_table(_find(register, "addresses"), ADDRESSES).frame
+    return register
+
+
+def check_register(register: Path, aliases: Mapping[str, list[str]] | None = None) -> None:
+    """The register folder's files and their columns, from the headers alone."""
+    folder = _register_folder(register)
+    check_columns(_find(folder, "persons"), PERSONS, aliases)
+    check_columns(_find(folder, "addresses"), ADDRESSES, aliases)
+
+
+def read_register(
+    register: Path, aliases: Mapping[str, list[str]] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    folder = _register_folder(register)
+    persons = read_table(_find(folder, "persons"), PERSONS, aliases=aliases).frame
+    addresses = read_table(_find(folder, "addresses"), ADDRESSES, aliases=aliases).frame
     return persons, addresses
 
 
