@@ -87,9 +87,11 @@ def _refuse_if_most_rejected(result: PrepareResult, registration: Path, out_dir:
     top = result.rejects.group_by("reason").len().sort(["len", "reason"], descending=[True, False])
     reason = str(top["reason"][0])
     first = result.rejects.filter(pl.col("reason") == reason).row(0, named=True)
+    raw = str(first["raw_values"] or "-")
+    raw = raw if len(raw) <= 80 else raw[:77] + "..."
     raise MostRowsRejected(
         f"{registration}: {rejected} of {rows} rows rejected, most for {reason} "
-        f"({int(top['len'][0])}; first at row {first['source_row']}: {first['raw_values'] or '-'}); "
+        f"({int(top['len'][0])}; first at row {first['source_row']}: {raw}); "
         f"no keys.csv was written; {_REASON_HINTS.get(reason, 'see rejects.csv')} "
         f"(every row's reason: {out_dir / 'rejects.csv'})"
     )
