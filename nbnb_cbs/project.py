@@ -241,7 +241,9 @@ def _paths(values: dict[str, Any]) -> dict[str, Any]:
     base: Path = values["base_dir"]
     for name in _PATH_FIELDS:
         if isinstance(values.get(name), str):
-            values[name] = (base / values[name]).resolve()
+            # A project folder moves between Windows (RA) and Linux (CI): 'data\jobs.sav' means
+            # the same file on both.
+            values[name] = (base / values[name].replace("\\", "/")).resolve()
     return values
 
 

@@ -86,6 +86,8 @@ def run(
     for path, why in stale_results(settings):
         path.unlink()
         output.info(f"removed {path}: a result of an earlier run ({why})")
+    if (settings.export_dir / "manifest.json").is_file():
+        output.info(f"replacing the export in {settings.export_dir} (an earlier run's)")
     with output.Steps() as steps:
         result = run_project(settings, steps, make_zip=make_zip)
     _report(result)

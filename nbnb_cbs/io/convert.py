@@ -13,6 +13,7 @@ of the expected total), whatever the size of the inputs.
 
 from __future__ import annotations
 
+import logging
 import math
 import shutil
 import tempfile
@@ -42,6 +43,7 @@ __all__ = ["ConvertResult", "convert_files"]
 
 # (file name, rows read so far, expected total rows or None)
 Progress = Callable[[str, int, int | None], None]
+_log = logging.getLogger(__name__)
 _FILE = "__nbnb_file__"  # which input a row came from; never a column of a CBS file
 # A job row is the same job in the same period when these agree (with pid for the person).
 _JOB_IDENTITY = ("IKVID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO")
@@ -187,6 +189,7 @@ def convert_files(
         c.name for c in contract.columns if columns is None or c.name in columns or c.required
     ]
     expected = sum(_estimate_rows(p) for p in inputs)
+    _log.info("about %s rows in %d file(s)", f"{expected:,}", len(inputs))
     buckets = max(1, math.ceil(expected / bucket_rows))
     schema = _schema(contract, wanted)
     result = ConvertResult(out)
@@ -236,6 +239,7 @@ def convert_files(
                     part += 1
                 if progress is not None:
                     progress(path.name, result.rows_read, expected or None)
+            _log.info("%s: %s rows read", path.name, f"{result.per_file.get(path.name, 0):,}")
         dedupe = len(inputs) > 1 and all(c in schema for c in _JOB_IDENTITY)
         result.rows_written, result.duplicate_rows, result.row_groups = _write_sorted(
             work, out, row_group_rows, schema, dedupe=dedupe

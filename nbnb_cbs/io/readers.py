@@ -128,7 +128,7 @@ def read_columns(path: str | Path) -> list[str]:
     if suffix in (".sav", ".zsav", ".dta"):
         reader, kind = stat_reader(path)
         try:
-            _, meta = reader(str(path), metadataonly=True)
+            _, meta = reader(str(path), metadataonly=True, output_format="polars")
         except Exception as exc:  # see unreadable_stat
             raise unreadable_stat(path, kind, exc) from None
         return list(meta.column_names)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from nbnb_cbs.linkage.yield_ import yield_cells
 from nbnb_cbs.schemas import LINKED, REGISTRATION, require_shared_records
 
 __all__ = ["REJECTED_SHARE_LIMIT", "match_files", "prepare_files", "summary_rows", "yield_files"]
+
+_log = logging.getLogger(__name__)
 
 # A prepare that rejects this share of the rows (or every row) has almost surely misread the
 # file - a column mapped wrongly, codes it does not know - and must not say "send keys.csv".
@@ -62,6 +65,14 @@ def prepare_files(
     Nothing is written unless every row is accounted for.
     """
     table = read_table(registration, REGISTRATION, aliases=aliases, parse=False, labels=True)
+    _log.info(
+        "%s: %s rows; columns used: %s",
+        registration.name,
+        f"{table.frame.height:,}",
+        ", ".join(c for c in REGISTRATION.names if c in table.frame.columns),
+    )
+    if table.value_labels:
+        _log.info("value labels read as values for: %s", ", ".join(sorted(table.value_labels)))
     crosswalk = read_crosswalk(out_dir / "crosswalk.csv")
     result = prepare_frames(table, keep_ambiguous=keep_ambiguous, crosswalk=crosswalk, seed=seed)
     result.summary["registration"] = str(registration)
@@ -102,6 +113,12 @@ def match_files(
 ) -> MatchResult:
     keys = read_table(keys_path, KEYS).frame
     persons, addresses = read_register(register, aliases)
+    _log.info(
+        "%s keys against %s register persons and %s address rows",
+        f"{keys.height:,}",
+        f"{persons.height:,}",
+        f"{addresses.height:,}",
+    )
     result = match_keys(keys, persons, addresses)
     write_csv(result.linked, out)
     return result

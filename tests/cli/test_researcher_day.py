@@ -231,3 +231,26 @@ def test_global_options_after_the_command(
     code, out, err = cli(*args)
     assert code == 0 and "rows read" not in err
     assert not set(err) & set("⠋⠙⠹⠸━")
+
+
+def test_run_with_spss_registration_and_jobs(cli: Cli, data: Path, tmp_path: Path) -> None:
+    """The whole chain from SPSS files: the project check reads their headers, run completes."""
+    import pyreadstat
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    reg = pl.read_csv(data / "registration.csv", separator=";", infer_schema=False)
+    pyreadstat.write_sav(reg, str(folder / "registration.sav"))
+    jobs = pl.read_csv(data / "jobs.csv", separator=";", infer_schema=False).with_columns(
+        pl.col("SBASISUREN", "SBASISLOON", "SVOLTIJDDAGEN").cast(pl.Float64)
+    )
+    pyreadstat.write_sav(jobs, str(folder / "SPOLISBUS2021V1.sav"))
+    shutil.copytree(data / "register", folder / "register")
+    inputs = (
+        "registration = 'data\\registration.sav'\n"  # a Windows path in single quotes
+        'register = "data/register"\njobs = "data/SPOLISBUS2021V1.sav"\n'
+    )
+    project = _project(tmp_path, data, inputs=inputs)
+    code, _, err = cli("run", project)
+    assert code == 0, err
+    assert (tmp_path / "export" / "manifest.json").exists()
