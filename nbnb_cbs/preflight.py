@@ -15,7 +15,7 @@ from nbnb_cbs.io.readers import check_columns, read_columns
 from nbnb_cbs.project import ANCHORS, Settings
 from nbnb_cbs.schemas import ANALYSIS_DROP, ENROLMENTS, JOBS, LINKED, REGISTRATION
 
-__all__ = ["DURABILITY_FILES", "check_project", "stale_results"]
+__all__ = ["DURABILITY_FILES", "check_inputs_exist", "check_project", "stale_results"]
 
 DURABILITY_FILES = (
     "persons.parquet",
@@ -45,13 +45,7 @@ def check_project(settings: Settings, project: Path | str = "project.toml") -> N
         )
     if settings.jobs is None:
         raise ConfigError(f"{project}: [inputs] jobs is required (SPOLISBUS-like job records)")
-    for name in _INPUTS:
-        path: Path | None = getattr(settings, name)
-        if path is not None and not path.exists():
-            raise InputFileError(
-                f"{path}: [inputs] {name} not found; relative paths in {project} start at the "
-                f"project file's folder ({settings.base_dir}); check the name and the folder"
-            )
+    check_inputs_exist(settings, project)
     aliases = settings.aliases
     if settings.registration is not None:
         check_columns(settings.registration, REGISTRATION, aliases)
@@ -72,6 +66,19 @@ def check_project(settings: Settings, project: Path | str = "project.toml") -> N
     check_columns(settings.jobs, JOBS, aliases)
     if settings.enrolments is not None:
         check_columns(settings.enrolments, ENROLMENTS, aliases)
+
+
+def check_inputs_exist(
+    settings: Settings, project: Path | str, names: tuple[str, ...] = _INPUTS
+) -> None:
+    """Every input named in the project file exists (paths explained from the project file)."""
+    for name in names:
+        path: Path | None = getattr(settings, name)
+        if path is not None and not path.exists():
+            raise InputFileError(
+                f"{path}: [inputs] {name} not found; relative paths in {project} start at the "
+                f"project file's folder ({settings.base_dir}); check the name and the folder"
+            )
 
 
 def _check_by(settings: Settings, project: Path | str, columns: list[str]) -> None:

@@ -97,6 +97,10 @@ def durability(
     from nbnb_cbs.io.writers import check_folder  # noqa: PLC0415
 
     base = load_project(config) if config else Settings()
+    if config is not None:
+        from nbnb_cbs.preflight import check_inputs_exist  # noqa: PLC0415
+
+        check_inputs_exist(base, config, ("analysis", "linked", "jobs", "enrolments"))
     settings = resolve(
         base, analysis=analysis, linked=linked, jobs=jobs, enrolments=enrolments, end=end,
         unit=unit, by=tuple(by) if by else None, count_zero_rows=count_zero_rows or None,

@@ -36,7 +36,7 @@ from nbnb_cbs.io.readers import (
     stat_reader,
     unreadable_stat,
 )
-from nbnb_cbs.io.writers import atomic_path, mark_input
+from nbnb_cbs.io.writers import atomic_path, check_folder, mark_input
 from nbnb_cbs.schemas import JOBS, LINKED, Contract, person_key
 
 __all__ = ["ConvertResult", "convert_files"]
@@ -174,6 +174,7 @@ def convert_files(
     """
     started = time.perf_counter()
     _refuse_repeated(inputs)
+    check_folder(out.parent)
     for path in inputs:
         _check_path(path)
         mark_input(path)

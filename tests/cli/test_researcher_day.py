@@ -75,6 +75,7 @@ def _project(folder: Path, data: Path, extra: str = "", inputs: str = "") -> Pat
     [
         ["linkage", "prepare", "{data}/registration.csv", "--out", "{file}"],
         ["synth", "--participants", "20", "--out", "{file}"],
+        ["convert", "{data}/enrolments.csv", "--kind", "enrolments", "--out", "{file}/e.parquet"],
         ["durability", "--analysis", "{prep}/first/analysis.parquet", "--linked",
          "{prep}/linked.csv", "--jobs", "{data}/jobs.csv", "--end", "2021-12", "--out", "{file}/w"],
         ["linkage", "yield", "--analysis", "{prep}/first/analysis.parquet", "--linked",
@@ -254,3 +255,12 @@ def test_run_with_spss_registration_and_jobs(cli: Cli, data: Path, tmp_path: Pat
     code, _, err = cli("run", project)
     assert code == 0, err
     assert (tmp_path / "export" / "manifest.json").exists()
+
+
+def test_durability_config_paths_start_at_the_project_file(
+    cli: Cli, data: Path, tmp_path: Path
+) -> None:
+    inputs = 'analysis = "a.parquet"\nlinked = "linked.csv"\njobs = "data/jobs.csv"\n'
+    project = _project(tmp_path, data, inputs=inputs)
+    code, _, err = cli("durability", "--config", project, "--out", tmp_path / "w")
+    assert code == 2 and "a.parquet" in err and "project file's folder" in err
