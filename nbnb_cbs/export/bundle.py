@@ -15,22 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from nbnb_cbs import __version__
 from nbnb_cbs.disclosure import CheckResult, Profile, check_export, log_header
 from nbnb_cbs.errors import InputFileError, NbnbError
-from nbnb_cbs.export.figures import distribution_figure, series_figure, snapshot_figure
-from nbnb_cbs.export.report import report_blocks, to_html, to_markdown
+from nbnb_cbs.export.render import library_versions, render_derived
 from nbnb_cbs.export.tables import ExportTable
-from nbnb_cbs.io.writers import (
-    file_sha256,
-    source_date,
-    write_csv,
-    write_json,
-    write_text,
-    write_xlsx,
-)
+from nbnb_cbs.io.writers import file_sha256, source_date, write_csv, write_json
 
 __all__ = ["BundleResult", "ExportCheckFailed", "write_bundle"]
 
@@ -124,49 +114,14 @@ def write_bundle(
     created = source_date() or dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
     stage = _stage_dir(export_dir)
     try:
-        by_name = {t.name: t for t in tables}
         for table in tables:
             write_csv(table.applied.published, stage / table.file)
-        notes = pl.DataFrame(
-            {"table": [t.name for t in tables], "title": [t.title for t in tables]}
-        ).with_columns(note=pl.lit("suppressed cells are empty; see disclosure-log.json"))
-        write_xlsx({**{t.name: t.applied.published for t in tables}, "notes": notes},
-                   stage / "tables.xlsx", created=created)  # fmt: skip
-        figures: list[tuple[str, Path]] = []
-        if "series_share_working" in by_name and "series_inflow" in by_name:
-            path = series_figure(by_name["series_share_working"].applied.published,
-                                 by_name["series_inflow"].applied.published, stage / "figures" / "series.png")  # fmt: skip
-            figures.append(("Share of entered participants in work and monthly inflow", path))
-        if "durability_distribution" in by_name:
-            path = distribution_figure(by_name["durability_distribution"].applied.published,
-                                       stage / "figures" / "durability_distribution.png")  # fmt: skip
-            figures.append(("Distribution of durability", path))
-        snap = {n: t.applied.published for n, t in by_name.items()
-                if n in ("snapshot_jobs", "snapshot_hours_type", "snapshot_employment_type", "snapshot_relation")}  # fmt: skip
-        if snap:
-            figures.append(
-                (
-                    "Those in work at the end month",
-                    snapshot_figure(snap, stage / "figures" / "snapshot.png"),
-                )
-            )
-        all_params = {"project": project, **params, "profile": f"{profile.name} ({profile.sha256[:12]})",
-                      "tool": f"nbnb-cbs {__version__}", "created": created.isoformat()}  # fmt: skip
-        blocks = report_blocks(
-            project, all_params,
-            [(t.title, t.file, t.applied.published, t.applied.log) for t in tables], figures,
-        )  # fmt: skip
-        write_text(to_markdown(blocks), stage / "report.md")
-        write_text(to_html(blocks, f"Durability of work: {project}"), stage / "report.html")
         log = log_header(profile) | {
             "created": created.isoformat(),
             "tables": [t.applied.log | {"file": t.file, "title": t.title} for t in tables],
         }
         write_json(log, stage / "disclosure-log.json")
-        files = sorted(
-            str(p.relative_to(stage)).replace("\\", "/") for p in stage.rglob("*") if p.is_file()
-        )
-        manifest = {
+        manifest: dict[str, Any] = {
             "tool": "nbnb-cbs",
             "version": __version__,
             "created": created.isoformat(),
@@ -174,11 +129,16 @@ def write_bundle(
             "profile": {"name": profile.name, "sha256": profile.sha256},
             "parameters": params,
             "inputs": inputs,
-            "files": [
-                {"path": f, "sha256": file_sha256(stage / f), "bytes": (stage / f).stat().st_size}
-                for f in files
-            ],
+            "render": library_versions(),
         }
+        render_derived(stage, stage, manifest, log)
+        files = sorted(
+            str(p.relative_to(stage)).replace("\\", "/") for p in stage.rglob("*") if p.is_file()
+        )
+        manifest["files"] = [
+            {"path": f, "sha256": file_sha256(stage / f), "bytes": (stage / f).stat().st_size}
+            for f in files
+        ]
         write_json(manifest, stage / "manifest.json")
         _swap(stage, export_dir)
     finally:

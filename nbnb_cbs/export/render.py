@@ -1,0 +1,96 @@
+"""Files derived from the published tables: the workbook, the figures and the report.
+
+One function renders them from an export's table CSVs, its disclosure log and its manifest. The
+bundle calls it to write them, and the steward's check calls it again and compares bytes, so a
+workbook, picture or report can never carry a number the checked tables do not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from nbnb_cbs.export.figures import distribution_figure, series_figure, snapshot_figure
+from nbnb_cbs.export.report import report_blocks, to_html, to_markdown
+from nbnb_cbs.io.writers import write_text, write_xlsx
+
+__all__ = ["RENDER_LIBRARIES", "library_versions", "read_published", "render_derived"]
+
+RENDER_LIBRARIES = ("python", "polars", "matplotlib", "xlsxwriter")
+_SNAPSHOT = (
+    "snapshot_jobs",
+    "snapshot_hours_type",
+    "snapshot_employment_type",
+    "snapshot_relation",
+)
+
+
+def library_versions() -> dict[str, str]:
+    """The versions rendering depends on, as recorded in the manifest."""
+    versions = {"python": platform.python_version()}
+    for name in RENDER_LIBRARIES[1:]:
+        versions[name] = metadata.version(name)
+    return versions
+
+
+def read_published(path: Path) -> pl.DataFrame:
+    """A published table as both the bundle and the check read it back (types inferred)."""
+    return pl.read_csv(path, separator=";", infer_schema_length=None)
+
+
+def _report_params(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    profile = manifest.get("profile") or {}
+    return {
+        "project": manifest.get("project"),
+        **(manifest.get("parameters") or {}),
+        "profile": f"{profile.get('name')} ({str(profile.get('sha256'))[:12]})",
+        "tool": f"nbnb-cbs {manifest.get('version')}",
+        "created": manifest.get("created"),
+    }
+
+
+def render_derived(
+    root: Path, target: Path, manifest: Mapping[str, Any], log: Mapping[str, Any]
+) -> list[str]:
+    """Render tables.xlsx, figures/*.png, report.md and report.html into ``target`` from the
+    tables under ``root`` named in ``log``; return the written paths relative to ``target``."""
+    entries = [t for t in log.get("tables", []) if isinstance(t, Mapping)]
+    named = [(Path(str(t["file"])).stem, t) for t in entries]
+    frames = {name: read_published(root / str(t["file"])) for name, t in named}
+    created = dt.datetime.fromisoformat(str(manifest["created"]))
+    notes = pl.DataFrame(
+        {"table": [n for n, _ in named], "title": [str(t.get("title")) for _, t in named]},
+        schema={"table": pl.String, "title": pl.String},
+    ).with_columns(note=pl.lit("suppressed cells are empty; see disclosure-log.json"))
+    write_xlsx({**frames, "notes": notes}, target / "tables.xlsx", created=created)
+    written = ["tables.xlsx"]
+    figures: list[tuple[str, Path]] = []
+    if "series_share_working" in frames and "series_inflow" in frames:
+        path = series_figure(frames["series_share_working"], frames["series_inflow"],
+                             target / "figures" / "series.png")  # fmt: skip
+        figures.append(("Share of entered participants in work and monthly inflow", path))
+    if "durability_distribution" in frames:
+        path = distribution_figure(frames["durability_distribution"],
+                                   target / "figures" / "durability_distribution.png")  # fmt: skip
+        figures.append(("Distribution of durability", path))
+    snap = {n: frames[n] for n in _SNAPSHOT if n in frames}
+    if snap:
+        path = snapshot_figure(snap, target / "figures" / "snapshot.png")
+        figures.append(("Those in work at the end month", path))
+    written += [f"figures/{p.name}" for _, p in figures]
+    project = str(manifest.get("project"))
+    blocks = report_blocks(
+        project,
+        _report_params(manifest),
+        [(str(t.get("title")), str(t["file"]), frames[n], dict(t)) for n, t in named],
+        figures,
+    )
+    write_text(to_markdown(blocks), target / "report.md")
+    write_text(to_html(blocks, f"Durability of work: {project}"), target / "report.html")
+    return [*written, "report.md", "report.html"]
