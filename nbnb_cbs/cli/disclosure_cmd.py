@@ -132,7 +132,7 @@ def apply(
 
 @app.command(
     "check",
-    epilog="Example: [bold]nbnb-cbs disclosure check demo-out/export --report check-report.json[/bold]",
+    epilog="Example: [bold]nbnb-cbs disclosure check demo-out/export --previous old/export[/bold]",
 )
 @guarded
 def check(
@@ -141,22 +141,33 @@ def check(
         str, typer.Option("--profile", help="Rule profile to check against.")
     ] = "cbs",
     report: Annotated[
-        Path, typer.Option("--report", help="Where to write the machine-readable report.")
-    ] = Path("check-report.json"),
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Where to write the JSON verdict (default: EXPORT_DIR.check.json beside the "
+            "export); the Markdown verdict goes beside it with .md.",
+        ),
+    ] = None,
+    previous: Annotated[
+        list[Path] | None,
+        typer.Option("--previous", help="An earlier export of the same project (repeatable)."),
+    ] = None,
 ) -> None:
-    """Re-check an export folder from its files alone (for data stewards): checksums, thresholds,
-    share complements, forbidden columns and statistics, and an independent LP audit of every
-    suppressed cell in additive tables. Exit 0 when clean, 1 with findings."""
-    from nbnb_cbs.disclosure import check_export, load_profile  # noqa: PLC0415
-    from nbnb_cbs.io.writers import write_json  # noqa: PLC0415
+    """Re-check an export folder from its files alone (for data stewards): every file against an
+    allow-list and the manifest, derived files re-rendered from the tables, identifiers and
+    organisations by pattern, malformed cells, thresholds, an independent LP audit of additive
+    tables, and differences from earlier exports. Exit 0 pass, 1 findings, 2 not an export."""
+    from nbnb_cbs.disclosure import check_export, load_profile, verdict_paths, write_verdict  # noqa: PLC0415  # noqa: PLC0415
 
-    result = check_export(export_dir, load_profile(profile))
-    write_json(result.report(), report)
+    json_path, md_path = verdict_paths(export_dir, report)
+    result = check_export(export_dir, load_profile(profile), previous=previous or [])
+    write_verdict(result, json_path, md_path)
     console = output.out()
     if result.clean:
         console.print(
             f"PASS: {result.files_checked} files, {result.tables_checked} tables, "
-            f"{result.cells_audited} suppressed cells audited against the {result.profile} profile. Report: {report}"
+            f"{result.cells_audited} suppressed cells audited against the {result.profile} profile. "
+            f"Verdict: {json_path} and {md_path}"
         )
         return
     table = Table(
@@ -167,5 +178,5 @@ def check(
             f.file, "" if f.row is None else str(f.row), f.column or "", f.rule, f.message
         )
     console.print(table)
-    console.print(f"Report: {report}")
+    console.print(f"Verdict: {json_path} and {md_path}")
     raise typer.Exit(EXIT_VIOLATIONS)

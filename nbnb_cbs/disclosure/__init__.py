@@ -4,11 +4,17 @@ and the steward's check of an export folder."""
 from __future__ import annotations
 
 from nbnb_cbs.disclosure.apply import Applied, apply_table
-from nbnb_cbs.disclosure.check import CheckResult, Finding, check_export
 from nbnb_cbs.disclosure.files import apply_file, log_header
 from nbnb_cbs.disclosure.pooling import pool_categories, pool_series, round_to_base
 from nbnb_cbs.disclosure.profiles import Profile, load_profile
 from nbnb_cbs.disclosure.secondary import AdditiveTable, audit, protect
+from nbnb_cbs.disclosure.steward import (
+    CheckResult,
+    Finding,
+    check_export,
+    verdict_paths,
+    write_verdict,
+)
 
 __all__ = [
     "AdditiveTable",
@@ -26,4 +32,6 @@ __all__ = [
     "pool_series",
     "protect",
     "round_to_base",
+    "verdict_paths",
+    "write_verdict",
 ]

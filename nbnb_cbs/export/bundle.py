@@ -1,8 +1,9 @@
 """Write the export bundle: checked tables, workbook, figures, report, disclosure log, manifest.
 
-The bundle is written into a staging folder beside the export folder and swapped into place
-only when complete, so an export folder is always whole. Afterwards the steward's check runs on
-it; an export that would not pass is reported as a failure (exit 1).
+The bundle is written into a staging folder beside the export folder and checked there by the
+steward's check. Only an export that passes is swapped into place (with its verdict beside it,
+``<export>.check.json``), so an export folder is always whole and checked; a failing one stays
+in ``<export>.rejected/`` with its verdict beside it, no zip is made, and the run fails (exit 1).
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from nbnb_cbs import __version__
-from nbnb_cbs.disclosure import CheckResult, Profile, check_export, log_header
+from nbnb_cbs.disclosure import (
+    CheckResult,
+    Profile,
+    check_export,
+    log_header,
+    verdict_paths,
+    write_verdict,
+)
 from nbnb_cbs.errors import InputFileError, NbnbError
 from nbnb_cbs.export.render import library_versions, render_derived
 from nbnb_cbs.export.tables import ExportTable
@@ -101,6 +109,28 @@ def _swap(stage: Path, export_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _rejected_dir(export_dir: Path) -> Path:
+    return export_dir.with_name(f"{export_dir.name}.rejected")
+
+
+def _clear_rejected(export_dir: Path) -> None:
+    """A passing export makes an earlier rejected one (and its verdict) stale."""
+    rejected = _rejected_dir(export_dir)
+    shutil.rmtree(rejected, ignore_errors=True)
+    for path in verdict_paths(rejected):
+        path.unlink(missing_ok=True)
+
+
+def _reject(stage: Path, export_dir: Path, check: CheckResult) -> Path:
+    """Keep a failing export visible in ``<export>.rejected/`` with its verdict beside it."""
+    rejected = _rejected_dir(export_dir)
+    shutil.rmtree(rejected, ignore_errors=True)
+    stage.rename(rejected)
+    check.export_dir = rejected
+    write_verdict(check, *verdict_paths(rejected))
+    return rejected
+
+
 def write_bundle(
     export_dir: Path,
     tables: list[ExportTable],
@@ -140,20 +170,25 @@ def write_bundle(
             for f in files
         ]
         write_json(manifest, stage / "manifest.json")
+        # Checked where it was written; only an export that passes takes the export's place.
+        check = check_export(stage, profile)
+        if not check.clean:
+            rejected = _reject(stage, export_dir, check)
+            first = check.findings[0]
+            raise ExportCheckFailed(
+                f"{export_dir}: the export did not pass output checking ({len(check.findings)} finding(s); "
+                f"first: {first.file} {first.rule}: {first.message}); it stays in {rejected} with its "
+                f"verdict beside it, and {export_dir} was not replaced"
+            )
         _swap(stage, export_dir)
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
-    check = check_export(export_dir, profile)
-    zip_path = _zip(export_dir, project, created) if make_zip and check.clean else None
-    result = BundleResult(export_dir, [*files, "manifest.json"], check, tables, zip_path)
-    if not check.clean:
-        first = check.findings[0]
-        raise ExportCheckFailed(
-            f"{export_dir}: the export would not pass output checking ({len(check.findings)} finding(s); "
-            f"first: {first.file} {first.rule}: {first.message}); run 'nbnb-cbs disclosure check {export_dir}'"
-        )
-    return result
+    check.export_dir = export_dir
+    _clear_rejected(export_dir)
+    write_verdict(check, *verdict_paths(export_dir))
+    zip_path = _zip(export_dir, project, created) if make_zip else None
+    return BundleResult(export_dir, [*files, "manifest.json"], check, tables, zip_path)
 
 
 def _zip(export_dir: Path, project: str, created: dt.datetime) -> Path:

@@ -8,8 +8,9 @@ workbook, picture or report can never carry a number the checked tables do not.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import platform
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,12 @@ import polars as pl
 
 from nbnb_cbs.export.figures import distribution_figure, series_figure, snapshot_figure
 from nbnb_cbs.export.report import report_blocks, to_html, to_markdown
-from nbnb_cbs.io.writers import write_text, write_xlsx
+from nbnb_cbs.io.writers import atomic_path, write_text, write_xlsx
 
 __all__ = ["RENDER_LIBRARIES", "library_versions", "read_published", "render_derived"]
 
 RENDER_LIBRARIES = ("python", "polars", "matplotlib", "xlsxwriter")
+_DRAWN: dict[str, bytes] = {}  # digest of a figure's tables -> its PNG bytes, per process
 _SNAPSHOT = (
     "snapshot_jobs",
     "snapshot_hours_type",
@@ -55,6 +57,26 @@ def _report_params(manifest: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _figure(draw: Callable[..., Path], tables: tuple[Any, ...], path: Path) -> Path:
+    """Draw a figure, or write the bytes this process already drew from identical tables
+    (drawing is deterministic and the slowest part; the steward's check re-renders often)."""
+    digest = hashlib.sha256(f"{draw.__name__}|{path.name}".encode())
+    for table in tables:
+        for name, frame in sorted(table.items()) if isinstance(table, dict) else [("", table)]:
+            digest.update(f"{name}|{frame.schema}|{frame.write_csv()}".encode())
+    key = digest.hexdigest()
+    if key in _DRAWN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(_DRAWN[key])
+        return path
+    draw(*tables, path)
+    if len(_DRAWN) > 64:
+        _DRAWN.clear()
+    _DRAWN[key] = path.read_bytes()
+    return path
+
+
 def render_derived(
     root: Path, target: Path, manifest: Mapping[str, Any], log: Mapping[str, Any]
 ) -> list[str]:
@@ -72,16 +94,16 @@ def render_derived(
     written = ["tables.xlsx"]
     figures: list[tuple[str, Path]] = []
     if "series_share_working" in frames and "series_inflow" in frames:
-        path = series_figure(frames["series_share_working"], frames["series_inflow"],
-                             target / "figures" / "series.png")  # fmt: skip
+        path = _figure(series_figure, (frames["series_share_working"], frames["series_inflow"]),
+                       target / "figures" / "series.png")  # fmt: skip
         figures.append(("Share of entered participants in work and monthly inflow", path))
     if "durability_distribution" in frames:
-        path = distribution_figure(frames["durability_distribution"],
-                                   target / "figures" / "durability_distribution.png")  # fmt: skip
+        path = _figure(distribution_figure, (frames["durability_distribution"],),
+                       target / "figures" / "durability_distribution.png")  # fmt: skip
         figures.append(("Distribution of durability", path))
     snap = {n: frames[n] for n in _SNAPSHOT if n in frames}
     if snap:
-        path = snapshot_figure(snap, target / "figures" / "snapshot.png")
+        path = _figure(snapshot_figure, (snap,), target / "figures" / "snapshot.png")
         figures.append(("Those in work at the end month", path))
     written += [f"figures/{p.name}" for _, p in figures]
     project = str(manifest.get("project"))

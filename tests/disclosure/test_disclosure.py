@@ -16,6 +16,7 @@ from nbnb_cbs.disclosure import (
     AdditiveTable,
     apply_table,
     audit,
+    check_export,
     load_profile,
     log_header,
     pool_categories,
@@ -233,14 +234,14 @@ def _clean_export(folder: Path) -> None:
             [applied.log | {"file": "tables/work.csv"}, shares.log | {"file": "tables/shares.csv"}])  # fmt: skip
 
 
-def test_check_clean_export_passes(cli: Cli, tmp_path: Path) -> None:
+def test_check_table_rules_pass_on_a_clean_table(tmp_path: Path) -> None:
+    """The per-table re-test and LP audit pass a protected table (whole exports: test_steward)."""
+    from nbnb_cbs.disclosure.check import table_rules_pass
+
     _clean_export(tmp_path / "export")
-    code, out, _ = cli(
-        "disclosure", "check", tmp_path / "export", "--report", tmp_path / "report.json"
-    )
-    assert code == 0, out
-    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
-    assert report["verdict"] == "pass" and report["suppressed_cells_audited"] >= 4
+    result = check_export(tmp_path / "export", CBS, passes=[("tables", table_rules_pass)])
+    assert result.clean, result.findings
+    assert result.report()["suppressed_cells_audited"] >= 4
 
 
 def test_check_finds_planted_violations(cli: Cli, tmp_path: Path) -> None:

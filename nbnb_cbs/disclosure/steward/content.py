@@ -1,0 +1,243 @@
+"""What the table cells hold: identifiers by pattern, organisations, and malformed cells.
+
+Every table is read as text, so a decimal comma, a percentage or a number in a label is seen as
+written. Column names are judged by the tool's own vocabulary: measures it writes, dimensions it
+builds, and the breakdowns the manifest names; anything else is a finding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from nbnb_cbs.disclosure.profiles import Profile
+from nbnb_cbs.disclosure.rules import COUNT_STATISTICS
+from nbnb_cbs.disclosure.steward.identifiers import (
+    identifier_in_name,
+    identifier_in_text,
+    organisation_in_name,
+    organisation_in_text,
+)
+from nbnb_cbs.disclosure.steward.model import ExportFiles, Finding
+
+__all__ = ["STATUSES", "content_pass"]
+
+MEASURES = ("statistic", "value", "n", "total", "status", "pool")
+NUMERIC = ("value", "n", "total")
+DIMENSIONS = ("group", "month", "bin", "category", "sectoral", "breakdown")
+STATUSES = ("published", "suppressed", "pooled", "rounded", "suppressed_primary", "suppressed_secondary")  # fmt: skip
+MEAN_STATISTICS = ("mean", "weighted_mean", "ratio")
+POPULATION = 20_000_000  # more persons than the Netherlands has: not a count of persons
+_NUMBER = r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$"
+_LINE = "_steward_line"
+
+
+def _kind_expr() -> pl.Expr:
+    """'count', 'share', 'mean', or null for a statistic nbnb-cbs does not publish."""
+    stat = pl.col("statistic").str.strip_chars().str.to_lowercase()
+    return (
+        pl.when(stat.is_in(COUNT_STATISTICS))
+        .then(pl.lit("count"))
+        .when(stat.str.contains(r"^share(_[a-z0-9]+)*$"))
+        .then(pl.lit("share"))
+        .when(stat.is_in(MEAN_STATISTICS))
+        .then(pl.lit("mean"))
+    )
+
+
+def content_pass(
+    export: ExportFiles, previous: Sequence[ExportFiles], profile: Profile
+) -> list[Finding]:
+    """Identifiers, organisations and malformed cells in every table of the export."""
+    findings = [
+        Finding(rel, None, None, "unreadable_table", "not a readable ;-separated table")
+        for rel in export.unreadable
+    ]
+    params = export.manifest.get("parameters")
+    by = params.get("by", []) if isinstance(params, dict) else []
+    breakdowns = [str(b) for b in by] if isinstance(by, list) else []
+    projects = export.projects()
+    for rel, frame in export.tables.items():
+        meta = export.table_meta.get(rel, {})
+        findings += _table(rel, frame, meta, breakdowns, projects, profile)
+    return findings
+
+
+def _table(
+    rel: str,
+    frame: pl.DataFrame,
+    meta: dict[str, Any],
+    breakdowns: list[str],
+    projects: list[str],
+    profile: Profile,
+) -> list[Finding]:
+    out: list[Finding] = []
+    if frame.height == 0:
+        return [Finding(rel, None, None, "empty_table", "the table has no rows")]
+    for column in frame.columns:
+        if identifier_in_name(column):
+            out.append(Finding(rel, 1, column, "identifier_column", f"column {column!r} is named like an identifier"))  # fmt: skip
+        if organisation_in_name(column):
+            out.append(Finding(rel, 1, column, "organisation_column", f"column {column!r} names projects or organisations: no results per project"))  # fmt: skip
+        if column not in (*MEASURES, *DIMENSIONS, *breakdowns):
+            out.append(Finding(rel, 1, column, "unexpected_column", f"column {column!r} is neither a measure nor a dimension nbnb-cbs writes nor a breakdown the manifest names"))  # fmt: skip
+    for needed in ("statistic", "n", "status"):
+        if needed not in frame.columns:
+            out.append(Finding(rel, 1, None, "missing_column", f"no {needed!r} column: every cell must say its statistic, units and status"))  # fmt: skip
+    cells = frame.with_row_index(_LINE, offset=2)
+    text_columns = [c for c in frame.columns if c not in NUMERIC]
+    for column in text_columns:
+        out += _scan_labels(rel, cells, column, projects)
+    for column in (c for c in NUMERIC if c in frame.columns):
+        out += _number_format(rel, cells, column)
+    if "n" not in frame.columns:
+        return out
+    if "statistic" not in frame.columns:  # reported above; its cells are judged by n alone
+        cells = cells.with_columns(statistic=pl.lit(None, pl.String))
+    if "status" not in frame.columns:
+        cells = cells.with_columns(status=pl.lit("published"))
+    parsed = cells.with_columns(
+        *[pl.col(c).str.strip_chars().cast(pl.Float64, strict=False) for c in NUMERIC if c in frame.columns],
+        _kind=_kind_expr(),
+    )  # fmt: skip
+    if "value" not in parsed.columns:
+        parsed = parsed.with_columns(value=pl.lit(None, pl.Float64))
+    dims = [c for c in frame.columns if c not in MEASURES]
+    out += _vocabulary(rel, parsed, profile)
+    out += _cells(rel, parsed, profile)
+    out += _rounded(rel, parsed, meta, profile)
+    out += _pooled(rel, parsed, dims, profile)
+    dupes = parsed.filter(pl.struct(*dims, "statistic").is_duplicated())
+    out += [Finding(rel, r[_LINE], "statistic", "duplicate_cell", "the same cell (dimensions and statistic) appears more than once")
+            for r in dupes.iter_rows(named=True)]  # fmt: skip
+    return out
+
+
+def _scan_labels(rel: str, cells: pl.DataFrame, column: str, projects: list[str]) -> list[Finding]:
+    out: list[Finding] = []
+    values = [v for v in cells[column].unique().to_list() if v is not None]
+    for value in values:
+        text = str(value)
+        what = identifier_in_text(text)
+        rule = "identifier_value"
+        if what is None and column not in ("status", "pool"):
+            what, rule = organisation_in_text(text, projects), "organisation_value"
+        if what is None:
+            continue
+        lines = cells.filter(pl.col(column) == value)[_LINE].to_list()
+        out += [Finding(rel, line, column, rule, f"{column} = {text!r} holds {what}") for line in lines]  # fmt: skip
+    return out
+
+
+def _number_format(rel: str, cells: pl.DataFrame, column: str) -> list[Finding]:
+    text = pl.col(column).str.strip_chars()
+    bad = cells.filter(text.is_not_null() & (text != "") & ~text.str.contains(_NUMBER))
+    out = []
+    for row in bad.iter_rows(named=True):
+        raw = row[column]
+        if re.fullmatch(r"-?\d+,\d+", raw.strip()):
+            why = (
+                "decimal comma",
+                f"{column} = {raw!r} uses a decimal comma; nbnb-cbs writes a point",
+            )
+        else:
+            why = "not_a_number", f"{column} = {raw!r} is not a number"
+        out.append(Finding(rel, row[_LINE], column, why[0].replace(" ", "_"), why[1]))
+    return out
+
+
+def _vocabulary(rel: str, cells: pl.DataFrame, profile: Profile) -> list[Finding]:
+    out: list[Finding] = []
+    for row in cells.filter(~pl.col("status").is_in(STATUSES) | pl.col("status").is_null()).iter_rows(named=True):  # fmt: skip
+        out.append(Finding(rel, row[_LINE], "status", "unknown_status", f"status {row['status']!r} is not one of {', '.join(STATUSES[:4])}"))  # fmt: skip
+    forbidden = {f.lower() for f in profile.forbidden_statistics}
+    for row in cells.filter(
+        pl.col("_kind").is_null() & pl.col("statistic").is_not_null()
+    ).iter_rows(named=True):
+        stat = str(row["statistic"])
+        tokens = set(re.split(r"[^a-z0-9]+", stat.lower()))
+        if tokens & forbidden:
+            out.append(Finding(rel, row[_LINE], "statistic", "forbidden_statistic", f"statistic {stat!r} is a single value ({', '.join(sorted(tokens & forbidden))}) and may not be released"))  # fmt: skip
+        else:
+            out.append(Finding(rel, row[_LINE], "statistic", "unknown_statistic", f"statistic {stat!r} is not one nbnb-cbs publishes"))  # fmt: skip
+    return out
+
+
+def _cells(rel: str, cells: pl.DataFrame, profile: Profile) -> list[Finding]:
+    shown = cells.filter(pl.col("status").is_in(("published", "pooled", "rounded")))
+    n, value, kind = pl.col("n"), pl.col("value"), pl.col("_kind")
+    checks: list[tuple[pl.Expr, str, str, str]] = [
+        (n < 0, "n", "negative_count", "a negative number of units"),
+        ((n > 0) & (n < profile.threshold), "n", "small_n", f"a published cell about fewer than {profile.threshold} units"),
+        (n > POPULATION, "n", "impossible_count", "more units than the Netherlands has persons"),
+        (n.is_not_null() & (n != n.round(0)), "n", "fractional_count", "a fractional number of units"),
+        ((kind == "count") & (value < 0), "value", "negative_count", "a negative count"),
+        ((kind == "count") & (pl.col("status") != "pooled") & value.is_not_null() & n.is_not_null() & (value != n),
+         "value", "count_differs_from_n", "a count whose value differs from its n"),
+        ((kind == "share") & (value > 1) & (value <= 100), "value", "percentage_as_share", "a percentage where a share (0 to 1) is expected"),
+        ((kind == "share") & ((value < 0) | (value > 100)), "value", "share_out_of_range", "a share outside 0 to 1"),
+        ((kind == "mean") & n.is_null(), "n", "mean_without_n", "a mean without the number of units behind it"),
+        (n.is_null() & value.is_null(), "value", "empty_published_cell", "a published cell without value or n"),
+    ]  # fmt: skip
+    out = []
+    for expr, column, rule, what in checks:
+        for row in shown.filter(expr.fill_null(False)).iter_rows(named=True):
+            out.append(Finding(rel, row[_LINE], column, rule, f"{row['statistic']}: {what} (value {row['value']}, n {row['n']})"))  # fmt: skip
+    return out
+
+
+def _rounded(
+    rel: str, cells: pl.DataFrame, meta: dict[str, Any], profile: Profile
+) -> list[Finding]:
+    rounded = cells.filter(pl.col("status") == "rounded")
+    if rounded.height == 0:
+        return []
+    base = meta.get("rounding")
+    out = []
+    if base not in (5, 10):
+        out.append(Finding(rel, rounded[_LINE][0], "status", "rounded_without_rounding", f"status 'rounded' in a table the log does not round (rounding {base!r})"))  # fmt: skip
+        base = 10
+    half, t = base / 2, profile.threshold
+    n, value = pl.col("n"), pl.col("value")
+    not_multiple = rounded.filter((n % base != 0).fill_null(True))
+    out += [Finding(rel, r[_LINE], "n", "rounded_not_multiple", f"status 'rounded' but n = {r['n']} is not a multiple of {base}") for r in not_multiple.iter_rows(named=True)]  # fmt: skip
+    # The true denominator lies in [n - b/2, n + b/2); a numerator or complement that cannot
+    # reach the threshold even at the top of that range is a small count, rounded or not.
+    small = rounded.filter((pl.col("_kind") == "share") & ((value * (n + half) < t) | ((1 - value) * (n + half) < t)).fill_null(False))  # fmt: skip
+    out += [Finding(rel, r[_LINE], "value", "rounded_share_small", f"a 'rounded' share {r['value']} of about {r['n']}: its numerator or complement is below {t} whatever the exact n") for r in small.iter_rows(named=True)]  # fmt: skip
+    return out
+
+
+def _pooled(rel: str, cells: pl.DataFrame, dims: list[str], profile: Profile) -> list[Finding]:
+    has_pool = "pool" in cells.columns
+    pool = pl.col("pool") if has_pool else pl.lit(None, pl.String)
+    pooled = pl.col("status") == "pooled"
+    out = [
+        Finding(rel, r[_LINE], "pool", "pool_label", "a pool label on a cell that is not pooled" if r["status"] != "pooled" else "a pooled cell without its pool label")
+        for r in cells.filter((pooled & pool.is_null()) | (~pooled & pool.is_not_null())).iter_rows(named=True)
+    ]  # fmt: skip
+    if not has_pool or not dims:
+        return out
+    period = "month" if "month" in dims else dims[0]
+    order = cells[period].to_list()
+    for (label,), members in cells.filter(pooled & pool.is_not_null()).group_by(
+        "pool", maintain_order=True
+    ):
+        first, _, last = str(label).partition("..")
+        lines = members[_LINE].to_list()
+        expected = order[order.index(first): order.index(last) + 1] if first in order and last in order else None  # fmt: skip
+        ns = members["n"].unique().to_list()
+        total = members["value"].sum()
+        reason = None
+        if expected is None or sorted(members[period].to_list()) != sorted(expected):
+            reason = f"the pool {label!r} does not cover exactly the periods it names"
+        elif len(ns) != 1 or ns[0] is None or abs(float(total) - float(ns[0])) > 0.5 * len(lines):
+            reason = f"the pooled values ({total}) do not add up to the pool's n ({ns})"
+        elif float(ns[0]) < profile.threshold:
+            reason = f"the pool holds {ns[0]} units, below the threshold {profile.threshold}"
+        if reason:
+            out += [Finding(rel, line, "pool", "fake_pool", reason) for line in lines]
+    return out

@@ -1,0 +1,154 @@
+"""Every file accounted for: an allow-list of what an export may hold, the manifest's checksums
+and fields, and the released log's profile, compared with the checker's own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from nbnb_cbs.disclosure.profiles import Profile
+from nbnb_cbs.disclosure.steward.identifiers import identifier_in_text, organisation_in_text
+from nbnb_cbs.disclosure.steward.model import ExportFiles, Finding
+from nbnb_cbs.io.writers import file_sha256
+
+__all__ = ["ALLOWED", "inventory_pass"]
+
+ALLOWED = (
+    r"tables/[A-Za-z0-9_-]+\.csv",
+    r"figures/[A-Za-z0-9_-]+\.png",
+    r"report\.md",
+    r"report\.html",
+    r"tables\.xlsx",
+    r"disclosure-log\.json",
+    r"manifest\.json",
+)
+_ALLOWED = re.compile("|".join(f"(?:{a})" for a in ALLOWED))
+_FOLDERS = {"tables", "figures"}
+_MANIFEST_KEYS = {"tool", "version", "created", "project", "profile", "parameters", "inputs", "files", "render"}  # fmt: skip
+_PARAMETERS = {"end", "anchors", "unit", "by", "count_zero_rows", "rounding", "threshold"}
+_FILE_KEYS = {"path", "sha256", "bytes"}
+_INPUT_KEYS = {"name", "bytes", "rows"}
+
+
+def inventory_pass(
+    export: ExportFiles, previous: Sequence[ExportFiles], profile: Profile
+) -> list[Finding]:
+    """Files present vs the allow-list and the manifest; the manifest's and log's own content."""
+    out = _allow_list(export)
+    out += _manifest(export, profile)
+    out += _log(export, profile)
+    return out
+
+
+def _allow_list(export: ExportFiles) -> list[Finding]:
+    out = []
+    for path in sorted(export.root.rglob("*")):
+        rel = path.relative_to(export.root).as_posix()
+        if path.is_symlink():
+            out.append(Finding(rel, None, None, "symlink", "a link to another file: an export holds only its own files"))  # fmt: skip
+        elif path.is_dir():
+            if rel not in _FOLDERS:
+                out.append(Finding(rel, None, None, "unexpected_folder", "an export holds only tables/ and figures/ folders"))  # fmt: skip
+        elif any(part.startswith(".") for part in rel.split("/")):
+            out.append(Finding(rel, None, None, "hidden_file", "a hidden file: an export holds only the files nbnb-cbs writes"))  # fmt: skip
+        elif not _ALLOWED.fullmatch(rel):
+            out.append(Finding(rel, None, None, "file_not_allowed", "not a file an export may hold (tables/*.csv, figures/*.png, report.md, report.html, tables.xlsx, disclosure-log.json, manifest.json)"))  # fmt: skip
+    return out
+
+
+def _manifest(export: ExportFiles, profile: Profile) -> list[Finding]:
+    manifest, out = export.manifest, []
+    name = "manifest.json"
+    for key in sorted(set(manifest) - _MANIFEST_KEYS):
+        out.append(Finding(name, None, key, "manifest_field", f"field {key!r} is not one nbnb-cbs writes"))  # fmt: skip
+    if manifest.get("tool") != "nbnb-cbs":
+        out.append(Finding(name, None, "tool", "manifest_field", "the manifest does not say it was written by nbnb-cbs"))  # fmt: skip
+    params = manifest.get("parameters", {})
+    for key in sorted(set(params) - _PARAMETERS if isinstance(params, dict) else {"parameters"}):
+        out.append(Finding(name, None, f"parameters.{key}", "manifest_field", f"parameter {key!r} is not one nbnb-cbs writes"))  # fmt: skip
+    for i, entry in enumerate(_dicts(manifest.get("inputs"))):
+        for key in sorted(set(entry) - _INPUT_KEYS):
+            out.append(Finding(name, None, f"inputs[{i}].{key}", "manifest_field", f"input field {key!r} is not one nbnb-cbs writes"))  # fmt: skip
+        rows = entry.get("rows")
+        if isinstance(rows, (int, float)) and 0 < rows < profile.threshold:
+            out.append(Finding(name, None, f"inputs[{i}].rows", "small_count", f"an input of {rows} rows: a count below {profile.threshold}"))  # fmt: skip
+    out += _strings(
+        name, {k: v for k, v in manifest.items() if k not in ("files", "render")}, export
+    )
+    listed: set[str] = set()
+    for i, entry in enumerate(_dicts(manifest.get("files"))):
+        rel = str(entry.get("path", ""))
+        listed.add(rel)
+        for key in sorted(set(entry) - _FILE_KEYS):
+            out.append(Finding(name, None, f"files[{i}].{key}", "manifest_field", f"file field {key!r} is not one nbnb-cbs writes"))  # fmt: skip
+        path = export.root / rel
+        if not path.is_file() or rel == name:
+            out.append(Finding(rel, None, None, "missing_file", "listed in manifest.json but not present"))  # fmt: skip
+            continue
+        if file_sha256(path) != entry.get("sha256") or path.stat().st_size != entry.get("bytes"):
+            out.append(Finding(rel, None, None, "checksum", "SHA-256 or size differs from manifest.json: changed after the run"))  # fmt: skip
+    present = {p.relative_to(export.root).as_posix() for p in export.root.rglob("*") if p.is_file()}
+    for rel in sorted(present - listed - {name}):
+        out.append(Finding(rel, None, None, "unlisted_file", "present in the export but not in manifest.json"))  # fmt: skip
+    return out
+
+
+def _log(export: ExportFiles, profile: Profile) -> list[Finding]:
+    name = "disclosure-log.json"
+    if not export.log:
+        return [Finding(name, None, None, "missing_log", "the disclosure log is missing or empty")]
+    out = []
+    logged = export.log.get("profile")
+    if json.dumps(logged, sort_keys=True) != json.dumps(profile.describe(), sort_keys=True):
+        shown = logged.get("name") if isinstance(logged, dict) else logged
+        out.append(Finding(name, None, "profile", "profile_mismatch", f"the log's profile ({shown!r}) is not the checker's {profile.name!r} profile with the same values ({profile.sha256[:12]})"))  # fmt: skip
+    described = set(export.table_meta)
+    for rel in sorted(set(export.tables) | set(export.unreadable)):
+        if rel not in described:
+            out.append(Finding(rel, None, None, "table_not_logged", "the disclosure log does not describe this table"))  # fmt: skip
+    for rel in sorted(described - set(export.tables) - set(export.unreadable)):
+        out.append(Finding(name, None, rel, "logged_table_missing", f"the log describes {rel!r}, which the export does not hold"))  # fmt: skip
+    out += _strings(name, {k: v for k, v in export.log.items() if k != "profile"}, export)
+    return out
+
+
+def _created(name: str, created: Any, logged: Any) -> list[Finding]:
+    """The run's time is an ISO timestamp, the same in the manifest and the log."""
+    try:
+        dt.datetime.fromisoformat(str(created))
+    except ValueError:
+        return [Finding(name, None, "created", "manifest_field", f"created = {str(created)[:40]!r} is not the run's timestamp")]  # fmt: skip
+    if len(str(created)) < 19 or (logged is not None and logged != created):
+        return [Finding(name, None, "created", "manifest_field", "created is not the run's full timestamp, the same as the log's")]  # fmt: skip
+    return []
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _leaves(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key not in ("sha256", "created"):  # file hashes; the run's time (checked apart)
+                yield from _leaves(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _leaves(item, f"{path}[{i}]")
+    elif isinstance(value, str):
+        yield path, value
+
+
+def _strings(name: str, document: dict[str, Any], export: ExportFiles) -> list[Finding]:
+    """Identifiers and project names in a JSON document's text (hashes of files excepted)."""
+    projects = export.projects()
+    out = []
+    for path, text in _leaves(document, ""):
+        if what := identifier_in_text(text, prose=True):
+            out.append(Finding(name, None, path, "identifier_value", f"{path} = {text[:60]!r} holds {what}"))  # fmt: skip
+        elif what := organisation_in_text(text, projects, generic=False):
+            out.append(Finding(name, None, path, "organisation_value", f"{path} = {text[:60]!r} names {what}"))  # fmt: skip
+    return out

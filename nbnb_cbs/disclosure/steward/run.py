@@ -1,0 +1,89 @@
+"""The steward's check: an export folder (and earlier exports of the project) through every pass.
+
+Passes are plain functions ``(export, previous, profile) -> list[Finding]``. The whole-release
+audit joins them as ``audit_release`` in ``nbnb_cbs/disclosure/release.py`` once that exists.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from nbnb_cbs.disclosure.check import table_rules_pass
+from nbnb_cbs.disclosure.profiles import Profile
+from nbnb_cbs.disclosure.steward.content import content_pass
+from nbnb_cbs.disclosure.steward.inventory import inventory_pass
+from nbnb_cbs.disclosure.steward.kinds import kinds_pass
+from nbnb_cbs.disclosure.steward.model import AuditPass, CheckResult, load_export
+from nbnb_cbs.disclosure.steward.releases import previous_pass
+from nbnb_cbs.disclosure.steward.rerender import rerender_pass
+
+__all__ = ["NOT_CHECKABLE", "PASSES", "check_export", "release_audit"]
+
+PASSES: tuple[tuple[str, AuditPass], ...] = (
+    ("inventory", inventory_pass),
+    ("content", content_pass),
+    ("rerender", rerender_pass),
+    ("kinds", kinds_pass),
+    ("tables", table_rules_pass),
+    ("previous", previous_pass),
+)
+NO_JOINT_AUDIT = (
+    "relations between tables (shared populations, nested groups, anchors, series vs snapshot) "
+    "are not audited jointly: only each table's own margins are, and only where the log marks "
+    "the table additive"
+)
+NOT_CHECKABLE = [
+    "dominance (NK and p-ratio) of means needs the largest contributions, which are never published",
+    "releases made outside nbnb-cbs, or exports not given with --previous, are unknown to the check",
+    "across releases only count cells (and n) of same-named tables of the same kind are "
+    "differenced; means and shares across releases are not",
+    "identifiers are found by pattern: a value coded so no pattern matches (spelled out, split "
+    "over cells) is not recognised",
+    "a group that happens to be one project is not visible from the export; only names in "
+    "export-review/projects.json and words such as project, organisation, gemeente are",
+    "numbers in disclosure-log.json outside its profile block are not compared with the tables",
+    "numerators and complements of shares whose n was rounded are bounded, not recovered",
+    "derived files are proven equal to a re-rendering only on the library versions the manifest "
+    "records; other versions mean review by eye",
+]
+
+
+def release_audit() -> AuditPass | None:
+    """The whole-release audit, ``audit_release`` in disclosure/release.py, when it exists."""
+    try:
+        module = importlib.import_module("nbnb_cbs.disclosure.release")
+    except ModuleNotFoundError as exc:
+        if exc.name != "nbnb_cbs.disclosure.release":
+            raise
+        return None
+    audit: AuditPass | None = getattr(module, "audit_release", None)
+    return audit
+
+
+def check_export(
+    export_dir: Path,
+    profile: Profile,
+    previous: Sequence[Path] = (),
+    passes: Sequence[tuple[str, AuditPass]] | None = None,
+) -> CheckResult:
+    """Every pass over the export; a folder without a readable manifest raises (exit 2)."""
+    export = load_export(export_dir)
+    earlier = [load_export(p) for p in previous]
+    chosen = list(PASSES if passes is None else passes)
+    joint = release_audit()
+    if joint is not None and passes is None:
+        chosen.append(("release", joint))
+    result = CheckResult(export_dir, profile.name, previous=[str(p) for p in previous])
+    for name, run in chosen:
+        result.findings += run(export, earlier, profile)
+        result.passes.append(name)
+    result.files_checked = sum(1 for p in export_dir.rglob("*") if p.is_file())
+    result.tables_checked = export.counters["tables_checked"]
+    result.cells_audited = export.counters["cells_audited"]
+    result.not_checkable = [
+        *([] if "release" in result.passes else [NO_JOINT_AUDIT]),
+        *NOT_CHECKABLE,
+    ]
+    return result
