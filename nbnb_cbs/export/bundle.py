@@ -109,6 +109,13 @@ def _swap(stage: Path, export_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _input_entry(entry: dict[str, Any], threshold: int) -> dict[str, Any]:
+    """An input's row count is a count too: below the threshold it is not recorded."""
+    rows = entry.get("rows")
+    small = isinstance(rows, int | float) and 0 < rows < threshold
+    return entry | {"rows": None} if small else entry
+
+
 def _rejected_dir(export_dir: Path) -> Path:
     return export_dir.with_name(f"{export_dir.name}.rejected")
 
@@ -158,7 +165,7 @@ def write_bundle(
             "project": project,
             "profile": {"name": profile.name, "sha256": profile.sha256},
             "parameters": params,
-            "inputs": inputs,
+            "inputs": [_input_entry(i, profile.threshold) for i in inputs],
             "render": library_versions(),
         }
         render_derived(stage, stage, manifest, log)

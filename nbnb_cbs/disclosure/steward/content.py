@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from nbnb_cbs.cells import PUBLISHED_COLUMNS, Status
 from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.disclosure.rules import COUNT_STATISTICS
 from nbnb_cbs.disclosure.steward.identifiers import (
@@ -25,10 +26,10 @@ from nbnb_cbs.disclosure.steward.model import ExportFiles, Finding
 
 __all__ = ["STATUSES", "content_pass"]
 
-MEASURES = ("statistic", "value", "n", "total", "status", "pool")
+MEASURES = PUBLISHED_COLUMNS
 NUMERIC = ("value", "n", "total")
 DIMENSIONS = ("group", "month", "bin", "category", "sectoral", "breakdown")
-STATUSES = ("published", "suppressed", "pooled", "rounded", "suppressed_primary", "suppressed_secondary")  # fmt: skip
+STATUSES = tuple(s.value for s in Status)
 MEAN_STATISTICS = ("mean", "weighted_mean", "ratio")
 POPULATION = 20_000_000  # more persons than the Netherlands has: not a count of persons
 _NUMBER = r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$"

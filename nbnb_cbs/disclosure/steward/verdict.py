@@ -44,10 +44,15 @@ def to_markdown(result: CheckResult) -> str:
         lines += ["Earlier exports compared: " + ", ".join(f"`{p}`" for p in result.previous), ""]
     if result.findings:
         lines += ["| file | row | cell | rule | finding |", "|---|---|---|---|---|"]
-        lines += [
-            f"| {_cell(f.file)} | {_cell(f.row)} | {_cell(f.column)} | {f.rule} | {_cell(f.message)} |"
-            for f in result.findings
-        ]
+        groups: dict[tuple[str, str | None, str, str], list[int | None]] = {}
+        for f in result.findings:  # one line per finding, same finding in many rows folded
+            groups.setdefault((f.file, f.column, f.rule, f.message), []).append(f.row)
+        for (file, column, rule, message), rows in groups.items():
+            shown = ", ".join(str(r) for r in rows[:8] if r is not None)
+            more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
+            lines.append(
+                f"| {_cell(file)} | {shown}{more} | {_cell(column)} | {rule} | {_cell(message)} |"
+            )
         lines.append("")
     lines += ["## What this check could not verify", ""]
     lines += [f"- {item}" for item in result.not_checkable]
