@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from nbnb_cbs.cells import TOTAL, VALUE, N
 from nbnb_cbs.export.figures import distribution_figure, series_figure, snapshot_figure
 from nbnb_cbs.export.report import report_blocks, to_html, to_markdown
 from nbnb_cbs.io.writers import atomic_path, write_text, write_xlsx
@@ -42,8 +43,11 @@ def library_versions() -> dict[str, str]:
 
 
 def read_published(path: Path) -> pl.DataFrame:
-    """A published table as both the bundle and the check read it back (types inferred)."""
-    return pl.read_csv(path, separator=";", infer_schema_length=None)
+    """A published table as both the bundle and the check read it back: types inferred, and the
+    number columns numbers even when every cell is empty (all suppressed)."""
+    frame = pl.read_csv(path, separator=";", infer_schema_length=None)
+    text = [c for c in (VALUE, N, TOTAL) if frame.schema.get(c) == pl.String]
+    return frame.with_columns(pl.col(text).cast(pl.Float64, strict=False)) if text else frame
 
 
 def _report_params(manifest: Mapping[str, Any]) -> dict[str, Any]:

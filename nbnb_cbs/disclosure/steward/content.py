@@ -76,8 +76,6 @@ def _table(
     profile: Profile,
 ) -> list[Finding]:
     out: list[Finding] = []
-    if frame.height == 0:
-        return [Finding(rel, None, None, "empty_table", "the table has no rows")]
     for column in frame.columns:
         if identifier_in_name(column):
             out.append(Finding(rel, 1, column, "identifier_column", f"column {column!r} is named like an identifier"))  # fmt: skip
@@ -88,6 +86,8 @@ def _table(
     for needed in ("statistic", "n", "status"):
         if needed not in frame.columns:
             out.append(Finding(rel, 1, None, "missing_column", f"no {needed!r} column: every cell must say its statistic, units and status"))  # fmt: skip
+    if frame.height == 0:  # an empty table carries nothing but its column names
+        return out
     cells = frame.with_row_index(_LINE, offset=2)
     text_columns = [c for c in frame.columns if c not in NUMERIC]
     for column in text_columns:
