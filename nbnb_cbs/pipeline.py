@@ -14,8 +14,8 @@ from typing import Any
 
 import polars as pl
 
-from nbnb_cbs.errors import ConfigError
-from nbnb_cbs.io.writers import write_text
+from nbnb_cbs.errors import ConfigError, DisclosureError
+from nbnb_cbs.io.writers import write_parquet, write_text
 from nbnb_cbs.project import PROJECT_TEMPLATE, Settings, load_project
 
 __all__ = ["RunResult", "demo", "run_project"]
@@ -32,6 +32,7 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     inputs: list[dict[str, Any]] = field(default_factory=list)
     bundle: Any = None
+    release: Any = None
 
 
 def _quiet(_: str) -> None:
@@ -53,6 +54,7 @@ def run_project(
     settings: Settings, progress: Progress = _quiet, *, make_zip: bool = False
 ) -> RunResult:
     from nbnb_cbs.disclosure import load_profile  # noqa: PLC0415
+    from nbnb_cbs.disclosure.ledger import ledger_path, read_ledgers  # noqa: PLC0415
     from nbnb_cbs.durability import (  # noqa: PLC0415
         DurabilityOptions,
         compute,
@@ -60,7 +62,8 @@ def run_project(
         write_results,
     )
     from nbnb_cbs.export.bundle import write_bundle  # noqa: PLC0415
-    from nbnb_cbs.export.tables import build_tables  # noqa: PLC0415
+    from nbnb_cbs.export.release_frame import release_frame  # noqa: PLC0415
+    from nbnb_cbs.export.tables import build_release  # noqa: PLC0415
     from nbnb_cbs.linkage import match_files, prepare_files, yield_files  # noqa: PLC0415
 
     profile = load_profile(
@@ -68,6 +71,7 @@ def run_project(
         if settings.profile in ("cbs", "acro")
         else settings.base_dir / settings.profile
     )
+    check_breakdowns(settings.by, profile)
     work = settings.work_dir
     result = RunResult(settings)
     analysis, linked = settings.analysis, settings.linked
@@ -128,19 +132,100 @@ def run_project(
             _input(settings.enrolments, quality.get("enrolments rows_read")),
         ) if i is not None
     ]  # fmt: skip
-    progress("disclosure control")
-    tables = build_tables(result.yield_cells, result.durability, profile, settings.by)
+    progress("disclosure control (the whole release at once)")
+    first = next(iter(result.durability.values()), None)
+    check_breakdowns(settings.by, profile, inputs.analysis)
+    # Linked as the durability step saw it (one definition for every table).
+    linked_ids = (
+        first.persons.filter(pl.col("RINPERSOON").is_not_null())["record_id"].cast(pl.String)
+        if first is not None
+        else inputs.linked.filter(pl.col("RINPERSOON").is_not_null())["record_id"].cast(pl.String)
+    )
+    frame, domains = release_frame(
+        inputs.analysis, linked_ids, result.durability, settings.by, settings.end_month,
+        profile.threshold,
+    )  # fmt: skip
+    ledgers = work / "release-ledger"
+    release = build_release(
+        frame, domains, profile, rounding=settings.rounding,
+        series=first.series if first is not None else None,
+        earlier=read_ledgers(ledgers), on_difference=settings.previous,
+    )  # fmt: skip
+    result.release = release
     progress("writing and checking the export")
     params = {
         "end": settings.end, "anchors": list(settings.anchors), "unit": settings.unit,
         "by": list(settings.by), "count_zero_rows": settings.count_zero_rows,
         "rounding": settings.rounding, "threshold": profile.threshold,
     }  # fmt: skip
+    projects = (
+        sorted(frame["project"].drop_nulls().unique().to_list())
+        if "project" in frame.columns
+        else []
+    )
     result.bundle = write_bundle(
-        settings.export_dir, tables, profile, project=settings.name, params=params,
+        settings.export_dir, release.tables, profile, project=settings.name, params=params,
         inputs=result.inputs, make_zip=make_zip,
+        review={"audit": release.audit, "cells": release.review, "projects": projects},
+        release_audit=release.audit,
     )  # fmt: skip
+    if release.ledger is not None:
+        # Only an export that passed is a release later exports must not be differenced with.
+        write_parquet(release.ledger, ledger_path(ledgers, result.bundle.created))
     return result
+
+
+# Columns the export tables publish themselves: a breakdown may not take their names.
+RESERVED = (
+    "group",
+    "statistic",
+    "value",
+    "n",
+    "status",
+    "pool",
+    "month",
+    "category",
+    "bin",
+    "breakdown",
+)
+
+
+def check_breakdowns(
+    by: tuple[str, ...], profile: Any, analysis: pl.DataFrame | None = None
+) -> None:
+    """Refuse breakdowns that identify people or organisations, or that would shadow a published
+    column; with the analysis frame, also breakdowns whose values single out projects."""
+    for column in by:
+        if profile.is_forbidden_column(column):
+            raise DisclosureError(
+                f"project.toml: [analysis] by = {column!r} is an identifier or key the "
+                f"{profile.name} profile forbids in output; remove it from by"
+            )
+        if profile.is_protected_dimension(column):
+            raise DisclosureError(
+                f"project.toml: [analysis] by = {column!r}: results per project or organisation "
+                "may not be produced from CBS data; remove it from by"
+            )
+        if column.lower() in RESERVED or column.startswith("_"):
+            raise DisclosureError(
+                f"project.toml: [analysis] by = {column!r} would shadow a column the export "
+                f"publishes; rename it with an alias under [columns] (e.g. {column}_value)"
+            )
+    if analysis is None or "project" not in analysis.columns:
+        return
+    for column in by:
+        if column not in analysis.columns or column == "project":
+            continue
+        pairs = analysis.select(
+            pl.col(column).cast(pl.String), pl.col("project").cast(pl.String)
+        ).unique()
+        values = pairs[column].n_unique()
+        per_value = pairs.group_by(column).agg(pl.col("project").n_unique().alias("k"))
+        if values > 1 and per_value["k"].max() == 1 and profile.min_organisations > 1:
+            raise DisclosureError(
+                f"project.toml: [analysis] by = {column!r}: every value of {column!r} holds the "
+                "records of a single project, so it would publish results per project; remove it"
+            )
 
 
 def demo(out: Path, seed: int = 2022, progress: Progress = _quiet) -> RunResult:

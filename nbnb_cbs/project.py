@@ -43,6 +43,7 @@ class Settings:
     count_zero_rows: bool = False
     profile: str = "cbs"
     rounding: int = 0
+    previous: str = "refuse"
     work_dir: Path = Path("work")
     export_dir: Path = Path("export")
 
@@ -74,7 +75,11 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "by": ((list,), "by"),
         "count_zero_rows": ((bool,), "count_zero_rows"),
     },
-    "disclosure": {"profile": ((str,), "profile"), "rounding": ((int,), "rounding")},
+    "disclosure": {
+        "profile": ((str,), "profile"),
+        "rounding": ((int,), "rounding"),
+        "previous": ((str,), "previous"),
+    },
     "output": {"work": ((str,), "work_dir"), "export": ((str,), "export_dir")},
 }
 _PATH_FIELDS = {f.name for f in fields(Settings) if "Path" in str(f.type) and f.name != "base_dir"}
@@ -96,6 +101,7 @@ by = ["sectoral"]                # breakdowns of the durability table
 [disclosure]
 profile = "cbs"                  # or "acro", or a path to your own profile TOML
 rounding = 0                     # 0 = no rounding; 5 or 10 rounds published counts
+previous = "refuse"              # a cell differing from an earlier release by 1-9 records: refuse or "suppress"
 
 [output]
 work = "work"                    # stays inside the secure environment
@@ -256,6 +262,11 @@ def resolve(settings: Settings, **overrides: Any) -> Settings:
         raise ConfigError(f"anchor {bad_anchor[0]!r} is not one of {', '.join(ANCHORS)}")
     if merged.unit not in UNITS:
         raise ConfigError(f"unit {merged.unit!r} is not one of {', '.join(UNITS)}")
+    if merged.previous not in ("refuse", "suppress"):
+        raise ConfigError(
+            f'[disclosure] previous = {merged.previous!r} must be "refuse" or "suppress" (what to do '
+            "with cells that differ from an earlier release by a few records)"
+        )
     if merged.rounding not in (0, 5, 10):
         raise ConfigError(f"rounding {merged.rounding} must be 0 (off), 5 or 10")
     if merged.end is not None:

@@ -101,6 +101,22 @@ def _check_table(
             .then(None)
             .otherwise(pl.col("rule"))
         )
+    # Shares are published to whole percents: a numerator is only known to +-0.005 n.
+    value_col = pl.col("value").cast(pl.Float64) if "value" in judged.columns else pl.lit(None)
+    slack = pl.col("n").cast(pl.Float64) * 0.005
+    judged = judged.with_columns(
+        rule=pl.when(
+            (pl.col("rule") == "share_numerator")
+            & (value_col * pl.col("n").cast(pl.Float64) + slack >= profile.threshold)
+        )
+        .then(None)
+        .when(
+            (pl.col("rule") == "share_complement")
+            & ((1 - value_col) * pl.col("n").cast(pl.Float64) + slack >= profile.threshold)
+        )
+        .then(None)
+        .otherwise(pl.col("rule"))
+    )
     for row in judged.filter(pl.col("rule").is_not_null()).iter_rows(named=True):
         findings.append(Finding(rel, row["_row"], "n" if row["kind"] != "count" else "value", row["rule"],
                                        f"published {row['kind']} cell fails the {row['rule']} rule"))  # fmt: skip

@@ -14,6 +14,15 @@ from nbnb_cbs.errors import ConfigError
 __all__ = ["BUILTIN", "Profile", "load_profile"]
 
 BUILTIN = ("cbs", "acro")
+# Keys a profile may leave out: (type, default, source of the default).
+_OPTIONAL: dict[str, tuple[type, Any, str]] = {
+    "min_organisations": (
+        int,
+        2,
+        "nbnb-cbs default, inferred from the NBNB report's rule that no results about individual "
+        "projects may come from CBS data: a published cell must hold records of two projects",
+    ),
+}
 _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "threshold": int,
     "zeros": str,
@@ -47,6 +56,7 @@ class Profile:
     protected_dimensions: tuple[str, ...]
     sources: dict[str, str]
     origin: str
+    min_organisations: int = 2
 
     @property
     def suppress_zeros(self) -> bool:
@@ -54,7 +64,7 @@ class Profile:
 
     def describe(self) -> dict[str, Any]:
         """Name, hash, every value with its source: for the audit log."""
-        values = {key: getattr(self, key) for key in _REQUIRED}
+        values = {key: getattr(self, key) for key in (*_REQUIRED, *_OPTIONAL)}
         return {
             "name": self.name,
             "version": self.version,
@@ -115,7 +125,21 @@ def load_profile(spec: str | Path = "cbs") -> Profile:
             )
         values[key] = tuple(value) if isinstance(value, list) else value
         sources[key] = entry["source"]
-    unknown = set(data) - set(_REQUIRED) - {"name", "version", "description"}
+    for key, (kind, default, source) in _OPTIONAL.items():
+        entry = data.get(key, {"value": default, "source": source})
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("value"), kind)
+            or isinstance(entry.get("value"), bool)
+        ):
+            raise ConfigError(
+                f'{spec}: profile key {key!r} must be {{ value = <{kind.__name__}>, source = "..." }}'
+            )
+        values[key] = entry["value"]
+        sources[key] = str(entry.get("source") or source)
+    if values["min_organisations"] < 1:
+        raise ConfigError(f"{spec}: min_organisations must be at least 1")
+    unknown = set(data) - set(_REQUIRED) - set(_OPTIONAL) - {"name", "version", "description"}
     if unknown:
         raise ConfigError(f"{spec}: unknown profile keys: {', '.join(sorted(unknown))}")
     if values["zeros"] not in ("suppress", "allow"):

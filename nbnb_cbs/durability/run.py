@@ -22,7 +22,7 @@ from nbnb_cbs.durability.measure import (
     person_durability,
 )
 from nbnb_cbs.durability.series import monthly_series
-from nbnb_cbs.durability.snapshot import snapshot_cells
+from nbnb_cbs.durability.snapshot import snapshot_cells, snapshot_records
 from nbnb_cbs.errors import ColumnError
 from nbnb_cbs.io.readers import Table, read_parquet_for, read_table
 from nbnb_cbs.io.writers import write_csv, write_parquet
@@ -84,6 +84,9 @@ class DurabilityResult:
     data_quality: pl.DataFrame
     education: pl.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    # Record-level memberships for the release model (stay in memory; never exported).
+    working_at_end: pl.DataFrame | None = None
+    education_persons: pl.DataFrame | None = None
 
 
 def read_inputs(
@@ -277,13 +280,17 @@ def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
             "records": [int(counts.get(r, 0)) for r in ("included", *EXCLUSION_REASONS)],
         }
     )
-    education = None
+    working_at_end = snapshot_records(
+        linked_records.select("record_id", "pid"), counted_lazy, end_month
+    )
+    education = education_persons = None
     if inputs.enrolments is not None:
-        education = _education(records, inputs.enrolments, options, quality)
+        education, education_persons = _education(records, inputs.enrolments, options, quality)
     dq = pl.DataFrame({"check": list(quality), "rows": [int(v) for v in quality.values()]})
     return DurabilityResult(
-        persons, cells, series, snapshot, exclusions, dq, education, list(inputs.notes)
-    )
+        persons, cells, series, snapshot, exclusions, dq, education, list(inputs.notes),
+        working_at_end, education_persons,
+    )  # fmt: skip
 
 
 def _education(
@@ -291,8 +298,9 @@ def _education(
     enrolments: pl.LazyFrame,
     options: DurabilityOptions,
     quality: dict[str, int],
-) -> pl.DataFrame:
-    """Durability of education for those who left for education, and the share enrolled in E."""
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Durability of education for those who left for education, and the share enrolled in E;
+    and per record of the education cohort its groups, durability and enrolment in E."""
     far = pl.date(2099, 12, 31)  # "still enrolled": beyond any observation window (see to_unit)
     rows = enrolments.with_columns(
         pid=person_key(),
@@ -321,14 +329,23 @@ def _education(
         & pl.col("exit_date").is_not_null()
     )
     first_of_e = to_unit(pl.date(options.end[0], options.end[1], 1), options.unit)
-    enrolled = (
+    enrolled_ids = (
         cohort.join(merged, on="pid", how="inner")
         .filter((pl.col("s") <= e_unit) & (pl.col("e") >= first_of_e))
         .select("record_id")
         .unique()
         .collect()
-        .height
     )
+    enrolled = enrolled_ids.height
+    members = (
+        cohort.select("record_id")
+        .collect()
+        .join(
+            persons.select("record_id", "exit_work", "worked_1m", "observed_12m", "durability", "worked", "observable").collect(),
+            on="record_id", how="left",
+        )
+        .with_columns(enrolled_at_end=pl.col("record_id").is_in(enrolled_ids["record_id"].implode()))
+    )  # fmt: skip
     n = cohort.select(pl.len()).collect().item()
     extra = pl.DataFrame(
         {
@@ -341,7 +358,7 @@ def _education(
         },
         schema=cells.schema,
     )
-    return pl.concat([cells, extra])
+    return pl.concat([cells, extra]), members
 
 
 def write_results(result: DurabilityResult, workdir: Path) -> list[Path]:

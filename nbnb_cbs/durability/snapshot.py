@@ -11,7 +11,7 @@ import math
 
 import polars as pl
 
-__all__ = ["snapshot_cells"]
+__all__ = ["snapshot_cells", "snapshot_records"]
 
 _COLUMNS = ("table", "category", "statistic", "value", "n", "total", "top1", "top2")
 
@@ -67,6 +67,30 @@ def _person_level(rows_in_e: pl.LazyFrame) -> pl.LazyFrame:
         .when(pl.col("contract") == "O")
         .then(pl.lit("permanent"))
         .otherwise(pl.lit("unknown")),
+    )
+
+
+def snapshot_records(
+    records: pl.LazyFrame, counted_rows: pl.LazyFrame, end_month: int
+) -> pl.DataFrame:
+    """One row per linked record in work at E: its categories and amounts (for the release)."""
+    in_e = counted_rows.filter((pl.col("ms") <= end_month) & (pl.col("me") >= end_month))
+    persons = _person_level(in_e).collect()
+    return (
+        records.select("record_id", "pid")
+        .collect()
+        .join(persons, on="pid", how="inner")
+        .select(
+            "record_id",
+            "jobs",
+            "hours_type",
+            "employment_type",
+            "relation",
+            "hours",
+            "fulltime_days",
+            "base_wage",
+        )
+        .sort("record_id")
     )
 
 

@@ -1,7 +1,8 @@
-"""The export: tables built from the work folder's results, the bundle, figures and report."""
+"""The export: tables built from the release frame and protected as one release, the bundle,
+figures and report."""
 
 from __future__ import annotations
 
-from nbnb_cbs.export.tables import ExportTable, build_tables
+from nbnb_cbs.export.tables import ExportTable, Release, build_release
 
-__all__ = ["ExportTable", "build_tables"]
+__all__ = ["ExportTable", "Release", "build_release"]

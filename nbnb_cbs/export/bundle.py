@@ -30,7 +30,7 @@ from nbnb_cbs.export.render import library_versions, render_derived
 from nbnb_cbs.export.tables import ExportTable
 from nbnb_cbs.io.writers import file_sha256, source_date, write_csv, write_json
 
-__all__ = ["BundleResult", "ExportCheckFailed", "write_bundle"]
+__all__ = ["BundleResult", "ExportCheckFailed", "review_dir", "write_bundle", "write_review"]
 
 
 class ExportCheckFailed(NbnbError):
@@ -46,6 +46,7 @@ class BundleResult:
     check: CheckResult
     tables: list[ExportTable]
     zip_path: Path | None = None
+    created: dt.datetime | None = None
 
 
 def _stage_dir(export_dir: Path) -> Path:
@@ -147,6 +148,8 @@ def write_bundle(
     params: dict[str, Any],
     inputs: list[dict[str, Any]],
     make_zip: bool = False,
+    review: dict[str, Any] | None = None,
+    release_audit: dict[str, Any] | None = None,
 ) -> BundleResult:
     created = source_date() or dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
     stage = _stage_dir(export_dir)
@@ -157,6 +160,8 @@ def write_bundle(
             "created": created.isoformat(),
             "tables": [t.applied.log | {"file": t.file, "title": t.title} for t in tables],
         }
+        if release_audit is not None:
+            log["release_audit"] = release_audit
         write_json(log, stage / "disclosure-log.json")
         manifest: dict[str, Any] = {
             "tool": "nbnb-cbs",
@@ -178,6 +183,8 @@ def write_bundle(
         ]
         write_json(manifest, stage / "manifest.json")
         # Checked where it was written; only an export that passes takes the export's place.
+        if review is not None:
+            write_review(export_dir, review)
         check = check_export(stage, profile)
         if not check.clean:
             rejected = _reject(stage, export_dir, check)
@@ -196,6 +203,22 @@ def write_bundle(
     write_verdict(check, *verdict_paths(export_dir))
     zip_path = _zip(export_dir, project, created) if make_zip else None
     return BundleResult(export_dir, [*files, "manifest.json"], check, tables, zip_path)
+
+
+def review_dir(export_dir: Path) -> Path:
+    """Per-cell reasons and intervals for the output checker: beside the export, never in it
+    (``export-review/`` in the export's parent folder, where the steward's check looks)."""
+    return export_dir.resolve().parent / "export-review"
+
+
+def write_review(export_dir: Path, review: dict[str, Any]) -> Path:
+    folder = review_dir(export_dir)
+    write_json(
+        {"export": export_dir.name, "audit": review.get("audit"), "cells": review.get("cells", [])},
+        folder / "review.json",
+    )
+    write_json(review.get("projects", []), folder / "projects.json")
+    return folder
 
 
 def _zip(export_dir: Path, project: str, created: dt.datetime) -> Path:

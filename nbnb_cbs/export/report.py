@@ -31,8 +31,12 @@ METHOD = [
     "describes contract and type; hours and wages are summed over jobs.",
     "Disclosure control: no count below the threshold is published; shares need their numerator "
     "and complement above it; means need enough units and must not be dominated by one or two; "
-    "a group's sibling is hidden with it so the overall row cannot give it back; small monthly "
-    "inflow is pooled over consecutive months and spread evenly (marked as pooled).",
+    "small monthly inflow is pooled over consecutive months and spread evenly (marked as pooled). "
+    "All tables are protected as one release: every published number is a constraint on the "
+    "counts of the smallest groups the release can tell apart, and further cells are suppressed "
+    "until linear programming shows that no combination of published numbers gives back a count "
+    "below the threshold or a suppressed cell (to within the protection width). Shares are "
+    "published to whole percents.",
 ]
 
 
@@ -75,13 +79,18 @@ def report_blocks(
     for title, file, frame, log in tables:
         blocks.append(Block("heading", f"{title} ({file})", 3))
         blocks.append(Block("table", frame))
-        # The released report says how many cells were suppressed, never why (the review file does).
-        suppressed = int(log.get("status_counts", {}).get("suppressed", 0))
-        pooled = (
-            sorted(set(frame["pool"].drop_nulls().to_list())) if "pool" in frame.columns else []
-        )
-        notes = [f"{suppressed} cell(s) suppressed"] if suppressed else []
-        notes += [f"pooled periods: {p}" for p in pooled]
+        counts = log.get("status_counts", {})
+        notes = []
+        if counts.get("suppressed"):
+            notes.append(
+                f"{counts['suppressed']} cell(s) suppressed: fewer than the threshold of persons, "
+                "or a cell that together with the rest of the release would give such a count back"
+            )
+        if "pool" in frame.columns:
+            pooled = sorted({str(p) for p in frame["pool"].drop_nulls().to_list()})
+            notes += [f"pooled periods: {p}" for p in pooled]
+        if counts.get("rounded"):
+            notes.append(f"{counts['rounded']} cell(s) rounded")
         blocks.append(Block("list", notes or ["no cells suppressed or pooled"]))
     return blocks
 

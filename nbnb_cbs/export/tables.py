@@ -1,29 +1,50 @@
-"""Export tables: the work folder's cell frames, reshaped and put through disclosure control.
+"""Export tables from the release frame, protected as one release.
 
-Every table here is built from aggregates only and passes ``apply_table`` with the project's
-profile before anything is written. Protections the generic rules cannot see are made explicit:
+Every table is a kind of the disclosure catalogue; every row's numbers are computed from the
+person-level release frame through the same set definitions the release model uses, so what is
+published and what the model reasons about cannot drift apart. Primary rules are applied per cell,
+then secondary suppression is chosen for all tables at once (``disclosure.release``), and the
+result is audited independently before anything is written.
 
-- all statistics of one group share its fate, and a group's sibling is hidden with it, because the
-  overall row minus the sibling gives it back (``margins`` with ``strata``);
-- nested groups (worked_1m inside exit_work, observed_12m inside worked_1m) may not differ by
-  1..threshold-1 persons, since that difference is itself a count (``force_rule``);
-- the monthly inflow is pooled as the source study did; the share in work is published with its
-  denominator rounded to 10, because exact cumulative counts would give the pooled inflow back.
+Published precision: counts as whole numbers, shares to whole percents (two decimals), means to
+three decimals, amounts to one; with ``rounding`` 5 or 10 counts are rounded and shares computed
+from rounded counts. Released statuses say ``published``, ``suppressed``, ``pooled`` or
+``rounded``; the reasons stay in the review records for the output checker.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import polars as pl
 
-from nbnb_cbs.disclosure import Applied, Profile, apply_table, pool_series
-from nbnb_cbs.durability import DurabilityResult
+from nbnb_cbs.disclosure import Applied, Profile
+from nbnb_cbs.disclosure.catalogue import (
+    ANCHOR_COLUMN,
+    Domains,
+    RowSpec,
+    TableKind,
+    table_rows,
+)
+from nbnb_cbs.disclosure.ledger import cell_key, compare, ledger_frame
+from nbnb_cbs.disclosure.pooling import round_to_base
+from nbnb_cbs.disclosure.release import (
+    Protection,
+    ReleaseModel,
+    build_model,
+    protect_release,
+    true_counts,
+)
+from nbnb_cbs.errors import DisclosureError
 
-__all__ = ["ExportTable", "build_tables"]
+__all__ = ["ExportTable", "Release", "TableSpec", "build_release", "release_tables"]
 
 TOTAL = "Total"
-_NESTED = (("exit_work", "worked_1m"), ("worked_1m", "observed_12m"))
+_FACTOR_OF = {"N": "N", "cohort": "cohort", "snap": "snap", "series": "series"}
 
 
 @dataclass
@@ -31,198 +52,403 @@ class ExportTable:
     name: str
     title: str
     applied: Applied
+    kind: str = ""
 
     @property
     def file(self) -> str:
         return f"tables/{self.name}.csv"
 
 
-def _yield_table(cells: pl.DataFrame, by: str | None, profile: Profile) -> Applied:
-    if by and by in cells.columns:
-        frame = cells.with_columns(pl.col(by).cast(pl.String))
-        return apply_table(frame, profile, name="linkage_yield", dims=[by], margins=True)
-    return apply_table(cells, profile, name="linkage_yield", dims=[])
+@dataclass(frozen=True)
+class TableSpec:
+    """One export table: its kind, name, title and parameters (breakdown index, anchor)."""
+
+    kind: TableKind
+    name: str
+    title: str
+    j: int | None = None
+    anchor: str = "exit"
+
+    def describe(self, domains: Domains) -> dict[str, Any]:
+        """What the steward's check needs to rebuild the table's sets (kept in the log)."""
+        out: dict[str, Any] = {"kind": self.kind, "anchor": self.anchor}
+        if self.j is not None:
+            out["breakdown"] = domains.breakdowns[self.j][0]
+        return out
 
 
-def _nested_rule(frame: pl.DataFrame, key: str) -> pl.DataFrame:
-    """Mark groups whose difference from the group they are nested in is a small count."""
-    sizes = frame.filter(pl.col("statistic") == "n").select("group", key, size=pl.col("n"))
-    forced: list[dict[str, str]] = []
-    for outer, inner in _NESTED:
-        a = sizes.filter(pl.col("group") == outer).rename({"size": "a"}).drop("group")
-        b = sizes.filter(pl.col("group") == inner).rename({"size": "b"}).drop("group")
-        for row in a.join(b, on=key, how="full", coalesce=True).iter_rows(named=True):
-            diff = (row["a"] or 0) - (row["b"] or 0)
-            if 0 < diff < 10:
-                forced.append(
-                    {"group": inner, key: row[key], "force_rule": f"nested_difference_{outer}"}
-                )
-    if not forced:
-        return frame.with_columns(force_rule=pl.lit(None, pl.String))
-    marks = pl.DataFrame(forced).unique(["group", key])
-    return frame.join(marks, on=["group", key], how="left")
+@dataclass
+class Release:
+    tables: list[ExportTable]
+    model: ReleaseModel
+    protection: Protection
+    review: list[dict[str, Any]] = field(default_factory=list)
+    audit: dict[str, Any] = field(default_factory=dict)
+    ledger: pl.DataFrame | None = None  # record ids per published cell: stays in work/
 
 
-def _durability_table(cells: pl.DataFrame, name: str, by: str | None, profile: Profile) -> Applied:
-    """group x (by value or Total) x statistic, additive over the by values within each group."""
-    overall = cells.filter(pl.col("by") == "")
-    if by is None:
-        frame = overall.drop("by", "by_value").with_columns(breakdown=pl.lit(TOTAL))
-    else:
-        frame = pl.concat(
-            [
-                overall.with_columns(breakdown=pl.lit(TOTAL)),
-                cells.filter(pl.col("by") == by).with_columns(breakdown=pl.col("by_value")),
-            ]
-        ).drop("by", "by_value")
-    frame = _nested_rule(frame, "breakdown").rename({"breakdown": by or "breakdown"})
-    key = by or "breakdown"
-    if by is None:
-        return apply_table(
-            frame, profile, name=name, dims=["group", key], forced="force_rule",
-            no_dominance_risk=True,
-        )  # fmt: skip
-    # Durability means lie in [0, 1]: no person can dominate them.
-    return apply_table(
-        frame, profile, name=name, dims=["group", key], margins=True, strata=["group"],
-        forced="force_rule", no_dominance_risk=True,
-    )  # fmt: skip
+def release_tables(domains: Domains, has_education: bool) -> list[TableSpec]:
+    """Every table the export holds, by catalogue kind."""
+    names = [b for b, _ in domains.breakdowns]
+    js: list[int | None] = list(range(len(names))) or [None]
+
+    def suffix(j: int | None) -> str:
+        return "" if j is None or j == 0 else f"_by_{names[j]}"
+
+    specs = [TableSpec("linkage_yield", f"linkage_yield{suffix(j)}",
+                       "Linkage yield: records, linked, share linked", j) for j in js]  # fmt: skip
+    for anchor in domains.anchors:
+        base = f"durability_{anchor.replace('-', '_')}"
+        specs += [TableSpec("durability", f"{base}{suffix(j)}",
+                            f"Durability of work after exit ({anchor} anchor)", j, anchor) for j in js]  # fmt: skip
+    if domains.months:
+        specs += [
+            TableSpec("series_share_working", "series_share_working",
+                      "Share of entered participants in work, per month (n rounded to 10)"),
+            TableSpec("series_inflow", "series_inflow",
+                      "New participants per month (per calendar quarter, spread evenly over its months; 'later': after the end month or unknown)"),
+        ]  # fmt: skip
+    if domains.snapshot:
+        specs += [TableSpec("snapshot_working", f"snapshot_working{suffix(j)}",
+                            "In work at the end month", j) for j in js]  # fmt: skip
+        titles = {
+            "jobs": "Number of jobs of those in work",
+            "hours_type": "Full-time or part-time (largest job)",
+            "employment_type": "Employment type (largest job)",
+            "relation": "Flexible or permanent (largest job)",
+        }
+        specs += [TableSpec("snapshot_category", f"snapshot_{c}", t) for c, t in titles.items()]
+        specs.append(TableSpec("snapshot_amounts", "snapshot_amounts",
+                               "Hours, full-time days and wages of those in work (means; hourly wage = total wage / total hours)"))  # fmt: skip
+    if domains.bins:
+        specs.append(TableSpec("durability_distribution", "durability_distribution",
+                               f"Distribution of durability ({domains.anchors[0]} anchor, worked at least one month)",
+                               anchor=domains.anchors[0]))  # fmt: skip
+    if has_education:
+        specs += [TableSpec("education", f"education{suffix(j)}",
+                            "Durability of education after exit to education", j) for j in js]  # fmt: skip
+    return specs
 
 
-def _series_tables(series: pl.DataFrame, profile: Profile) -> list[ExportTable]:
-    shares = series.select(
-        "month", statistic=pl.lit("share_working"), value="share_working", n="entered"
-    )
-    inflow = series.select("month", statistic=pl.lit("inflow"), value="inflow", n="inflow")
-    share_applied = apply_table(
-        shares, profile, name="series_share_working", dims=["month"], rounding=10
-    )
-    inflow_applied = apply_table(
-        inflow, profile, name="series_inflow", dims=["month"], pool_over="month"
-    )
-    return [
-        ExportTable(
-            "series_share_working",
-            "Share of entered participants in work, per month",
-            share_applied,
-        ),
-        ExportTable(
-            "series_inflow",
-            "New participants per month (pooled where below the threshold)",
-            inflow_applied,
-        ),
-    ]
+def _factor_view(frame: pl.DataFrame, expr: pl.Expr) -> pl.DataFrame:
+    """The records in the set ``expr`` (a predicate over atoms of one factor)."""
+    for factor in _FACTOR_OF:
+        part = frame.with_columns(factor=pl.lit(factor)).filter(expr.fill_null(False))
+        if part.height:
+            return part
+    return frame.head(0)
 
 
-def _snapshot_tables(
-    snapshot: pl.DataFrame, by_sectoral: bool, profile: Profile
-) -> list[ExportTable]:
-    out: list[ExportTable] = []
-    working = snapshot.filter(pl.col("table") == "working")
-    rows = [
-        working.filter(pl.col("statistic") == "count").select(
-            sectoral=pl.lit(TOTAL), statistic=pl.lit("count_working"), value="value", n="n"
-        ),
-        working.filter(pl.col("statistic") == "share").select(
-            sectoral=pl.lit(TOTAL), statistic=pl.lit("share_working"), value="value", n="n"
-        ),
-    ]
-    sector = snapshot.filter(pl.col("table") == "sectoral")
-    if by_sectoral and sector.height:
-        rows.append(sector.select(sectoral="category", statistic="statistic", value="value", n="n"))
-        frame = pl.concat(rows)
-        applied = apply_table(
-            frame, profile, name="snapshot_working", dims=["sectoral"], margins=True
-        )
-    else:
-        applied = apply_table(pl.concat(rows), profile, name="snapshot_working", dims=["sectoral"])
-    out.append(ExportTable("snapshot_working", "In work at the end month", applied))
-    titles = {
-        "jobs": "Number of jobs of those in work",
-        "hours_type": "Full-time or part-time (largest job)",
-        "employment_type": "Employment type (largest job)",
-        "relation": "Flexible or permanent (largest job)",
+def _primary(cell: dict[str, Any], spec: RowSpec, profile: Profile) -> str | None:
+    t = profile.threshold
+    n, num = cell.get("n"), cell.get("num")
+    if spec.kind in {"count", "pool"}:
+        v = cell["true_count"]
+        if v == 0 and profile.suppress_zeros:
+            return "zero"
+        if 0 < v < t:
+            return "threshold"
+        return None
+    if n is None or n < t:
+        return "threshold_n"
+    if spec.kind == "share" and num is not None:
+        if num == 0 and profile.suppress_zeros:
+            return "zero"
+        if 0 < num < t:
+            return "share_numerator"
+        if profile.complement and n - num < t:
+            return "share_complement"
+    if spec.kind == "magnitude":
+        total, top1, top2 = cell.get("total"), cell.get("top1") or 0.0, cell.get("top2") or 0.0
+        if total is not None:
+            if total <= 0:
+                return "magnitude_nonpositive"
+            largest = top1 + (top2 if profile.nk_n >= 2 else 0.0)
+            if largest > profile.nk_k * total:
+                return "dominance_nk"
+            if top1 > 0 and (total - top1 - top2) / top1 < profile.p_ratio:
+                return "dominance_p"
+    return None
+
+
+def _mean_values(members: pl.DataFrame, prefix: str) -> dict[str, float | None]:
+    if members.height == 0:
+        return {"mean": None, "weighted_mean": None}
+    values = members[f"dur_{prefix}"].to_list()
+    observable = float(members[f"ob_{prefix}"].sum())
+    return {
+        "mean": math.fsum(values) / len(values),
+        "weighted_mean": float(members[f"wk_{prefix}"].sum()) / observable if observable else None,
     }
-    for table, title in titles.items():
-        part = snapshot.filter(pl.col("table") == table).select(
-            "category", "statistic", "value", "n"
-        )
-        if part.height == 0:
-            continue
-        applied = apply_table(
-            part, profile, name=f"snapshot_{table}", dims=["category"], margins=True
-        )
-        out.append(ExportTable(f"snapshot_{table}", title, applied))
-    amounts = snapshot.filter(pl.col("table") == "amounts").select(
-        "category", "statistic", "value", "n", "total", "top1", "top2"
-    )
-    out.append(
-        ExportTable(
-            "snapshot_amounts",
-            "Hours, full-time days and wages of those in work (means; hourly wage = total wage / total hours)",
-            apply_table(amounts, profile, name="snapshot_amounts", dims=["category"]),
-        )
-    )
+
+
+def _amounts(members: pl.DataFrame) -> dict[str, dict[str, float | None]]:
+    out: dict[str, dict[str, float | None]] = {}
+    n = members.height
+    for column in ("hours", "fulltime_days", "base_wage"):
+        values = sorted((members[column].fill_null(0.0).to_list()), reverse=True) if n else []
+        total = math.fsum(values)
+        out[column] = {"value": total / n if n else None, "total": total,
+                       "top1": values[0] if values else None, "top2": values[1] if n > 1 else None}  # fmt: skip
+    hours = out["hours"]["total"] or 0.0
+    wage = out["base_wage"]
+    out["hourly_wage"] = {"value": (wage["total"] or 0.0) / hours if hours else None,
+                          "total": wage["total"], "top1": wage["top1"], "top2": wage["top2"]}  # fmt: skip
     return out
 
 
-def distribution_cells(persons: pl.DataFrame, threshold: int) -> pl.DataFrame:
-    """Durability of the worked_1m group in tenths plus exactly 1.0, adjacent bins merged until
-    each holds at least ``threshold`` persons. Labels use interval notation: [0.8, 0.9) is one
-    tenth, 1.0 is exactly one, [0.9, 1.0] is both merged."""
-    d = persons.filter(pl.col("worked_1m"))["durability"]
-    bounds = [(i / 10, (i + 1) / 10) for i in range(10)]
-    counts = [int(((d >= lo) & (d < hi)).sum()) for lo, hi in bounds]
-    counts.append(int((d >= 1.0).sum()))
-    bins, ns = [], []
-    for pool in pool_series(counts, threshold):
-        first, last = pool.members[0], pool.members[-1]
-        if first == last == 10:
-            label = "1.0"
-        else:
-            closing = "]" if last == 10 else ")"
-            label = f"[{bounds[first][0]:.1f}, {bounds[min(last, 9)][1]:.1f}{closing}"
-        bins.append(label)
-        ns.append(int(pool.total))
-    return pl.DataFrame(
-        {"bin": bins, "statistic": "count", "value": [float(n) for n in ns], "n": ns}
+def _true_cells(
+    model: ReleaseModel, frame: pl.DataFrame, counts: np.ndarray, series: pl.DataFrame | None
+) -> list[dict[str, Any]]:
+    """Every cell's true numbers, computed through the model's own set definitions."""
+    working_by_month = (
+        dict(zip(series["month"].to_list(), series["working"].to_list(), strict=True))
+        if series is not None and series.height
+        else {}
     )
+    out: list[dict[str, Any]] = []
+    amounts_cache: dict[str, Any] | None = None
+    for cell in model.cells:
+        spec = cell.spec
+        den = float(counts @ model.mask(spec.den)) if spec.den is not None else None
+        num = float(counts @ model.mask(spec.num)) if spec.num is not None else None
+        true: dict[str, Any] = {"n": den, "num": num, "true_count": num}
+        if spec.kind in {"count", "pool"}:
+            true["value"] = num
+        elif spec.kind == "share":
+            if spec.num is None and spec.table == "series_share_working":
+                month = spec.dims["month"]
+                num = float(working_by_month.get(month, 0))
+                true["num"] = num
+            true["value"] = (num / den) if den and num is not None else None
+        elif spec.kind == "mean":
+            members = _factor_view(frame, spec.den) if spec.den is not None else frame.head(0)
+            true["value"] = _mean_values(members, spec.prefix)[spec.statistic]
+        elif spec.kind == "magnitude":
+            if amounts_cache is None:
+                members = _factor_view(frame, spec.den) if spec.den is not None else frame.head(0)
+                amounts_cache = _amounts(members)
+            true |= amounts_cache[spec.dims["category"]]
+        if "project" in frame.columns and spec.den is not None and spec.kind != "pool":
+            members = _factor_view(frame, spec.den)
+            true["organisations"] = members["project"].n_unique() if members.height else 0
+        out.append(true)
+    return out
 
 
-def build_tables(
-    yield_cells: pl.DataFrame | None,
-    durability: dict[str, DurabilityResult],
+def _published(spec: RowSpec, true: dict[str, Any], base: int) -> dict[str, Any]:
+    """What the row publishes (before suppression): rounded counts, shares to whole percents."""
+    pub: dict[str, Any] = {"rounding": 0}
+    n, value = true.get("n"), true.get("value")
+    if spec.kind == "share":
+        b = spec.rounding or base
+        if b:
+            num_r = round_to_base(true["num"], b) if true.get("num") is not None else None
+            den_r = round_to_base(n, b) if n is not None else None
+            pub |= {"rounding": b, "n": den_r, "num": num_r}
+            if num_r is not None and den_r:
+                pub["value"] = round(num_r / den_r, 2)
+            elif value is not None:
+                pub["value"] = round(value, 2)
+        else:
+            pub |= {"n": n, "value": None if value is None else round(value, 2)}
+    elif spec.kind == "count":
+        if base:
+            pub |= {"rounding": base, "n": round_to_base(n or 0.0, base),
+                    "value": round_to_base(value or 0.0, base)}  # fmt: skip
+        else:
+            pub |= {"n": n, "value": value}
+    elif spec.kind == "mean":
+        pub |= {"n": round_to_base(n or 0.0, base) if base else n,
+                "rounding": base, "value": None if value is None else round(value, 3)}  # fmt: skip
+    elif spec.kind == "magnitude":
+        pub |= {"n": round_to_base(n or 0.0, base) if base else n, "rounding": base,
+                "value": None if value is None else round(value, 1)}  # fmt: skip
+    return pub
+
+
+def _quarter(month: str) -> str:
+    if month == "later":
+        return month
+    year, m = month.split("-")
+    return f"{year}-Q{(int(m) - 1) // 3 + 1}"
+
+
+def _pools(model: ReleaseModel, trues: list[dict[str, Any]], published: list[dict[str, Any]]) -> None:  # fmt: skip
+    """Pool the monthly inflow per calendar quarter and spread it evenly over its months (as the
+    source study spread its pools). Quarters, not pools grown until they reach the threshold:
+    such pools' boundaries would themselves say which months are small."""
+    idx = [i for i, c in enumerate(model.cells) if c.spec.kind == "pool"]
+    groups: dict[str, list[int]] = {}
+    for i in idx:
+        groups.setdefault(_quarter(model.cells[i].spec.dims["month"]), []).append(i)
+    for members in groups.values():
+        total = float(sum(trues[i]["value"] or 0.0 for i in members))
+        months = [model.cells[i].spec.dims["month"] for i in members]
+        pooled = len(members) > 1
+        label = f"{months[0]}..{months[-1]}" if pooled else None
+        for position, i in enumerate(members):
+            published[i] |= {
+                "value": total / len(members) if pooled else total,
+                "n": total,
+                "pool": label,
+                "pool_first": position == 0,
+                "pool_total": total,
+                "pool_members": months,
+            }
+            trues[i]["true_count"] = total
+            trues[i]["n"] = total
+            model.cells[i].pool_label = label
+            # A pool is one cell: its months share a fate.
+            model.cells[i].spec = _refate(model.cells[i].spec, f"pool|{months[0]}")
+
+
+def _refate(spec: RowSpec, fate: str) -> RowSpec:
+    from dataclasses import replace  # noqa: PLC0415
+
+    return replace(spec, fate=fate)
+
+
+def build_release(
+    frame: pl.DataFrame,
+    domains: Domains,
     profile: Profile,
-    by: tuple[str, ...],
-) -> list[ExportTable]:
-    """Every export table, disclosure-controlled."""
+    *,
+    rounding: int = 0,
+    series: pl.DataFrame | None = None,
+    earlier: dict[str, pl.DataFrame] | None = None,
+    on_difference: str = "refuse",
+) -> Release:
+    """Every export table from the release frame, protected and audited as one release.
+
+    ``earlier``: ledgers of earlier releases of the project; a cell whose records differ from an
+    earlier release's by 1..t-1 refuses the export (or, with ``on_difference="suppress"``, is
+    suppressed before the secondary suppression)."""
+    specs = release_tables(domains, domains.education)
+    rows: list[RowSpec] = []
+    owner: list[int] = []
+    for k, table in enumerate(specs):
+        found = table_rows(table.kind, table.name, domains, j=table.j, anchor=table.anchor,
+                           rounding=rounding)  # fmt: skip
+        rows += found
+        owner += [k] * len(found)
+    model = build_model(domains, rows)
+    counts = true_counts(model, frame)
+    trues = _true_cells(model, frame, counts, series)
+    published = [_published(c.spec, t, rounding) for c, t in zip(model.cells, trues, strict=True)]
+    _pools(model, trues, published)
+    for cell, true in zip(model.cells, trues, strict=True):
+        cell.value, cell.n, cell.num = true.get("value"), true.get("n"), true.get("num")
+        cell.total, cell.top1, cell.top2 = true.get("total"), true.get("top1"), true.get("top2")
+        cell.organisations = true.get("organisations")
+        cell.reason = _primary(true, cell.spec, profile)
+        if (
+            cell.reason is None
+            and cell.organisations is not None
+            and cell.spec.kind != "pool"
+            and cell.organisations < profile.min_organisations
+            and (cell.n or 0) > 0
+        ):
+            cell.reason = "organisations"
+    members = [
+        (
+            list(_factor_view(frame, c.spec.num)["record_id"]) if c.spec.num is not None else [],
+            list(_factor_view(frame, c.spec.den)["record_id"]) if c.spec.den is not None else [],
+        )
+        for c in model.cells
+    ]
+    everything = ledger_frame(
+        [
+            (c.spec.table, c.spec.dims, c.spec.statistic, a, b)
+            for c, (a, b) in zip(model.cells, members, strict=True)
+        ]
+    )
+    if earlier:
+        conflicts = compare(everything, earlier, profile.threshold)
+        if conflicts and on_difference != "suppress":
+            first = conflicts[0]
+            raise DisclosureError(
+                f"this export and the earlier release {first.release} differ by {first.difference} "
+                f"record(s) in {len(conflicts)} cell(s) (first: {first.table} {first.dims} "
+                f"{first.statistic}): an attacker could difference the two; keep the earlier "
+                'release, or set [disclosure] previous = "suppress" to hide those cells'
+            )
+        keys = {cell_key(x.table, json.loads(x.dims), x.statistic) for x in conflicts}
+        for cell in model.cells:
+            if (
+                cell.reason is None
+                and cell_key(cell.spec.table, cell.spec.dims, cell.spec.statistic) in keys
+            ):
+                cell.reason = "release_difference"
+    protection = protect_release(model, published, profile)
     tables: list[ExportTable] = []
-    breakdown = by[0] if by else None
-    if yield_cells is not None:
-        applied = _yield_table(yield_cells, breakdown, profile)
-        tables.append(
-            ExportTable("linkage_yield", "Linkage yield: records, linked, share linked", applied)
+    review: list[dict[str, Any]] = []
+    for k, table in enumerate(specs):
+        mine = [i for i, o in enumerate(owner) if o == k]
+        records = []
+        for i in mine:
+            cell, pub = model.cells[i], published[i]
+            status = "suppressed" if cell.suppressed else (
+                "pooled" if pub.get("pool") else ("rounded" if pub.get("rounding") else "published")
+            )  # fmt: skip
+            hidden = cell.suppressed
+            dims = {**cell.spec.dims}
+            record = {
+                **dims,
+                "statistic": cell.spec.statistic,
+                "value": None if hidden else _float(pub.get("value")),
+                "n": None if hidden or pub.get("n") is None else round(pub["n"]),
+            }
+            if table.kind == "series_inflow":
+                record["pool"] = None if hidden else pub.get("pool")
+            record["status"] = status
+            records.append(record)
+            review.append(
+                {
+                    "table": table.name,
+                    **dims,
+                    "statistic": cell.spec.statistic,
+                    "status": status,
+                    "reason": cell.reason,
+                    "interval": list(cell.interval) if cell.interval else None,
+                    "organisations": cell.organisations,
+                }
+            )
+        frame_out = pl.DataFrame(records, infer_schema_length=None)
+        frame_out = frame_out.with_columns(
+            pl.col("value").cast(pl.Float64), pl.col("n").cast(pl.Int64)
         )
-    for anchor, result in durability.items():
-        name = f"durability_{anchor.replace('-', '_')}"
-        title = f"Durability of work after exit ({anchor} anchor)"
-        tables.append(
-            ExportTable(name, title, _durability_table(result.durability, name, breakdown, profile))
-        )
-    first = next(iter(durability.values()), None)
-    if first is not None:
-        tables += _series_tables(first.series, profile)
-        tables += _snapshot_tables(first.snapshot, breakdown == "sectoral", profile)
-        dist = distribution_cells(first.persons, profile.threshold)
+        counts_by_status = dict(sorted(frame_out.group_by("status").len().iter_rows()))
+        log = {"table": table.name, **table.describe(domains), "status_counts": counts_by_status}
         tables.append(
             ExportTable(
-                "durability_distribution",
-                "Distribution of durability (worked at least one month), bins merged to the threshold",
-                apply_table(dist, profile, name="durability_distribution", dims=["bin"]),
+                table.name,
+                table.title,
+                Applied(frame_out, log, counts=counts_by_status),
+                table.kind,
             )
         )
-        if first.education is not None:
-            edu = first.education
-            tables.append(ExportTable("education", "Durability of education after exit to education",
-                                      _durability_table(edu, "education", breakdown, profile)))  # fmt: skip
-    return tables
+    audit = {
+        "method": "linear programming over the release's atoms (LP bounds: integrality not used)",
+        "atoms": protection.n_vars,
+        "constraints": len(protection.rows),
+        "sensitive_quantities": len(protection.forms),
+        "solves": protection.solves,
+        "secondary_suppressions": protection.secondary,
+        "independent_audit": "the steward's check re-derives this model from the exported files "
+        "and re-solves every quantity with scipy (nbnb-cbs disclosure check)",
+    }
+    published_keys = {
+        cell_key(c.spec.table, c.spec.dims, c.spec.statistic)
+        for c in model.cells
+        if not c.suppressed
+    }
+    ledger = everything.filter(pl.col("key").is_in(list(published_keys)))
+    return Release(tables, model, protection, review, audit, ledger)
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+__all__ += ["ANCHOR_COLUMN"]

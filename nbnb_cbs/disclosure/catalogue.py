@@ -1,0 +1,351 @@
+"""The catalogue of table kinds: what every exported number is about, as a set of atoms.
+
+One model of a release serves the protection (which knows the records) and the steward's check
+(which reads only the export): the *universe* of atoms and the *definition* of every table row are
+functions of the published dimension values alone, so both build the same linear program.
+
+Records are described by shared dimensions (each breakdown, and ``ls``: not linked / linked and
+not in work at the end month / linked and in work at the end month) and by three factors, each a
+partition of the records of one shared cell:
+
+- ``cohort``: the durability groups of each anchor (``x`` exit, ``f`` first job: none, ew = exited
+  to work only, w1 = worked at least one unit, o12 = and observed at least a year), their
+  durability class (``dx``, ``df``: <0.9, [0.9, 1), 1), the distribution bin, and the education
+  groups (``e``), class (``de``) and enrolment at the end (``ee``);
+- ``snap``: the largest job's categories at the end month for those in work then;
+- ``series``: the month of entry (or ``later``: after the end month or unknown).
+
+Tables never cross factors, so an atom is (shared cell, factor, state) and the factors of one
+shared cell hold the same records (``N`` variables couple them). The structural rules (the first
+job anchor's groups nest in the exit anchor's, durability from the first job is at least that from
+the exit, the two cohorts are disjoint, temp-agency jobs are flexible ...) are part of the model:
+they are definitions an attacker knows.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+__all__ = [
+    "ANCHOR_COLUMN",
+    "BIN_CLASSES",
+    "GROUPS",
+    "KINDS",
+    "SNAPSHOT_CATEGORIES",
+    "Domains",
+    "RowSpec",
+    "TableKind",
+    "bin_bounds",
+    "table_rows",
+    "universe",
+]
+
+TOTAL = "Total"
+GROUPS = ("exit_work", "worked_1m", "observed_12m")
+ANCHOR_COLUMN = {"exit": "x", "first-job": "f"}
+_GROUP_STATES = {
+    "exit_work": ("ew", "w1", "o12"),
+    "worked_1m": ("w1", "o12"),
+    "observed_12m": ("o12",),
+}
+_CLASSES = ("lt90", "ge90", "one")
+_RANK = {"none": -1, "lt90": 0, "ge90": 1, "one": 2}
+BIN_CLASSES = {"lt90": (0.0, 0.9), "ge90": (0.9, 1.0)}  # half-open; "one" is exactly 1
+# The durability an atom's records can have, by class (records that never worked have exactly 0).
+CLASS_RANGE = {"none": (0.0, 0.0), "lt90": (0.0, 0.9), "ge90": (0.9, 1.0), "one": (1.0, 1.0)}
+SNAPSHOT_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "jobs": ("1", "2+"),
+    "hours_type": ("full_time", "part_time", "unknown"),
+    "employment_type": ("temp_agency", "employment_contract", "other", "unknown"),
+    "relation": ("flexible", "permanent", "unknown"),
+}
+COHORT = ("x", "f", "dx", "df", "bin", "e", "de", "ee")
+SNAP = tuple(SNAPSHOT_CATEGORIES)
+SERIES = ("entry",)
+TableKind = Literal[
+    "linkage_yield",
+    "durability",
+    "durability_distribution",
+    "education",
+    "series_share_working",
+    "series_inflow",
+    "snapshot_working",
+    "snapshot_category",
+    "snapshot_amounts",
+]
+CellKind = Literal["count", "share", "mean", "magnitude", "pool"]
+# Every table kind the tool exports; the steward's check knows them from here, not from the log.
+KINDS: tuple[str, ...] = (
+    "linkage_yield", "durability", "durability_distribution", "education", "series_share_working",
+    "series_inflow", "snapshot_working", "snapshot_category", "snapshot_amounts",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Domains:
+    """Everything the universe depends on; all of it is visible in the export."""
+
+    breakdowns: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    anchors: tuple[str, ...] = ("exit", "first-job")
+    bins: tuple[str, ...] = ()
+    months: tuple[str, ...] = ()
+    education: bool = False
+    snapshot: bool = True
+
+    @property
+    def shared(self) -> list[str]:
+        return [f"b{i}" for i in range(len(self.breakdowns))]
+
+
+def bin_bounds(label: str) -> tuple[float, float, bool]:
+    """'[0.8, 0.9)' -> (0.8, 0.9, False); '[0.9, 1.0]' -> (0.9, 1.0, True); '1.0' -> (1, 1, True)."""
+    if not label.startswith("["):
+        value = float(label)
+        return value, value, True
+    lo, hi = label[1:-1].split(",")
+    return float(lo), float(hi), label.endswith("]")
+
+
+def _bin_fits(label: str, klass: str) -> bool:
+    lo, hi, closed = bin_bounds(label)
+    if klass == "one":
+        return hi >= 1.0 and closed
+    a, b = BIN_CLASSES[klass]
+    return lo < b and hi > a
+
+
+def _cohort_states(domains: Domains) -> pl.DataFrame:
+    has_x = "exit" in domains.anchors
+    has_f = "first-job" in domains.anchors
+    xs = ("none", "ew", "w1", "o12") if has_x else ("none",)
+    fs = ("none", "w1", "o12") if has_f else ("none",)
+    classes = ("none", *_CLASSES)
+    bins = ("none", *domains.bins)
+    es = ("none", "coh", "ew", "w1", "o12") if domains.education else ("none",)
+    ees = ("none", "no", "yes") if domains.education else ("none",)
+    first = domains.anchors[0] if domains.anchors else None
+    states = []
+    for x, f, dx, df, b, e, de, ee in itertools.product(
+        xs, fs, classes, classes, bins, es, classes, ees
+    ):
+        if (x == "none") != (dx == "none") or (x == "ew" and dx != "lt90"):
+            continue
+        if (f == "none") != (df == "none"):
+            continue
+        if has_x and has_f:
+            if (f != "none") != (x in ("w1", "o12")) or (f == "o12" and x != "o12"):
+                continue
+            if f != "none" and _RANK[df] < _RANK[dx]:
+                continue
+        anchor_state, anchor_class = (x, dx) if first == "exit" else (f, df)
+        if (b != "none") != (anchor_state in ("w1", "o12") and bool(domains.bins)):
+            continue
+        if b != "none" and not _bin_fits(b, anchor_class):
+            continue
+        if e != "none" and (x != "none" or f != "none"):
+            continue
+        if (e == "none") != (ee == "none"):
+            continue
+        if (e in ("none", "coh")) != (de == "none") or (e == "ew" and de != "lt90"):
+            continue
+        if (e == "ew" and ee == "yes") or (de == "one" and ee != "yes"):
+            continue
+        states.append((x, f, dx, df, b, e, de, ee))
+    return pl.DataFrame(states, schema=list(COHORT), orient="row")
+
+
+def _snap_states() -> pl.DataFrame:
+    rows = [
+        combo
+        for combo in itertools.product(*SNAPSHOT_CATEGORIES.values())
+        if not (combo[2] == "temp_agency" and combo[3] != "flexible")
+    ]
+    return pl.DataFrame(rows, schema=list(SNAP), orient="row")
+
+
+def universe(domains: Domains) -> pl.DataFrame:
+    """One row per atom: ``factor``, shared cell (b0.., ls) and the factor's state; row i is
+    variable i of the release's linear program."""
+    shared_values = [values for _, values in domains.breakdowns] + [("u", "n", "w")]
+    shared = pl.DataFrame(
+        list(itertools.product(*shared_values)), schema=[*domains.shared, "ls"], orient="row"
+    )
+    empty = {c: pl.lit("none") for c in (*COHORT, *SNAP, *SERIES)}
+    parts = [shared.with_columns(factor=pl.lit("N"), **empty)]
+    cohort = shared.join(_cohort_states(domains), how="cross").filter(
+        (pl.col("ls") != "u")
+        | ((pl.col("x") == "none") & (pl.col("f") == "none") & (pl.col("e") == "none"))
+    )
+    parts.append(
+        cohort.with_columns(
+            factor=pl.lit("cohort"), **{c: pl.lit("none") for c in (*SNAP, *SERIES)}
+        )
+    )
+    if domains.snapshot:
+        snap = shared.filter(pl.col("ls") == "w").join(_snap_states(), how="cross")
+        none = shared.filter(pl.col("ls") != "w").with_columns(**{c: pl.lit("none") for c in SNAP})
+        parts.append(
+            pl.concat([snap, none], how="diagonal").with_columns(
+                factor=pl.lit("snap"), **{c: pl.lit("none") for c in (*COHORT, *SERIES)}
+            )
+        )
+    if domains.months:
+        entries = pl.DataFrame({"entry": [*domains.months, "later"]})
+        linked = shared.filter(pl.col("ls") != "u").join(entries, how="cross")
+        none = shared.filter(pl.col("ls") == "u").with_columns(entry=pl.lit("none"))
+        parts.append(
+            pl.concat([linked, none], how="diagonal").with_columns(
+                factor=pl.lit("series"), **{c: pl.lit("none") for c in (*COHORT, *SNAP)}
+            )
+        )
+    columns = ["factor", *domains.shared, "ls", *COHORT, *SNAP, *SERIES]
+    return pl.concat([p.select(columns) for p in parts]).with_row_index("var")
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """What one published row is about: its dimensions, statistic, kind and sets.
+
+    ``num`` is the counted set (count cells) or the numerator (shares); ``den`` the units behind
+    the row (its ``n``). ``fate``: rows of one fate group are suppressed together. ``tier``: the
+    order in which secondary suppression hides cells (low first)."""
+
+    table: str
+    dims: dict[str, str]
+    statistic: str
+    kind: CellKind
+    num: pl.Expr | None
+    den: pl.Expr | None
+    fate: str
+    tier: int
+    pool: tuple[str, ...] = field(default=())
+    rounding: int = 0
+    precision: float | None = None  # shares: published to this many units (0.01 = whole percent)
+    prefix: str = ""  # means: the release frame's value columns (dur_<prefix>, wk_, ob_)
+
+
+Pred = Callable[[], pl.Expr]
+
+
+def _in(column: str, values: Sequence[str]) -> pl.Expr:
+    return pl.col(column).is_in(list(values))
+
+
+def _breakdown(domains: Domains, j: int | None, value: str) -> pl.Expr:
+    if j is None or value == TOTAL:
+        return pl.lit(True)
+    return pl.col(f"b{j}") == value
+
+
+def _cohort(expr: pl.Expr) -> pl.Expr:
+    return (pl.col("factor") == "cohort") & expr
+
+
+def _n(expr: pl.Expr) -> pl.Expr:
+    return (pl.col("factor") == "N") & expr
+
+
+def _values(domains: Domains, j: int | None) -> list[str]:
+    return [TOTAL] if j is None else [TOTAL, *domains.breakdowns[j][1]]
+
+
+def _dim(domains: Domains, j: int | None) -> str:
+    return "breakdown" if j is None else domains.breakdowns[j][0]
+
+
+def table_rows(
+    kind: TableKind, table: str, domains: Domains, *, j: int | None = None, anchor: str = "exit",
+    rounding: int = 0,
+) -> list[RowSpec]:  # fmt: skip
+    """The rows a table of ``kind`` publishes, each with the sets it is about."""
+    rows: list[RowSpec] = []
+    dim = _dim(domains, j)
+    linked = _in("ls", ("n", "w"))
+    if kind == "linkage_yield":
+        for v in _values(domains, j):
+            b = _breakdown(domains, j, v)
+            tier = 3 if v == TOTAL else 2
+            rec, lin = _n(b), _n(b & linked)
+            rows += [
+                RowSpec(table, {dim: v}, "records", "count", rec, rec, f"{table}|{v}|records", tier, rounding=rounding),
+                RowSpec(table, {dim: v}, "linked", "count", lin, lin, f"{table}|{v}|linked", tier, rounding=rounding),
+                RowSpec(table, {dim: v}, "share_linked", "share", lin, rec, f"{table}|{v}|share", 0, precision=0.01),
+            ]  # fmt: skip
+    elif kind in ("durability", "education"):
+        column = "e" if kind == "education" else ANCHOR_COLUMN[anchor]
+        klass = {"x": "dx", "f": "df", "e": "de"}[column]
+        for group in GROUPS:
+            for v in _values(domains, j):
+                members = _cohort(_in(column, _GROUP_STATES[group]) & _breakdown(domains, j, v))
+                fate = f"{table}|{group}|{v}"
+                tier = 3 if v == TOTAL and group != "observed_12m" else 2
+                dims = {"group": group, dim: v}
+                rows += [
+                    RowSpec(table, dims, "n", "count", members, members, fate, tier, rounding=rounding),
+                    RowSpec(table, dims, "mean", "mean", None, members, fate, tier, prefix=column),
+                    RowSpec(table, dims, "weighted_mean", "mean", None, members, fate, tier, prefix=column),
+                    RowSpec(table, dims, "share_100", "share", members & (pl.col(klass) == "one"),
+                            members, f"{fate}|100", 0, precision=0.01),
+                    RowSpec(table, dims, "share_ge_90", "share", members & _in(klass, ("ge90", "one")),
+                            members, f"{fate}|90", 0, precision=0.01),
+                ]  # fmt: skip
+        if kind == "education":
+            cohort = _cohort(pl.col("e") != "none")
+            dims = {"group": "education_cohort", dim: TOTAL}
+            rows.append(
+                RowSpec(table, dims, "share_enrolled_at_end", "share", cohort & (pl.col("ee") == "yes"),
+                        cohort, f"{table}|cohort", 0, precision=0.01)
+            )  # fmt: skip
+    elif kind == "durability_distribution":
+        for label in domains.bins:
+            members = _cohort(pl.col("bin") == label)
+            rows.append(RowSpec(table, {"bin": label}, "count", "count", members, members,
+                                f"{table}|{label}", 1, rounding=rounding))  # fmt: skip
+    elif kind == "series_share_working":
+        months = list(domains.months)
+        for i, month in enumerate(months):
+            entered = (pl.col("factor") == "series") & _in("entry", months[: i + 1])
+            working = entered & (pl.col("ls") == "w") if i == len(months) - 1 else None
+            rows.append(RowSpec(table, {"month": month}, "share_working", "share", working, entered,
+                                f"{table}|{month}", 1, rounding=10, precision=0.01))  # fmt: skip
+    elif kind == "series_inflow":
+        for month in (*domains.months, "later"):
+            members = (pl.col("factor") == "series") & (pl.col("entry") == month)
+            rows.append(RowSpec(table, {"month": month}, "inflow", "pool", members, members,
+                                f"{table}|{month}", 1))  # fmt: skip
+    elif kind == "snapshot_working":
+        for v in _values(domains, j):
+            b = _breakdown(domains, j, v)
+            tier = 3 if v == TOTAL else 2
+            work, lin = _n(b & (pl.col("ls") == "w")), _n(b & linked)
+            rows += [
+                RowSpec(table, {dim: v}, "count_working", "count", work, work, f"{table}|{v}|count", tier, rounding=rounding),
+                RowSpec(table, {dim: v}, "share_working", "share", work, lin, f"{table}|{v}|share", 0, precision=0.01),
+            ]  # fmt: skip
+    elif kind == "snapshot_category":
+        column = table.removeprefix("snapshot_")
+        working = _n(pl.col("ls") == "w")
+        for category in (*SNAPSHOT_CATEGORIES[column], TOTAL):
+            members = (
+                working
+                if category == TOTAL
+                else (pl.col("factor") == "snap") & (pl.col(column) == category)
+            )
+            tier = 3 if category == TOTAL else 1
+            rows.append(RowSpec(table, {"category": category}, "count", "count", members, members,
+                                f"{table}|{category}", tier, rounding=rounding))  # fmt: skip
+            if category != TOTAL:
+                rows.append(RowSpec(table, {"category": category}, "share", "share", members,
+                                    working, f"{table}|{category}|share", 0, precision=0.01))  # fmt: skip
+    elif kind == "snapshot_amounts":
+        working = _n(pl.col("ls") == "w")
+        for category in ("hours", "fulltime_days", "base_wage", "hourly_wage"):
+            statistic = "ratio" if category == "hourly_wage" else "mean"
+            rows.append(RowSpec(table, {"category": category}, statistic, "magnitude", None, working,
+                                f"{table}|{category}", 1))  # fmt: skip
+    return rows

@@ -1,0 +1,365 @@
+"""The release's linear program: atom counts as variables, every published number as a row.
+
+A release publishes numbers about sets of records. With the sets' atoms (the smallest sets the
+release can tell apart) as non-negative variables, an exact count is an equality row, a count
+rounded to base b an interval row, a share published at precision d two rows
+``(s - d) * den <= num <= (s + d) * den``, a pooled period the equality of its sum. An attacker who
+reads the release can bound any linear form of the atoms (a suppressed cell, a difference of two
+nested sets, one atom) by minimising and maximising it subject to those rows: that interval is
+what the release discloses about it.
+
+``Program`` keeps one HiGHS model warm (protection solves thousands of LPs that differ only in the
+objective or in a dropped row); ``scipy_bounds`` solves each LP afresh through scipy, for the
+steward's independent audit. Both are LP relaxations: integrality is not used, so an attacker with
+integer programming may narrow an interval by less than one unit more (the log says so).
+
+Before an LP is solved, the form is evaluated on every vertex found so far: if those feasible
+points already spread the form over at least the protection width, it cannot be violated and no
+LP is needed. Most forms are settled that way.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "INF",
+    "Form",
+    "Infeasible",
+    "Program",
+    "Row",
+    "prejudge",
+    "scipy_bounds",
+    "set_bounds",
+    "violated",
+]
+
+INF = float("inf")
+_EPS = 1e-7
+
+
+class Infeasible(RuntimeError):
+    """The published numbers contradict each other: no set of records gives them all."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """``lower <= sum(coef[i] * x[i]) <= upper``, published by cell ``cell`` (-1: structural)."""
+
+    index: tuple[int, ...]
+    coef: tuple[float, ...]
+    lower: float
+    upper: float
+    cell: int = -1
+
+
+@dataclass(frozen=True)
+class Form:
+    """A linear form of the atoms an attacker must not pin down, and why it is sensitive."""
+
+    index: tuple[int, ...]
+    coef: tuple[float, ...]
+    kind: str  # "hidden": a suppressed cell (needs width); "small": must not be pinned below t
+    label: str
+    parts: tuple[tuple[int, ...], tuple[int, ...]] | None = (
+        None  # set A minus set B (B may be empty)
+    )
+
+    def dense(self, n: int) -> np.ndarray:
+        out = np.zeros(n)
+        out[list(self.index)] = self.coef
+        return out
+
+
+def set_bounds(
+    rows: Sequence[Row], dropped: set[int] | frozenset[int] = frozenset()
+) -> dict[tuple[int, ...], tuple[float, float]]:
+    """Bounds that published rows put directly on sets (rows whose coefficients are all one)."""
+    out: dict[tuple[int, ...], tuple[float, float]] = {}
+    for row in rows:
+        if row.cell in dropped or row.cell < 0 or any(c != 1.0 for c in row.coef):
+            continue
+        low, high = out.get(row.index, (-INF, INF))
+        out[row.index] = (max(low, row.lower), min(high, row.upper))
+    return out
+
+
+def prejudge(
+    form: Form, known: dict[tuple[int, ...], tuple[float, float]], width: float, threshold: float
+) -> bool | None:
+    """Decide a form from the sets' published bounds alone, where that is possible: the LP
+    interval lies inside [low(A) - high(B), high(A) - low(B)]. None: an LP is needed."""
+    if form.parts is None:
+        return None
+    a, b = form.parts
+    if a not in known or (b and b not in known):
+        return None
+    la, ha = known[a]
+    lb, hb = known[b] if b else (0.0, 0.0)
+    low, high = la - hb, ha - lb
+    if form.kind == "hidden":
+        return True if high - low < width - _EPS else None
+    if high < 1 - _EPS or low >= threshold - _EPS:
+        return False
+    return None
+
+
+def violated(form: Form, low: float, high: float, width: float, threshold: float) -> bool:
+    """Whether an attacker's interval [low, high] for ``form`` discloses too much."""
+    if high - low >= width - _EPS:
+        return False
+    if form.kind == "hidden":
+        return True
+    return high >= 1 - _EPS and low < threshold - _EPS
+
+
+def _new_highs() -> Any:
+    """A silent HiGHS instance (HiGHS prints a banner on stdout before options can be set)."""
+    import highspy  # noqa: PLC0415
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:  # noqa: PTH123
+            os.dup2(null.fileno(), 1)
+            highs = highspy.Highs()  # type: ignore[no-untyped-call]
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    highs.setOptionValue("output_flag", False)
+    return highs
+
+
+def _matrix(n: int, rows: Sequence[Row]) -> Any:
+    from scipy import sparse  # noqa: PLC0415
+
+    data: list[float] = []
+    ri: list[int] = []
+    ci: list[int] = []
+    for r, row in enumerate(rows):
+        ri += [r] * len(row.index)
+        ci += list(row.index)
+        data += list(row.coef)
+    return sparse.csr_array((data, (ri, ci)), shape=(len(rows), n))
+
+
+class Program:
+    """The attacker's LP in one warm HiGHS model; cells can be dropped (suppressed) in place."""
+
+    def __init__(self, n: int, rows: Sequence[Row]) -> None:
+        import highspy  # noqa: PLC0415
+
+        self.n = n
+        self.rows = list(rows)
+        self.dropped: set[int] = set()
+        self._by_cell: dict[int, list[int]] = {}
+        for r, row in enumerate(self.rows):
+            self._by_cell.setdefault(row.cell, []).append(r)
+        matrix = _matrix(n, self.rows).tocsc()
+        lp = highspy.HighsLp()
+        lp.num_col_ = n
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = np.zeros(n)
+        lp.col_upper_ = np.full(n, highspy.kHighsInf)
+        lp.num_row_ = len(self.rows)
+        lp.row_lower_ = np.array([max(r.lower, -highspy.kHighsInf) for r in self.rows])
+        lp.row_upper_ = np.array([min(r.upper, highspy.kHighsInf) for r in self.rows])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+        self._inf = highspy.kHighsInf
+        self._optimal = highspy.HighsModelStatus.kOptimal
+        self._unbounded = (
+            highspy.HighsModelStatus.kUnbounded,
+            highspy.HighsModelStatus.kUnboundedOrInfeasible,
+        )
+        self.highs = _new_highs()
+        self.highs.passModel(lp)
+        self._columns = np.arange(n, dtype=np.int32)
+        self.points: list[np.ndarray] = []
+        self._stack: np.ndarray | None = None
+        self.solves = 0
+
+    def drop(self, cells: Iterable[int]) -> None:
+        """Suppress cells: their rows no longer constrain the attacker."""
+        for cell in cells:
+            if cell in self.dropped:
+                continue
+            self.dropped.add(cell)
+            for r in self._by_cell.get(cell, []):
+                self.highs.changeRowBounds(r, -self._inf, self._inf)
+
+    def _solve(self, cost: np.ndarray) -> tuple[float | None, set[int]]:
+        """Minimise cost @ x; the optimum (None when unbounded) and the cells whose rows bind."""
+        self.highs.changeColsCost(self.n, self._columns, cost)
+        self.highs.run()
+        self.solves += 1
+        status = self.highs.getModelStatus()
+        if status != self._optimal:
+            if status in self._unbounded:
+                return None, set()
+            raise RuntimeError(f"the release's LP could not be solved ({status})")
+        solution = self.highs.getSolution()
+        if len(self.points) < 400:
+            self.points.append(np.array(solution.col_value))
+            self._stack = None
+        duals = np.asarray(solution.row_dual)
+        binding = {self.rows[r].cell for r in np.flatnonzero(np.abs(duals) > 1e-9)}
+        return float(self.highs.getInfo().objective_function_value), binding - {-1}
+
+    def hull(self, form: Form) -> tuple[float, float]:
+        """The form's range over the feasible points found so far (inside its true interval)."""
+        if not self.points:
+            return INF, -INF
+        if self._stack is None:
+            self._stack = np.stack(self.points)
+        values = self._stack[:, list(form.index)] @ np.array(form.coef)
+        return float(values.min()), float(values.max())
+
+    def bounds(self, form: Form) -> tuple[float, float, set[int]]:
+        """The attacker's interval for ``form`` and the published cells that make it narrow."""
+        cost = form.dense(self.n)
+        low, bind_low = self._solve(cost)
+        high_neg, bind_high = self._solve(-cost)
+        low_v = -INF if low is None else low
+        high_v = INF if high_neg is None else -high_neg
+        return low_v, high_v, bind_low | bind_high
+
+    def check(
+        self, form: Form, width: float, threshold: float
+    ) -> tuple[bool, float, float, set[int]]:
+        """Whether ``form`` is violated, its interval (as far as computed) and the binding cells.
+
+        The maximum is solved first: a set that cannot hold a record, or whose maximum lies a
+        protection width above a feasible value, needs no second LP."""
+        cost = form.dense(self.n)
+        high_neg, bind_high = self._solve(-cost)
+        high = INF if high_neg is None else -high_neg
+        hull_low, _ = self.hull(form)
+        if form.kind == "small" and high < 1 - _EPS:
+            return False, 0.0, high, bind_high
+        if high - hull_low >= width - _EPS:
+            return False, hull_low, high, bind_high
+        low_v, bind_low = self._solve(cost)
+        low = -INF if low_v is None else low_v
+        return violated(form, low, high, width, threshold), low, high, bind_low | bind_high
+
+    def explore(self, samples: int, seed: int = 0) -> None:
+        """Collect feasible vertices with random objectives, to settle most forms without LPs."""
+        rng = np.random.default_rng(seed)
+        for _ in range(samples):
+            self._solve(rng.normal(size=self.n))
+            self._solve(-np.abs(rng.normal(size=self.n)))
+
+
+def scipy_bounds(
+    n: int,
+    rows: Sequence[Row],
+    forms: Sequence[Form],
+    width: float | None = None,
+    threshold: float | None = None,
+    known: dict[tuple[int, ...], tuple[float, float]] | None = None,
+) -> list[tuple[float, float]]:
+    """Every form's interval, each LP solved afresh with scipy (the steward's independent path).
+
+    With ``width``, a form whose values over feasible points already found span ``width`` gets
+    that span (a sub-interval of its true interval, enough to prove it wide) without an LP."""
+    from scipy.optimize import linprog  # noqa: PLC0415
+
+    matrix = _matrix(n, rows)
+    lower = np.array([r.lower for r in rows])
+    upper = np.array([r.upper for r in rows])
+    eq = np.isclose(lower, upper)
+    finite_up = ~eq & np.isfinite(upper)
+    finite_low = ~eq & np.isfinite(lower)
+    from scipy import sparse  # noqa: PLC0415
+
+    a_ub = sparse.vstack([matrix[finite_up], -matrix[finite_low]]).tocsr()
+    b_ub = np.concatenate([upper[finite_up], -lower[finite_low]])
+    a_eq, b_eq = matrix[eq], lower[eq]
+    points: list[np.ndarray] = []
+    stack: list[np.ndarray | None] = [None]
+    out: list[tuple[float, float]] = []
+
+    def solve(cost: np.ndarray) -> float | None:
+        res = linprog(
+            cost,
+            A_ub=a_ub if b_ub.size else None,
+            b_ub=b_ub if b_ub.size else None,
+            A_eq=a_eq if b_eq.size else None,
+            b_eq=b_eq if b_eq.size else None,
+            bounds=(0, None),
+            method="highs-ds",
+            options={"presolve": False},
+        )
+        if res.status == 3:
+            return None
+        if res.status == 2:
+            raise Infeasible(str(res.message))
+        if res.status != 0:
+            raise RuntimeError(f"the release's LP could not be solved ({res.message})")
+        if len(points) < 400:
+            points.append(np.asarray(res.x))
+            stack[0] = None
+        return float(res.fun)
+
+    rng = np.random.default_rng(1)
+    for _ in range(24):
+        solve(rng.normal(size=n))
+        solve(-np.abs(rng.normal(size=n)))
+    # Sets that no feasible release lets hold a record: one LP settles many (maximise their sum;
+    # those positive at the optimum can hold records, the rest are tried again together).
+    empty: set[int] = set()
+    if width is not None:
+        pending = [k for k, f in enumerate(forms) if f.kind == "small" and min(f.coef) > 0]
+        while pending:
+            total = np.zeros(n)
+            for k in pending:
+                total[list(forms[k].index)] += 1.0
+            best = solve(-total)
+            if best is None or -best < 1 - _EPS:
+                empty.update(pending)
+                break
+            x = points[-1] if points else np.zeros(n)
+            positive = [k for k in pending if x[list(forms[k].index)].sum() > _EPS]
+            if not positive:
+                break
+            pending = [k for k in pending if k not in set(positive)]
+    known = known if known is not None else set_bounds(rows)
+    for k, form in enumerate(forms):
+        if k in empty:
+            out.append((0.0, 0.0))
+            continue
+        if width is not None and threshold is not None:
+            verdict = prejudge(form, known, width, threshold)
+            if verdict is False:
+                out.append((0.0, INF))  # settled without an LP: not narrow
+                continue
+        coef = np.array(form.coef)
+        hull_low = INF
+        if points and width is not None:
+            matrix = stack[0] if stack[0] is not None else np.stack(points)
+            stack[0] = matrix
+            values = matrix[:, list(form.index)] @ coef
+            hull_low = float(values.min())
+            if values.max() - values.min() >= width + _EPS:
+                out.append((hull_low, float(values.max())))
+                continue
+        cost = form.dense(n)
+        high_neg = solve(-cost)
+        high = INF if high_neg is None else -high_neg
+        if width is not None and (
+            (form.kind == "small" and high < 1 - _EPS) or high - hull_low >= width - _EPS
+        ):
+            out.append((min(hull_low, high), high))
+            continue
+        low = solve(cost)
+        out.append((-INF if low is None else low, high))
+    return out

@@ -1,0 +1,402 @@
+"""Whole-release disclosure control: one model of everything an export publishes.
+
+``protect_release`` takes the person-level release frame (a row per record with every membership
+a table uses, see ``catalogue``) and the rows the tables publish, applies the primary rules to
+every cell, then chooses secondary suppressions for the whole release at once: every published
+number is a row of one linear program over the atoms, and a cell is hidden whenever some sensitive
+quantity (a suppressed cell, an atom, the difference of two nested sets) would otherwise be left
+in an interval narrower than the profile's protection width while it may hold 1..t-1 records.
+``audit_rows`` re-solves the same program along an independent path (scipy) for the verdict;
+the steward's check builds the program from the exported files alone and calls it too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from nbnb_cbs.disclosure.catalogue import (
+    CLASS_RANGE,
+    COHORT,
+    SERIES,
+    SNAP,
+    Domains,
+    RowSpec,
+    universe,
+)
+from nbnb_cbs.disclosure.lp import Form, Program, Row, prejudge, scipy_bounds, set_bounds, violated
+from nbnb_cbs.disclosure.profiles import Profile
+from nbnb_cbs.errors import DisclosureError
+
+__all__ = ["Cell", "ReleaseModel", "audit_rows", "build_model", "protect_release"]
+
+
+@dataclass
+class Cell:
+    """One published row: its definition, true values and what the protection decided."""
+
+    spec: RowSpec
+    value: float | None = None  # the statistic (count, share, mean ...)
+    n: float | None = None  # units behind the row
+    num: float | None = None  # numerator count of a share
+    total: float | None = None  # magnitudes: sum, largest and second largest contribution
+    top1: float | None = None
+    top2: float | None = None
+    pool_total: float | None = None
+    pool_label: str | None = None
+    organisations: int | None = None
+    reason: str | None = None  # primary rule, "secondary", or None
+    interval: tuple[float, float] | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.reason is not None
+
+
+@dataclass
+class ReleaseModel:
+    """The atoms (variables), every cell's LP rows and the sensitive forms."""
+
+    domains: Domains
+    atoms: pl.DataFrame
+    cells: list[Cell]
+    masks: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def mask(self, expr: pl.Expr | None) -> np.ndarray:
+        if expr is None:
+            return np.zeros(self.atoms.height, dtype=bool)
+        key = str(expr)
+        if key not in self.masks:
+            self.masks[key] = self.atoms.select(expr.fill_null(False)).to_series().to_numpy()
+        return self.masks[key]
+
+
+def build_model(domains: Domains, specs: Sequence[RowSpec]) -> ReleaseModel:
+    atoms = universe(domains)
+    return ReleaseModel(domains, atoms, [Cell(s) for s in specs])
+
+
+def _key(mask: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.flatnonzero(mask))
+
+
+def _form(mask: np.ndarray, kind: str, label: str, minus: np.ndarray | None = None) -> Form:
+    coef = mask.astype(float) - (minus.astype(float) if minus is not None else 0.0)
+    index = np.flatnonzero(coef)
+    parts = (_key(mask), _key(minus) if minus is not None else ())
+    return Form(
+        tuple(int(i) for i in index), tuple(float(coef[i]) for i in index), kind, label, parts
+    )
+
+
+def lifted_bounds(
+    model: ReleaseModel, known: dict[tuple[int, ...], tuple[float, float]]
+) -> dict[tuple[int, ...], tuple[float, float]]:
+    """Published bounds of sets of shared cells hold for the same records in every factor."""
+    out = dict(known)
+    for key, bound in known.items():
+        for lifted in _lift(model, np.isin(np.arange(model.atoms.height), key)):
+            out.setdefault(_key(lifted), bound)
+    return out
+
+
+def _lift(model: ReleaseModel, mask: np.ndarray) -> list[np.ndarray]:
+    factor = model.atoms["factor"].to_numpy()
+    if not mask.any() or not (factor[mask] == "N").all():
+        return []
+    shared = model.atoms.select(*model.domains.shared, "ls").rows()
+    keys = {shared[i] for i in np.flatnonzero(mask)}
+    inside = np.array([s in keys for s in shared])
+    return [
+        (factor == f) & inside
+        for f in ("cohort", "snap", "series")
+        if ((factor == f) & inside).any()
+    ]
+
+
+def _interval(value: float, base: int) -> tuple[float, float]:
+    return (value - base / 2, value + (base - 1) / 2) if base else (value, value)
+
+
+def _coupling(model: ReleaseModel) -> list[Row]:
+    """Every factor partitions the records of each shared cell: its atoms sum to N."""
+    atoms = model.atoms
+    keys = [*model.domains.shared, "ls"]
+    n_index = {
+        tuple(r[:-1]): r[-1]
+        for r in atoms.filter(pl.col("factor") == "N").select(*keys, "var").iter_rows()
+    }
+    rows: list[Row] = []
+    for (factor, *key), part in atoms.filter(pl.col("factor") != "N").group_by(
+        ["factor", *keys], maintain_order=True
+    ):
+        _ = factor
+        index = (*part["var"].to_list(), n_index[tuple(key)])
+        rows.append(Row(tuple(int(i) for i in index), (*[1.0] * part.height, -1.0), 0.0, 0.0))
+    return rows
+
+
+def cell_rows(model: ReleaseModel, i: int, published: dict[str, Any]) -> list[Row]:
+    """The LP rows of cell ``i`` as published (``published``: value, n, rounding, pool)."""
+    cell = model.cells[i]
+    spec = cell.spec
+    rows: list[Row] = []
+
+    def add(mask: np.ndarray, low: float, high: float, minus: np.ndarray | None = None, scale: float = 1.0) -> None:  # fmt: skip
+        coef = mask.astype(float) - (scale * minus.astype(float) if minus is not None else 0.0)
+        index = np.flatnonzero(coef)
+        rows.append(
+            Row(tuple(int(j) for j in index), tuple(float(coef[j]) for j in index), low, high, i)
+        )
+
+    den = model.mask(spec.den)
+    n = published.get("n")
+    base = int(published.get("rounding") or 0)
+    if spec.kind == "pool":
+        if published.get("pool_first") and published.get("pool_total") is not None:
+            members = np.zeros(model.atoms.height, dtype=bool)
+            for month in published["pool_members"]:
+                members |= model.mask((pl.col("factor") == "series") & (pl.col("entry") == month))
+            total = float(published["pool_total"])
+            add(members, total, total)
+        return rows
+    if n is not None and spec.den is not None:
+        add(den, *_interval(float(n), base))
+    value = published.get("value")
+    if spec.kind == "mean" and spec.statistic == "mean" and value is not None and spec.prefix:
+        # The mean bounds the group's classes: d = 0 for those who never worked, d in [0, 0.9)
+        # below 90%, [0.9, 1) up to 100%, exactly 1 at 100%.
+        state = model.atoms[spec.prefix].to_numpy()
+        klass = model.atoms["d" + spec.prefix].to_numpy()
+        low = np.array(
+            [0.0 if st == "ew" else CLASS_RANGE[k][0] for st, k in zip(state, klass, strict=True)]
+        )
+        high = np.array(
+            [0.0 if st == "ew" else CLASS_RANGE[k][1] for st, k in zip(state, klass, strict=True)]
+        )
+        delta = 0.0005 + 1e-9
+        group = den.astype(float)
+        for coef, lo_b, hi_b in (
+            ((low - (float(value) + delta)) * group, -math.inf, 0.0),
+            ((high - (float(value) - delta)) * group, 0.0, math.inf),
+        ):
+            index = np.flatnonzero(coef)
+            rows.append(
+                Row(
+                    tuple(int(j) for j in index),
+                    tuple(float(coef[j]) for j in index),
+                    lo_b,
+                    hi_b,
+                    i,
+                )
+            )
+    if spec.kind == "count" and value is not None and spec.num is not None:
+        add(model.mask(spec.num), *_interval(float(value), base))
+    if spec.kind == "share" and value is not None and spec.num is not None:
+        num = model.mask(spec.num)
+        delta = (spec.precision or 0.0) / 2 + 1e-9
+        if base and n is not None:
+            # A share of rounded counts: s = round(num_r / n_r), num_r = num rounded to base.
+            add(num, (float(value) - delta) * float(n) - base / 2,
+                (float(value) + delta) * float(n) + (base - 1) / 2)  # fmt: skip
+        else:
+            add(num, -math.inf, 0.0, den, float(value) + delta)
+            add(num, 0.0, math.inf, den, float(value) - delta)
+    return rows
+
+
+def sensitive_forms(model: ReleaseModel) -> list[Form]:
+    """Atoms and differences of nested sets: none may be pinned to 1..t-1 records."""
+    atoms = model.atoms
+    forms = [
+        Form((int(v),), (1.0,), "small", f"atom {v}", ((int(v),), ()))
+        for v in atoms["var"].to_list()
+    ]
+    sets: dict[tuple[int, ...], tuple[np.ndarray, str]] = {}
+    for cell in model.cells:
+        for name, expr in (("num", cell.spec.num), ("den", cell.spec.den)):
+            mask = model.mask(expr)
+            if not mask.any():
+                continue
+            label = f"{cell.spec.table} {cell.spec.dims} {cell.spec.statistic} ({name})"
+            # A set of shared cells is the same records in every factor.
+            variants = [mask, *_lift(model, mask)]
+            for m in variants:
+                sets.setdefault(tuple(np.flatnonzero(m)), (m, label))
+            if name == "num" and cell.spec.kind == "share" and cell.spec.den is not None:
+                rest = model.mask(cell.spec.den) & ~mask
+                if rest.any():
+                    sets.setdefault(tuple(np.flatnonzero(rest)), (rest, label + " complement"))
+    masks = [m for m, _ in sets.values()]
+    labels = [lab for _, lab in sets.values()]
+    if masks:
+        matrix = np.stack(masks).astype(np.int32)
+        outside = (matrix @ (1 - matrix).T) == 0  # outside[a, b]: a is inside b
+        sizes = matrix.sum(axis=1)
+        for a, b in zip(*np.nonzero(outside), strict=True):
+            if a != b and sizes[a] < sizes[b]:
+                forms.append(_form(masks[b], "small", f"{labels[b]} minus {labels[a]}", masks[a]))
+    unique: dict[tuple[tuple[int, ...], tuple[float, ...]], Form] = {}
+    for form in forms:
+        unique.setdefault((form.index, form.coef), form)
+    return list(unique.values())
+
+
+def hidden_forms(model: ReleaseModel, i: int) -> list[Form]:
+    """What a suppressed cell hides: the attacker must be left an interval of width w for each
+    (a set that is empty by definition hides nothing)."""
+    return [f for f in _hidden_forms(model, i) if f.index]
+
+
+def _hidden_forms(model: ReleaseModel, i: int) -> list[Form]:
+    spec = model.cells[i].spec
+    label = f"{spec.table} {spec.dims} {spec.statistic}"
+    if spec.kind in {"count", "pool"}:
+        return [_form(model.mask(spec.num), "hidden", label)]
+    if spec.kind == "share":
+        out = []
+        if spec.num is not None:
+            num, den = model.mask(spec.num), model.mask(spec.den)
+            out += [_form(num, "hidden", label), _form(den & ~num, "hidden", label + " complement")]
+        if spec.table.startswith("series_"):
+            out.append(_form(model.mask(spec.den), "hidden", label + " n"))
+        return out
+    return []
+
+
+def audit_rows(
+    model: ReleaseModel, rows: Sequence[Row], forms: Sequence[Form], profile: Profile
+) -> list[tuple[Form, float, float]]:
+    """The independent audit: every form's interval solved afresh with scipy; the violations."""
+    width = profile.protection_width
+    known = lifted_bounds(model, set_bounds(rows))
+    bounds = scipy_bounds(
+        model.atoms.height, rows, forms, width=width, threshold=profile.threshold, known=known
+    )
+    return [
+        (form, low, high)
+        for form, (low, high) in zip(forms, bounds, strict=True)
+        if violated(form, low, high, width, profile.threshold)
+    ]
+
+
+@dataclass
+class Protection:
+    """The protection's outcome: LP size, solver effort and the final rows and forms."""
+
+    rows: list[Row]
+    forms: list[Form]
+    n_vars: int
+    solves: int
+    secondary: int
+
+
+def protect_release(
+    model: ReleaseModel, published: list[dict[str, Any]], profile: Profile
+) -> Protection:
+    """Choose secondary suppressions for the whole release (cells' ``reason`` is set in place).
+
+    ``published``: per cell what would be published (value, n, rounding, pool). Primary reasons
+    must already be set. A cell is hidden together with its fate group."""
+    cells = model.cells
+    fates: dict[str, list[int]] = {}
+    for i, cell in enumerate(cells):
+        fates.setdefault(cell.spec.fate, []).append(i)
+    for members in fates.values():
+        if any(cells[i].suppressed for i in members):
+            for i in members:
+                cells[i].reason = cells[i].reason or "fate"
+    rows = _coupling(model)
+    for i in range(len(cells)):
+        rows += cell_rows(model, i, published[i])
+    program = Program(model.atoms.height, rows)
+    program.drop(i for i, c in enumerate(cells) if c.suppressed)
+    program.explore(12)
+    width, t = profile.protection_width, profile.threshold
+    sensitive = sensitive_forms(model)
+    queue: list[tuple[Form, int | None]] = [(f, None) for f in sensitive]
+    for i, cell in enumerate(cells):
+        if cell.suppressed:
+            queue += [(f, i) for f in hidden_forms(model, i)]
+    secondary = 0
+    final: dict[int, list[tuple[float, float]]] = {}
+    known_for: set[int] = set()
+    known: dict[tuple[int, ...], tuple[float, float]] = {}
+    while queue:
+        form, owner = queue.pop()
+        if known_for != program.dropped:
+            known = lifted_bounds(model, set_bounds(rows, program.dropped))
+            known_for = set(program.dropped)
+        if prejudge(form, known, width, t) is False:
+            continue
+        low, high = program.hull(form)
+        if high - low >= width + 1e-7:
+            if owner is not None:
+                final.setdefault(owner, []).append((low, high))
+            continue
+        bad, low, high, binding = program.check(form, width, t)
+        while bad:
+            candidates = [c for c in binding if c not in program.dropped]
+            if not candidates:
+                raise DisclosureError(
+                    f"{form.label} cannot be protected: the published structure alone pins it; "
+                    "publish fewer breakdowns or pool categories"
+                )
+
+            def cost(c: int) -> tuple[int, float, int]:
+                cell = cells[c]
+                return (cell.spec.tier, cell.n if cell.n is not None else 0.0, c)
+
+            chosen = min(candidates, key=cost)
+            hide = fates[cells[chosen].spec.fate]
+            for j in hide:
+                if not cells[j].suppressed:
+                    cells[j].reason = "secondary" if j == chosen else "fate"
+                    secondary += 1
+                    queue += [(f, j) for f in hidden_forms(model, j)]
+            program.drop(hide)
+            bad, low, high, binding = program.check(form, width, t)
+        if owner is not None:
+            final.setdefault(owner, []).append((low, high))
+    for i, found in final.items():
+        cells[i].interval = (min(lo for lo, _ in found), min(hi for _, hi in found))
+    live = [r for r in rows if r.cell not in program.dropped]
+    forms = sensitive + [
+        f for i, c in enumerate(cells) if c.suppressed for f in hidden_forms(model, i)
+    ]
+    return Protection(live, forms, model.atoms.height, program.solves, secondary)
+
+
+def true_counts(model: ReleaseModel, frame: pl.DataFrame) -> np.ndarray:
+    """Records per atom; every record must fall in exactly one atom of every factor."""
+    atoms = model.atoms
+    keys = [*model.domains.shared, "ls"]
+    counts = np.zeros(atoms.height)
+    factors = {"N": (), "cohort": COHORT, "snap": SNAP if model.domains.snapshot else (),
+               "series": SERIES if model.domains.months else ()}  # fmt: skip
+    for factor, comps in factors.items():
+        part = atoms.filter(pl.col("factor") == factor)
+        if part.height == 0:
+            continue
+        on = [*keys, *comps]
+        joined = frame.group_by(on).len().join(part.select(*on, "var"), on=on, how="left")
+        lost = joined.filter(pl.col("var").is_null())
+        if lost.height:
+            raise DisclosureError(
+                f"internal: {int(lost['len'].sum())} record(s) fall outside the release model's "
+                f"{factor} atoms (first: {lost.row(0, named=True)})"
+            )
+        counts[joined["var"].to_numpy()] += joined["len"].to_numpy()
+    return counts
+
+
+def audit_release(export: Any, previous: Any, profile: Profile) -> list[Any]:
+    """The steward's whole-release pass (implemented in ``release_audit``)."""
+    from nbnb_cbs.disclosure.release_audit import audit_release as run  # noqa: PLC0415
+
+    return run(export, previous, profile)

@@ -1,0 +1,182 @@
+"""The joint audit from an export folder alone: the release model rebuilt from the exported
+tables and the tool's own catalogue of table kinds, every sensitive quantity bounded with scipy.
+
+Nothing is taken from the researcher's run but the table kinds named in the log (which the check
+verifies against each table's columns): the sets each row is about, the structural rules and the
+atoms come from ``catalogue``; the numbers come from the CSV files; suppressed cells are unknowns.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from nbnb_cbs.disclosure.catalogue import KINDS, TOTAL, Domains, RowSpec, table_rows
+from nbnb_cbs.disclosure.lp import Infeasible
+from nbnb_cbs.disclosure.profiles import Profile
+from nbnb_cbs.disclosure.release import (
+    _coupling,
+    audit_rows,
+    build_model,
+    cell_rows,
+    hidden_forms,
+    sensitive_forms,
+)
+
+__all__ = ["KINDS", "ReleaseFinding", "audit_export", "audit_release"]
+
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+ReleaseFinding = tuple[str, str | None, str, str]  # file, cell, rule, message
+
+
+def _read(path: Path) -> pl.DataFrame:
+    return pl.read_csv(path, separator=";", infer_schema=False)
+
+
+def _float(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def audit_export(
+    export_dir: Path, log: dict[str, Any], manifest: dict[str, Any], profile: Profile
+) -> tuple[list[ReleaseFinding], dict[str, Any]]:
+    """Findings of the joint audit, and a summary (atoms, constraints, quantities)."""
+    findings: list[ReleaseFinding] = []
+    entries = [t for t in log.get("tables", []) if isinstance(t, dict)]
+    known = [t for t in entries if t.get("kind") in KINDS]
+    frames: dict[str, pl.DataFrame] = {}
+    for entry in known:
+        path = export_dir / str(entry.get("file", ""))
+        if path.is_file():
+            try:
+                frames[str(entry["file"])] = _read(path)
+            except Exception:  # an unreadable table is the table check's finding
+                continue
+    if not frames:
+        return findings, {"atoms": 0}
+    # Domains, from the published dimension values.
+    breakdowns: dict[str, list[str]] = {}
+    anchors: list[str] = []
+    bins: list[str] = []
+    months: list[str] = []
+    education = snapshot = False
+    for entry in known:
+        frame = frames.get(str(entry["file"]))
+        if frame is None:
+            continue
+        kind = entry["kind"]
+        column = entry.get("breakdown")
+        if column and column in frame.columns:
+            values = sorted({v for v in frame[column].to_list() if v not in (None, TOTAL)})
+            breakdowns.setdefault(column, values)
+        if kind == "durability" and entry.get("anchor") not in anchors:
+            anchors.append(str(entry.get("anchor")))
+        if kind == "durability_distribution" and "bin" in frame.columns:
+            bins = [str(b) for b in frame["bin"].to_list()]
+        if kind == "series_share_working" and "month" in frame.columns:
+            months = [str(m) for m in frame["month"].to_list() if _MONTH.match(str(m))]
+        education |= kind == "education"
+        snapshot |= kind.startswith("snapshot")
+    domains = Domains(
+        breakdowns=tuple((c, tuple(v)) for c, v in breakdowns.items()),
+        anchors=tuple(anchors),
+        bins=tuple(bins),
+        months=tuple(months),
+        education=education,
+        snapshot=snapshot,
+    )
+    order = list(breakdowns)
+    rounding = int((manifest.get("parameters") or {}).get("rounding") or 0)
+    specs: list[RowSpec] = []
+    sources: list[tuple[str, dict[str, Any] | None]] = []
+    for entry in known:
+        file = str(entry["file"])
+        frame = frames.get(file)
+        if frame is None:
+            continue
+        column = entry.get("breakdown")
+        j = order.index(column) if column in order else None
+        rows = table_rows(entry["kind"], str(entry.get("table", "")), domains, j=j,
+                          anchor=str(entry.get("anchor", "exit")), rounding=rounding)  # fmt: skip
+        dims = [c for c in frame.columns if c not in ("statistic", "value", "n", "pool", "status")]
+        published: dict[tuple[frozenset[tuple[str, str]], str], dict[str, Any]] = {}
+        for r in frame.iter_rows(named=True):
+            key = (frozenset((d, str(r[d])) for d in dims), str(r.get("statistic")))
+            published[key] = r
+        matched: set[tuple[frozenset[tuple[str, str]], str]] = set()
+        for spec in rows:
+            key = (frozenset(spec.dims.items()), spec.statistic)
+            row = published.get(key)
+            specs.append(spec)
+            sources.append((file, row))
+            if row is None:
+                findings.append((file, f"{spec.dims} {spec.statistic}", "missing_row",
+                                 "a row the table's kind defines is absent: it cannot be audited"))  # fmt: skip
+            else:
+                matched.add(key)
+        for key in published:
+            if key not in matched:
+                findings.append((file, f"{dict(key[0])} {key[1]}", "unknown_row",
+                                 "a row the table's kind does not define: it cannot be audited jointly"))  # fmt: skip
+    model = build_model(domains, specs)
+    given: list[dict[str, Any]] = []
+    pools: dict[str, list[int]] = {}
+    for i, (spec, (_, row)) in enumerate(zip(specs, sources, strict=True)):
+        if row is None or str(row.get("status")) == "suppressed":
+            model.cells[i].reason = "suppressed"
+            given.append({})
+            continue
+        pub: dict[str, Any] = {
+            "value": _float(row.get("value")),
+            "n": _float(row.get("n")),
+            "rounding": spec.rounding or (rounding if str(row.get("status")) == "rounded" else 0),
+        }
+        if spec.kind == "pool":
+            label = row.get("pool") or spec.dims.get("month")
+            pools.setdefault(str(label), []).append(i)
+            pub["pool_total"] = _float(row.get("n"))
+        given.append(pub)
+    for members in pools.values():
+        months = [model.cells[i].spec.dims["month"] for i in members]
+        given[members[0]] |= {"pool_first": True, "pool_members": months}
+    rows_lp = _coupling(model)
+    for i in range(len(model.cells)):
+        if not model.cells[i].suppressed:
+            rows_lp += cell_rows(model, i, given[i])
+    forms = sensitive_forms(model)
+    for i, cell in enumerate(model.cells):
+        if cell.suppressed and sources[i][1] is not None:
+            forms += hidden_forms(model, i)
+    try:
+        violations = audit_rows(model, rows_lp, forms, profile)
+    except Infeasible:
+        findings.append(("(release)", None, "inconsistent_release",
+                         "the published numbers contradict each other (e.g. cells that do not add "
+                         "up to their total): no set of records could give them all"))  # fmt: skip
+        return findings, {"atoms": model.atoms.height, "constraints": len(rows_lp)}
+    for form, low, high in violations:
+        findings.append(("(release)", form.label, "narrow_interval",
+                         f"{form.label} can be narrowed to [{low:g}, {high:g}] from everything the "
+                         f"export publishes (protection width {profile.protection_width:g})"))  # fmt: skip
+    summary = {"atoms": model.atoms.height, "constraints": len(rows_lp),
+               "sensitive_quantities": len(forms), "violations": len(violations)}  # fmt: skip
+    return findings, summary
+
+
+def audit_release(export: Any, previous: Any, profile: Profile) -> list[Any]:
+    """The steward's ``release`` pass: the joint audit of one export (see ``audit_export``)."""
+    from nbnb_cbs.disclosure.steward.model import Finding  # noqa: PLC0415
+
+    _ = previous  # earlier exports are compared cell by cell in the steward's own pass
+    found, summary = audit_export(export.root, export.log, export.manifest, profile)
+    export.counters["cells_audited"] += int(summary.get("sensitive_quantities", 0))
+    return [Finding(file, None, cell, rule, message) for file, cell, rule, message in found]
