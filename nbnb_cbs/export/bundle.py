@@ -202,7 +202,7 @@ def write_bundle(
     _clear_rejected(export_dir)
     write_verdict(check, *verdict_paths(export_dir))
     zip_path = _zip(export_dir, project, created) if make_zip else None
-    return BundleResult(export_dir, [*files, "manifest.json"], check, tables, zip_path)
+    return BundleResult(export_dir, [*files, "manifest.json"], check, tables, zip_path, created)
 
 
 def review_dir(export_dir: Path) -> Path:

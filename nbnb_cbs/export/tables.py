@@ -419,7 +419,13 @@ def build_release(
             pl.col("value").cast(pl.Float64), pl.col("n").cast(pl.Int64)
         )
         counts_by_status = dict(sorted(frame_out.group_by("status").len().iter_rows()))
-        log = {"table": table.name, **table.describe(domains), "status_counts": counts_by_status}
+        base = 10 if table.kind == "series_share_working" else rounding
+        log = {
+            "table": table.name,
+            **table.describe(domains),
+            "rounding": base or None,
+            "status_counts": counts_by_status,
+        }
         tables.append(
             ExportTable(
                 table.name,
