@@ -27,6 +27,7 @@ from nbnb_cbs.disclosure.catalogue import (
     SNAP,
     Domains,
     RowSpec,
+    bin_bounds,
     universe,
 )
 from nbnb_cbs.disclosure.lp import Form, Program, Row, prejudge, scipy_bounds, set_bounds, violated
@@ -66,6 +67,14 @@ class ReleaseModel:
     atoms: pl.DataFrame
     cells: list[Cell]
     masks: dict[str, np.ndarray] = field(default_factory=dict)
+    # Durability sums: one variable per (anchor column, atom) whose records are in a group; the
+    # LP's columns are the atoms, then these.
+    sums: dict[tuple[str, int], int] = field(default_factory=dict)
+    sum_ranges: dict[tuple[str, int], tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def n_vars(self) -> int:
+        return self.atoms.height + len(self.sums)
 
     def mask(self, expr: pl.Expr | None) -> np.ndarray:
         if expr is None:
@@ -78,7 +87,36 @@ class ReleaseModel:
 
 def build_model(domains: Domains, specs: Sequence[RowSpec]) -> ReleaseModel:
     atoms = universe(domains)
-    return ReleaseModel(domains, atoms, [Cell(s) for s in specs])
+    model = ReleaseModel(domains, atoms, [Cell(s) for s in specs])
+    first = {"exit": "x", "first-job": "f"}.get(domains.anchors[0]) if domains.anchors else None
+    columns = atoms.select("factor", "x", "f", "e", "dx", "df", "de", "bin").rows()
+    for a, (factor, *values) in enumerate(columns):
+        if factor != "cohort":
+            continue
+        state = dict(zip(("x", "f", "e", "dx", "df", "de", "bin"), values, strict=True))
+        for prefix in ("x", "f", "e"):
+            if state[prefix] not in ("ew", "w1", "o12"):
+                continue
+            low, high = (0.0, 0.0) if state[prefix] == "ew" else CLASS_RANGE[state["d" + prefix]]
+            if prefix == first and state["bin"] != "none":
+                b_low, b_high, _ = bin_bounds(state["bin"])
+                low, high = max(low, b_low), min(high, b_high)
+            model.sums[(prefix, a)] = atoms.height + len(model.sums)
+            model.sum_ranges[(prefix, a)] = (low, high)
+    return model
+
+
+def _sum_rows(model: ReleaseModel) -> list[Row]:
+    """Each atom's durability sum lies between its records' bounds; from the first job it is at
+    least that from the exit (the same records, a window that starts later)."""
+    rows: list[Row] = []
+    for (prefix, a), v in model.sums.items():
+        low, high = model.sum_ranges[(prefix, a)]
+        rows.append(Row((a, v), (low, -1.0), -math.inf, 0.0))
+        rows.append(Row((a, v), (-high, 1.0), -math.inf, 0.0))
+        if prefix == "f" and ("x", a) in model.sums:
+            rows.append(Row((v, model.sums[("x", a)]), (1.0, -1.0), 0.0, math.inf))
+    return rows
 
 
 def _key(mask: np.ndarray) -> tuple[int, ...]:
@@ -169,29 +207,20 @@ def cell_rows(model: ReleaseModel, i: int, published: dict[str, Any]) -> list[Ro
         add(den, *_interval(float(n), base))
     value = published.get("value")
     if spec.kind == "mean" and spec.statistic == "mean" and value is not None and spec.prefix:
-        # The mean bounds the group's classes: d = 0 for those who never worked, d in [0, 0.9)
-        # below 90%, [0.9, 1) up to 100%, exactly 1 at 100%.
-        state = model.atoms[spec.prefix].to_numpy()
-        klass = model.atoms["d" + spec.prefix].to_numpy()
-        low = np.array(
-            [0.0 if st == "ew" else CLASS_RANGE[k][0] for st, k in zip(state, klass, strict=True)]
-        )
-        high = np.array(
-            [0.0 if st == "ew" else CLASS_RANGE[k][1] for st, k in zip(state, klass, strict=True)]
-        )
+        # sum of durability over the group = mean x n, to the published precision.
         delta = 0.0005 + 1e-9
-        group = den.astype(float)
-        for coef, lo_b, hi_b in (
-            ((low - (float(value) + delta)) * group, -math.inf, 0.0),
-            ((high - (float(value) - delta)) * group, 0.0, math.inf),
+        group = [int(a) for a in np.flatnonzero(den)]
+        sums = [model.sums[(spec.prefix, a)] for a in group if (spec.prefix, a) in model.sums]
+        for bound, low_b, high_b in (
+            (float(value) + delta, -math.inf, 0.0),
+            (float(value) - delta, 0.0, math.inf),
         ):
-            index = np.flatnonzero(coef)
             rows.append(
                 Row(
-                    tuple(int(j) for j in index),
-                    tuple(float(coef[j]) for j in index),
-                    lo_b,
-                    hi_b,
+                    (*sums, *group),
+                    (*[1.0] * len(sums), *[-bound] * len(group)),
+                    low_b,
+                    high_b,
                     i,
                 )
             )
@@ -276,7 +305,7 @@ def audit_rows(
     width = profile.protection_width
     known = lifted_bounds(model, set_bounds(rows))
     bounds = scipy_bounds(
-        model.atoms.height, rows, forms, width=width, threshold=profile.threshold, known=known
+        model.n_vars, rows, forms, width=width, threshold=profile.threshold, known=known
     )
     return [
         (form, low, high)
@@ -311,10 +340,10 @@ def protect_release(
         if any(cells[i].suppressed for i in members):
             for i in members:
                 cells[i].reason = cells[i].reason or "fate"
-    rows = _coupling(model)
+    rows = _coupling(model) + _sum_rows(model)
     for i in range(len(cells)):
         rows += cell_rows(model, i, published[i])
-    program = Program(model.atoms.height, rows)
+    program = Program(model.n_vars, rows)
     program.drop(i for i, c in enumerate(cells) if c.suppressed)
     program.explore(12)
     width, t = profile.protection_width, profile.threshold
@@ -369,7 +398,7 @@ def protect_release(
     forms = sensitive + [
         f for i, c in enumerate(cells) if c.suppressed for f in hidden_forms(model, i)
     ]
-    return Protection(live, forms, model.atoms.height, program.solves, secondary)
+    return Protection(live, forms, model.n_vars, program.solves, secondary)
 
 
 def true_counts(model: ReleaseModel, frame: pl.DataFrame) -> np.ndarray:

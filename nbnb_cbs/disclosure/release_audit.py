@@ -19,6 +19,7 @@ from nbnb_cbs.disclosure.lp import Infeasible
 from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.disclosure.release import (
     _coupling,
+    _sum_rows,
     audit_rows,
     build_model,
     cell_rows,
@@ -148,7 +149,7 @@ def audit_export(
     for members in pools.values():
         months = [model.cells[i].spec.dims["month"] for i in members]
         given[members[0]] |= {"pool_first": True, "pool_members": months}
-    rows_lp = _coupling(model)
+    rows_lp = _coupling(model) + _sum_rows(model)
     for i in range(len(model.cells)):
         if not model.cells[i].suppressed:
             rows_lp += cell_rows(model, i, given[i])
