@@ -317,7 +317,7 @@ def table_rows(
         for month in (*domains.months, "later"):
             members = (pl.col("factor") == "series") & (pl.col("entry") == month)
             rows.append(RowSpec(table, {"month": month}, "inflow", "pool", members, members,
-                                f"{table}|{month}", 1))  # fmt: skip
+                                f"{table}|{month}", 2))  # fmt: skip
     elif kind == "snapshot_working":
         for v in _values(domains, j):
             b = _breakdown(domains, j, v)

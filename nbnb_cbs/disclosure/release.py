@@ -354,44 +354,56 @@ def protect_release(
             queue += [(f, i) for f in hidden_forms(model, i)]
     secondary = 0
     final: dict[int, list[tuple[float, float]]] = {}
-    known_for: set[int] = set()
+    known_for: set[int] | None = None
     known: dict[tuple[int, ...], tuple[float, float]] = {}
-    while queue:
-        form, owner = queue.pop()
-        if known_for != program.dropped:
-            known = lifted_bounds(model, set_bounds(rows, program.dropped))
-            known_for = set(program.dropped)
-        if prejudge(form, known, width, t) is False:
-            continue
-        low, high = program.hull(form)
-        if high - low >= width + 1e-7:
+
+    def cost(c: int) -> tuple[int, float, int]:
+        cell = cells[c]
+        return (cell.spec.tier, cell.n if cell.n is not None else 0.0, c)
+
+    # Hiding a cell only widens intervals, but a set pinned to 0 may then admit 1..t-1: passes
+    # repeat over every form until one adds no suppression.
+    while True:
+        added = 0
+        final = {}
+        while queue:
+            form, owner = queue.pop()
+            if known_for != program.dropped:
+                known = lifted_bounds(model, set_bounds(rows, program.dropped))
+                known_for = set(program.dropped)
+            if prejudge(form, known, width, t) is False:
+                continue
+            low, high = program.hull(form)
+            if high - low >= width + 1e-7:
+                if owner is not None:
+                    final.setdefault(owner, []).append((low, high))
+                continue
+            bad, low, high, binding = program.check(form, width, t)
+            while bad:
+                candidates = [c for c in binding if c not in program.dropped]
+                if not candidates:
+                    raise DisclosureError(
+                        f"{form.label} cannot be protected: the published structure alone pins it; "
+                        "publish fewer breakdowns or pool categories"
+                    )
+                chosen = min(candidates, key=cost)
+                hide = fates[cells[chosen].spec.fate]
+                for j in hide:
+                    if not cells[j].suppressed:
+                        cells[j].reason = "secondary" if j == chosen else "fate"
+                        secondary += 1
+                        added += 1
+                        queue += [(f, j) for f in hidden_forms(model, j)]
+                program.drop(hide)
+                bad, low, high, binding = program.check(form, width, t)
             if owner is not None:
                 final.setdefault(owner, []).append((low, high))
-            continue
-        bad, low, high, binding = program.check(form, width, t)
-        while bad:
-            candidates = [c for c in binding if c not in program.dropped]
-            if not candidates:
-                raise DisclosureError(
-                    f"{form.label} cannot be protected: the published structure alone pins it; "
-                    "publish fewer breakdowns or pool categories"
-                )
-
-            def cost(c: int) -> tuple[int, float, int]:
-                cell = cells[c]
-                return (cell.spec.tier, cell.n if cell.n is not None else 0.0, c)
-
-            chosen = min(candidates, key=cost)
-            hide = fates[cells[chosen].spec.fate]
-            for j in hide:
-                if not cells[j].suppressed:
-                    cells[j].reason = "secondary" if j == chosen else "fate"
-                    secondary += 1
-                    queue += [(f, j) for f in hidden_forms(model, j)]
-            program.drop(hide)
-            bad, low, high, binding = program.check(form, width, t)
-        if owner is not None:
-            final.setdefault(owner, []).append((low, high))
+        if not added:
+            break
+        queue = [(f, None) for f in sensitive]
+        queue += [
+            (f, i) for i, c in enumerate(cells) if c.suppressed for f in hidden_forms(model, i)
+        ]
     for i, found in final.items():
         cells[i].interval = (min(lo for lo, _ in found), min(hi for _, hi in found))
     live = [r for r in rows if r.cell not in program.dropped]

@@ -267,9 +267,11 @@ def _published(spec: RowSpec, true: dict[str, Any], base: int) -> dict[str, Any]
     return pub
 
 
-def _quarter(month: str) -> str:
+def _quarter(month: str, last: str) -> str:
+    """A month's calendar quarter; 'later' belongs to the last month's quarter (a pool of its
+    own would often be small, and hiding it would hide every quarter)."""
     if month == "later":
-        return month
+        month = last
     year, m = month.split("-")
     return f"{year}-Q{(int(m) - 1) // 3 + 1}"
 
@@ -280,8 +282,10 @@ def _pools(model: ReleaseModel, trues: list[dict[str, Any]], published: list[dic
     such pools' boundaries would themselves say which months are small."""
     idx = [i for i, c in enumerate(model.cells) if c.spec.kind == "pool"]
     groups: dict[str, list[int]] = {}
+    months_all = [model.cells[i].spec.dims["month"] for i in idx]
+    last = next((m for m in reversed(months_all) if m != "later"), "later")
     for i in idx:
-        groups.setdefault(_quarter(model.cells[i].spec.dims["month"]), []).append(i)
+        groups.setdefault(_quarter(model.cells[i].spec.dims["month"], last), []).append(i)
     for members in groups.values():
         total = float(sum(trues[i]["value"] or 0.0 for i in members))
         months = [model.cells[i].spec.dims["month"] for i in members]
