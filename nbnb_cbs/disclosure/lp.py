@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,7 @@ __all__ = [
 
 INF = float("inf")
 _EPS = 1e-7
+_POINTS = 1500  # feasible points kept for hulls
 
 
 class Infeasible(RuntimeError):
@@ -188,7 +189,7 @@ class Program:
         self.highs.passModel(lp)
         self._columns = np.arange(n, dtype=np.int32)
         self.points: list[np.ndarray] = []
-        self._stack: np.ndarray | None = None
+        self._bank = np.zeros((_POINTS, n))  # the points as rows, for hull products
         self.solves = 0
 
     def drop(self, cells: Iterable[int]) -> None:
@@ -211,9 +212,10 @@ class Program:
                 return None, set()
             raise RuntimeError(f"the release's LP could not be solved ({status})")
         solution = self.highs.getSolution()
-        if len(self.points) < 400:
-            self.points.append(np.array(solution.col_value))
-            self._stack = None
+        if len(self.points) < _POINTS:
+            point = np.array(solution.col_value)
+            self._bank[len(self.points)] = point
+            self.points.append(point)
         duals = np.asarray(solution.row_dual)
         binding = {self.rows[r].cell for r in np.flatnonzero(np.abs(duals) > 1e-9)}
         return float(self.highs.getInfo().objective_function_value), binding - {-1}
@@ -222,9 +224,7 @@ class Program:
         """The form's range over the feasible points found so far (inside its true interval)."""
         if not self.points:
             return INF, -INF
-        if self._stack is None:
-            self._stack = np.stack(self.points)
-        values = self._stack[:, list(form.index)] @ np.array(form.coef)
+        values = self._bank[: len(self.points), list(form.index)] @ np.array(form.coef)
         return float(values.min()), float(values.max())
 
     def bounds(self, form: Form) -> tuple[float, float, set[int]]:
@@ -255,12 +255,89 @@ class Program:
         low = -INF if low_v is None else low_v
         return violated(form, low, high, width, threshold), low, high, bind_low | bind_high
 
+    def last_point(self) -> np.ndarray:
+        return np.array(self.highs.getSolution().col_value)
+
+    def settle(self, forms: Sequence[Form], width: float) -> tuple[set[int], set[int]]:
+        """Small forms proven wide by feasible points, and those no feasible release lets hold a
+        record, found with few LPs (see ``settle``)."""
+
+        def solve(cost: np.ndarray) -> np.ndarray | None:
+            value, _ = self._solve(cost)
+            return None if value is None else self.last_point()
+
+        return settle(forms, width, self.n, solve, self.points)
+
     def explore(self, samples: int, seed: int = 0) -> None:
         """Collect feasible vertices with random objectives, to settle most forms without LPs."""
         rng = np.random.default_rng(seed)
         for _ in range(samples):
             self._solve(rng.normal(size=self.n))
             self._solve(-np.abs(rng.normal(size=self.n)))
+
+
+def settle(
+    forms: Sequence[Form],
+    width: float,
+    n: int,
+    solve: Callable[[np.ndarray], np.ndarray | None],
+    points: list[np.ndarray],
+) -> tuple[set[int], set[int]]:
+    """Settle most "small" set forms with a few LPs instead of two each.
+
+    Maximising the sum over all pending sets at once gives feasible points where many of them
+    are large (points where they are 0 are plentiful): a set whose values over the points found
+    span the protection width is wide. Sets that stay 0 at every such optimum are tried together:
+    if no feasible release gives their union a record, none of them can hold one."""
+    from scipy import sparse  # noqa: PLC0415
+
+    wide: set[int] = set()
+    empty: set[int] = set()
+    candidates = [k for k, f in enumerate(forms) if f.kind == "small" and min(f.coef) > 0]
+    if not candidates:
+        return wide, empty
+    rows = [r for k in candidates for r in [k] * len(forms[k].index)]
+    cols = [c for k in candidates for c in forms[k].index]
+    position = {k: i for i, k in enumerate(candidates)}
+    matrix = sparse.csr_array(
+        (np.ones(len(cols)), ([position[r] for r in rows], cols)), shape=(len(candidates), n)
+    )
+    low = np.full(len(candidates), INF)
+    high = np.full(len(candidates), -INF)
+    if points:
+        values = matrix @ np.stack(points).T
+        low, high = values.min(axis=1), values.max(axis=1)
+    seen = len(points)
+    zero_search = np.ones(len(candidates), dtype=bool)
+    is_empty = np.zeros(len(candidates), dtype=bool)
+    for _ in range(60):
+        for x in points[seen:]:
+            v = matrix @ x
+            low, high = np.minimum(low, v), np.maximum(high, v)
+        seen = len(points)
+        pending = ((high - low) < width - _EPS) & ~is_empty
+        if not pending.any():
+            break
+        search = pending & zero_search
+        if not search.any():
+            search = pending
+        cost = -np.minimum(search.astype(float) @ matrix, 1.0)  # maximise the union searched
+        optimum = solve(cost)  # the solver keeps its optimum among ``points``
+        if optimum is None:
+            break
+        positive = (matrix @ optimum) > _EPS
+        if not (positive & search).any():
+            if not (search & zero_search).all() and (search & ~zero_search).any():
+                break
+            is_empty |= search  # the union cannot hold a record: none of these sets can
+            continue
+        zero_search &= ~positive
+    for x in points[seen:]:
+        v = matrix @ x
+        low, high = np.minimum(low, v), np.maximum(high, v)
+    wide = {candidates[i] for i in np.flatnonzero(((high - low) >= width - _EPS) & ~is_empty)}
+    empty = {candidates[i] for i in np.flatnonzero(is_empty)}
+    return wide, empty
 
 
 def scipy_bounds(
@@ -289,7 +366,7 @@ def scipy_bounds(
     b_ub = np.concatenate([upper[finite_up], -lower[finite_low]])
     a_eq, b_eq = matrix[eq], lower[eq]
     points: list[np.ndarray] = []
-    stack: list[np.ndarray | None] = [None]
+    bank = np.zeros((_POINTS, n))
     out: list[tuple[float, float]] = []
 
     def solve(cost: np.ndarray) -> float | None:
@@ -309,37 +386,30 @@ def scipy_bounds(
             raise Infeasible(str(res.message))
         if res.status != 0:
             raise RuntimeError(f"the release's LP could not be solved ({res.message})")
-        if len(points) < 400:
-            points.append(np.asarray(res.x))
-            stack[0] = None
+        if len(points) < _POINTS:
+            bank[len(points)] = np.asarray(res.x)
+            points.append(bank[len(points)])
         return float(res.fun)
 
     rng = np.random.default_rng(1)
     for _ in range(24):
         solve(rng.normal(size=n))
         solve(-np.abs(rng.normal(size=n)))
-    # Sets that no feasible release lets hold a record: one LP settles many (maximise their sum;
-    # those positive at the optimum can hold records, the rest are tried again together).
+    wide: set[int] = set()
     empty: set[int] = set()
     if width is not None:
-        pending = [k for k, f in enumerate(forms) if f.kind == "small" and min(f.coef) > 0]
-        while pending:
-            total = np.zeros(n)
-            for k in pending:
-                total[list(forms[k].index)] += 1.0
-            best = solve(-total)
-            if best is None or -best < 1 - _EPS:
-                empty.update(pending)
-                break
-            x = points[-1] if points else np.zeros(n)
-            positive = [k for k in pending if x[list(forms[k].index)].sum() > _EPS]
-            if not positive:
-                break
-            pending = [k for k in pending if k not in set(positive)]
+
+        def argmax(cost: np.ndarray) -> np.ndarray | None:
+            return None if solve(cost) is None else points[-1]
+
+        wide, empty = settle(forms, width, n, argmax, points)
     known = known if known is not None else set_bounds(rows)
     for k, form in enumerate(forms):
         if k in empty:
             out.append((0.0, 0.0))
+            continue
+        if k in wide:
+            out.append((0.0, INF))  # feasible points already span the width
             continue
         if width is not None and threshold is not None:
             verdict = prejudge(form, known, width, threshold)
@@ -349,9 +419,7 @@ def scipy_bounds(
         coef = np.array(form.coef)
         hull_low = INF
         if points and width is not None:
-            matrix = stack[0] if stack[0] is not None else np.stack(points)
-            stack[0] = matrix
-            values = matrix[:, list(form.index)] @ coef
+            values = bank[: len(points), list(form.index)] @ coef
             hull_low = float(values.min())
             if values.max() - values.min() >= width + _EPS:
                 out.append((hull_low, float(values.max())))

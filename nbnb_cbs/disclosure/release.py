@@ -366,6 +366,9 @@ def protect_release(
     while True:
         added = 0
         final = {}
+        wide, empty = program.settle(sensitive, width)
+        settled = {id(sensitive[k]) for k in wide | empty}
+        queue = [(f, o) for f, o in queue if o is not None or id(f) not in settled]
         while queue:
             form, owner = queue.pop()
             if known_for != program.dropped:
