@@ -1,0 +1,55 @@
+"""Settings of ``run`` reach the export: rounding changes the published numbers, and a breakdown
+named like a published column is refused before any work (exit 2, one line)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from nbnb_cbs.pipeline import RESERVED
+from tests.conftest import Cli
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from nbnb_cbs import synth
+
+    root = tmp_path_factory.mktemp("settings")
+    options = synth.SynthOptions(participants=300, seed=9, format="parquet")
+    synth.write(synth.build(options), root / "data", "parquet")
+    return root
+
+
+def _project(root: Path, extra: str) -> Path:
+    project = root / "project.toml"
+    project.write_text(
+        '[inputs]\nregistration = "data/registration.csv"\nregister = "data/register"\n'
+        'jobs = "data/jobs.parquet"\n[analysis]\nend = "2021-12"\nanchors = ["exit"]\n' + extra,
+        encoding="utf-8",
+    )
+    return project
+
+
+def test_rounding_reaches_every_count(data: Path) -> None:
+    """rounding = 10: every published count is a multiple of 10 and says 'rounded'."""
+    code, out, err = Cli()("run", _project(data, "[disclosure]\nrounding = 10\n"))
+    assert code == 0, err + out
+    yld = pl.read_csv(data / "export" / "tables" / "linkage_yield.csv", separator=";")
+    counts = yld.filter(
+        pl.col("statistic").is_in(["records", "linked"]) & (pl.col("status") != "suppressed")
+    )
+    assert counts.height and (counts["value"] % 10 == 0).all()
+    assert set(counts["status"]) == {"rounded"}
+    manifest = json.loads((data / "export" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"]["rounding"] == 10
+
+
+@pytest.mark.parametrize("name", [*RESERVED, "_hidden"])
+def test_reserved_breakdown_names_are_refused(data: Path, name: str) -> None:
+    """A breakdown that would shadow a published column: exit 2 and one line naming it."""
+    code, out, err = Cli()("run", _project(data, f'by = ["{name}"]\n'))
+    assert code == 2, err + out
+    assert name in err and len(err.strip().splitlines()) == 1, err
