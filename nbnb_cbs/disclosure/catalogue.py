@@ -283,7 +283,8 @@ def table_rows(
             for v in _values(domains, j):
                 members = _cohort(_in(column, _GROUP_STATES[group]) & _breakdown(domains, j, v))
                 fate = f"{table}|{group}|{v}"
-                tier = 3 if v == TOTAL and group != "observed_12m" else 2
+                # The study's headline group (worked_1m) is hidden last.
+                tier = {"worked_1m": 4, "exit_work": 3}.get(group, 2) if v == TOTAL else 2
                 dims = {"group": group, dim: v}
                 rows += [
                     RowSpec(table, dims, "n", "count", members, members, fate, tier, rounding=rounding),

@@ -112,12 +112,17 @@ def prejudge(
 
 
 def violated(form: Form, low: float, high: float, width: float, threshold: float) -> bool:
-    """Whether an attacker's interval [low, high] for ``form`` discloses too much."""
+    """Whether an attacker's interval [low, high] for ``form`` discloses too much.
+
+    A suppressed cell ("hidden") must be left an interval at least ``width`` wide. Any other set
+    ("small") must not be shown to hold 1..t-1 records: an interval that excludes 0, starts
+    below the threshold and is narrower than ``width`` would say just that. An interval that
+    admits 0 does not tell that anyone is in the set."""
     if high - low >= width - _EPS:
         return False
     if form.kind == "hidden":
         return True
-    return high >= 1 - _EPS and low < threshold - _EPS
+    return low >= 1 - _EPS and low < threshold - _EPS
 
 
 def _new_highs() -> Any:
@@ -241,14 +246,21 @@ class Program:
     ) -> tuple[bool, float, float, set[int]]:
         """Whether ``form`` is violated, its interval (as far as computed) and the binding cells.
 
-        The maximum is solved first: a set that cannot hold a record, or whose maximum lies a
-        protection width above a feasible value, needs no second LP."""
+        For a set, the minimum comes first: a set that may be empty is never violated. For a
+        suppressed cell, a maximum a protection width above a feasible value needs no second LP."""
         cost = form.dense(self.n)
+        if form.kind == "small":
+            low_v, bind_low = self._solve(cost)
+            low = -INF if low_v is None else low_v
+            _, hull_high = self.hull(form)
+            if low < 1 - _EPS or low >= threshold - _EPS or hull_high - low >= width - _EPS:
+                return False, low, max(hull_high, low), bind_low
+            high_neg, bind_high = self._solve(-cost)
+            high = INF if high_neg is None else -high_neg
+            return violated(form, low, high, width, threshold), low, high, bind_low | bind_high
         high_neg, bind_high = self._solve(-cost)
         high = INF if high_neg is None else -high_neg
         hull_low, _ = self.hull(form)
-        if form.kind == "small" and high < 1 - _EPS:
-            return False, 0.0, high, bind_high
         if high - hull_low >= width - _EPS:
             return False, hull_low, high, bind_high
         low_v, bind_low = self._solve(cost)
@@ -259,8 +271,11 @@ class Program:
         return np.array(self.highs.getSolution().col_value)
 
     def settle(self, forms: Sequence[Form], width: float) -> tuple[set[int], set[int]]:
-        """Small forms proven wide by feasible points, and those no feasible release lets hold a
-        record, found with few LPs (see ``settle``)."""
+        """Settle most "small" set forms with a few LPs instead of one or two each.
+
+        A set is settled when some feasible point gives it under one record (it may be empty), or
+        when the feasible points found spread it over the protection width. Minimising, then
+        maximising, the union of all pending sets at once gives points that settle many together."""
 
         def solve(cost: np.ndarray) -> np.ndarray | None:
             value, _ = self._solve(cost)
@@ -308,36 +323,26 @@ def settle(
         values = matrix @ np.stack(points).T
         low, high = values.min(axis=1), values.max(axis=1)
     seen = len(points)
-    zero_search = np.ones(len(candidates), dtype=bool)
-    is_empty = np.zeros(len(candidates), dtype=bool)
-    for _ in range(60):
+    for round_ in range(40):
         for x in points[seen:]:
             v = matrix @ x
             low, high = np.minimum(low, v), np.maximum(high, v)
         seen = len(points)
-        pending = ((high - low) < width - _EPS) & ~is_empty
+        # A feasible point where the set holds under one record shows it may be empty.
+        pending = ~((low < 1 - _EPS) | ((high - low) >= width - _EPS))
         if not pending.any():
             break
-        search = pending & zero_search
-        if not search.any():
-            search = pending
-        cost = -np.minimum(search.astype(float) @ matrix, 1.0)  # maximise the union searched
-        optimum = solve(cost)  # the solver keeps its optimum among ``points``
+        union = np.minimum(pending.astype(float) @ matrix, 1.0)
+        # Alternately push the pending sets down (towards empty) and up (towards wide).
+        optimum = solve(union if round_ % 2 == 0 else -union)
         if optimum is None:
             break
-        positive = (matrix @ optimum) > _EPS
-        if not (positive & search).any():
-            if not (search & zero_search).all() and (search & ~zero_search).any():
-                break
-            is_empty |= search  # the union cannot hold a record: none of these sets can
-            continue
-        zero_search &= ~positive
     for x in points[seen:]:
         v = matrix @ x
         low, high = np.minimum(low, v), np.maximum(high, v)
-    wide = {candidates[i] for i in np.flatnonzero(((high - low) >= width - _EPS) & ~is_empty)}
-    empty = {candidates[i] for i in np.flatnonzero(is_empty)}
-    return wide, empty
+    done = (low < 1 - _EPS) | ((high - low) >= width - _EPS)
+    wide = {candidates[i] for i in np.flatnonzero(done)}
+    return wide, set()
 
 
 def scipy_bounds(
@@ -425,13 +430,20 @@ def scipy_bounds(
                 out.append((hull_low, float(values.max())))
                 continue
         cost = form.dense(n)
+        if form.kind == "small" and width is not None and threshold is not None:
+            low_v = solve(cost)
+            low = -INF if low_v is None else low_v
+            if low < 1 - _EPS or low >= threshold - _EPS:
+                out.append((low, INF))  # may be empty, or at least the threshold
+                continue
+            high_neg = solve(-cost)
+            out.append((low, INF if high_neg is None else -high_neg))
+            continue
         high_neg = solve(-cost)
         high = INF if high_neg is None else -high_neg
-        if width is not None and (
-            (form.kind == "small" and high < 1 - _EPS) or high - hull_low >= width - _EPS
-        ):
+        if width is not None and high - hull_low >= width - _EPS:
             out.append((min(hull_low, high), high))
             continue
-        low = solve(cost)
-        out.append((-INF if low is None else low, high))
+        low_hidden = solve(cost)
+        out.append((-INF if low_hidden is None else low_hidden, high))
     return out

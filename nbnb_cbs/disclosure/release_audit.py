@@ -156,9 +156,12 @@ def audit_export(
         if not model.cells[i].suppressed:
             rows_lp += cell_rows(model, i, given[i])
     forms = sensitive_forms(model)
+    hidden = 0
     for i, cell in enumerate(model.cells):
         if cell.suppressed and sources[i][1] is not None:
-            forms += hidden_forms(model, i)
+            found_forms = hidden_forms(model, i)
+            hidden += bool(found_forms)
+            forms += found_forms
     try:
         violations = audit_rows(model, rows_lp, forms, profile)
     except Infeasible:
@@ -170,7 +173,7 @@ def audit_export(
         findings.append(("(release)", form.label, "narrow_interval",
                          f"{form.label} can be narrowed to [{low:g}, {high:g}] from everything the "
                          f"export publishes (protection width {profile.protection_width:g})"))  # fmt: skip
-    summary = {"atoms": model.atoms.height, "constraints": len(rows_lp),
+    summary = {"atoms": model.atoms.height, "constraints": len(rows_lp), "suppressed_cells": hidden,
                "sensitive_quantities": len(forms), "violations": len(violations)}  # fmt: skip
     return findings, summary
 
@@ -202,5 +205,5 @@ def audit_release(export: Any, previous: Any, profile: Profile) -> list[Any]:
     if key not in _SOLVED:
         _SOLVED[key] = audit_export(export.root, export.log, export.manifest, profile)
     found, summary = _SOLVED[key]
-    export.counters["cells_audited"] += int(summary.get("sensitive_quantities", 0))
+    export.counters["cells_audited"] += int(summary.get("suppressed_cells", 0))
     return [Finding(file, None, cell, rule, message) for file, cell, rule, message in found]
