@@ -20,8 +20,6 @@ LP is needed. Most forms are settled that way.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -126,19 +124,10 @@ def violated(form: Form, low: float, high: float, width: float, threshold: float
 
 
 def _new_highs() -> Any:
-    """A silent HiGHS instance (HiGHS prints a banner on stdout before options can be set)."""
-    import highspy  # noqa: PLC0415
+    """A silent HiGHS model (``secondary.new_highs``) tuned for LPs that differ in the objective."""
+    from nbnb_cbs.disclosure.secondary import new_highs  # noqa: PLC0415
 
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:  # noqa: PTH123
-            os.dup2(null.fileno(), 1)
-            highs = highspy.Highs()  # type: ignore[no-untyped-call]
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    highs.setOptionValue("output_flag", False)
+    highs = new_highs()
     # Only the objective changes between LPs: primal simplex from the last optimal basis needs a
     # few iterations (about 4x faster than the default here); presolve would discard that basis.
     highs.setOptionValue("presolve", "off")

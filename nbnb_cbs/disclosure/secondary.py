@@ -92,7 +92,7 @@ class _Auditor:
         return max(fun, 0.0) if status == 0 else 0.0
 
 
-def _new_highs() -> Any:
+def new_highs() -> Any:
     """A silent HiGHS instance. HiGHS prints a banner on stdout when its first instance is made,
     before any option can be set; stdout's descriptor is pointed at the null device meanwhile so
     that command output stays clean."""
@@ -121,7 +121,7 @@ class _WarmAuditor:
         base = _Auditor(table, suppressed)
         self.unknown, self.index = base.unknown, base.index
         n = len(self.unknown)
-        self.highs = _new_highs()
+        self.highs = new_highs()
         lp = highspy.HighsLp()
         lp.num_col_ = n
         lp.col_cost_ = np.zeros(n)
