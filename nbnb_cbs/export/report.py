@@ -31,7 +31,8 @@ METHOD = [
     "describes contract and type; hours and wages are summed over jobs.",
     "Disclosure control: no count below the threshold is published; shares need their numerator "
     "and complement above it; means need enough units and must not be dominated by one or two; "
-    "small monthly inflow is pooled over consecutive months and spread evenly (marked as pooled). "
+    "the monthly inflow is pooled per calendar quarter and spread evenly over its months (marked as "
+    "pooled; entries after the end month count in the last quarter). "
     "All tables are protected as one release: every published number is a constraint on the "
     "counts of the smallest groups the release can tell apart, and further cells are suppressed "
     "until linear programming shows that no combination of published numbers gives back a count "
