@@ -437,10 +437,3 @@ def true_counts(model: ReleaseModel, frame: pl.DataFrame) -> np.ndarray:
             )
         counts[joined["var"].to_numpy()] += joined["len"].to_numpy()
     return counts
-
-
-def audit_release(export: Any, previous: Any, profile: Profile) -> list[Any]:
-    """The steward's whole-release pass (implemented in ``release_audit``)."""
-    from nbnb_cbs.disclosure.release_audit import audit_release as run  # noqa: PLC0415
-
-    return run(export, previous, profile)

@@ -6,12 +6,12 @@ audit joins them as ``audit_release`` in ``nbnb_cbs/disclosure/release.py`` once
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from pathlib import Path
 
 from nbnb_cbs.disclosure.check import table_rules_pass
 from nbnb_cbs.disclosure.profiles import Profile
+from nbnb_cbs.disclosure.release_audit import audit_release
 from nbnb_cbs.disclosure.steward.content import content_pass
 from nbnb_cbs.disclosure.steward.inventory import inventory_pass
 from nbnb_cbs.disclosure.steward.kinds import kinds_pass
@@ -19,7 +19,7 @@ from nbnb_cbs.disclosure.steward.model import AuditPass, CheckResult, load_expor
 from nbnb_cbs.disclosure.steward.releases import previous_pass
 from nbnb_cbs.disclosure.steward.rerender import rerender_pass
 
-__all__ = ["NOT_CHECKABLE", "PASSES", "check_export", "release_audit"]
+__all__ = ["NOT_CHECKABLE", "PASSES", "check_export"]
 
 PASSES: tuple[tuple[str, AuditPass], ...] = (
     ("inventory", inventory_pass),
@@ -50,18 +50,6 @@ NOT_CHECKABLE = [
 ]
 
 
-def release_audit() -> AuditPass | None:
-    """The whole-release audit, ``audit_release`` in disclosure/release.py, when it exists."""
-    try:
-        module = importlib.import_module("nbnb_cbs.disclosure.release")
-    except ModuleNotFoundError as exc:
-        if exc.name != "nbnb_cbs.disclosure.release":
-            raise
-        return None
-    audit: AuditPass | None = getattr(module, "audit_release", None)
-    return audit
-
-
 def check_export(
     export_dir: Path,
     profile: Profile,
@@ -72,9 +60,8 @@ def check_export(
     export = load_export(export_dir)
     earlier = [load_export(p) for p in previous]
     chosen = list(PASSES if passes is None else passes)
-    joint = release_audit()
-    if joint is not None and passes is None:
-        chosen.append(("release", joint))
+    if passes is None:
+        chosen.append(("release", audit_release))
     result = CheckResult(export_dir, profile.name, previous=[str(p) for p in previous])
     for name, run in chosen:
         result.findings += run(export, earlier, profile)
