@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nbnb_cbs.durability.measure import EXCLUSION_REASONS
 from nbnb_cbs.durability.run import (
+    END_OUTCOMES,
     DurabilityOptions,
     DurabilityResult,
     Inputs,
@@ -14,6 +15,7 @@ from nbnb_cbs.durability.run import (
 )
 
 __all__ = [
+    "END_OUTCOMES",
     "EXCLUSION_REASONS",
     "DurabilityOptions",
     "DurabilityResult",

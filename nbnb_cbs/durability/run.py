@@ -37,6 +37,7 @@ from nbnb_cbs.schemas import (
 )
 
 __all__ = [
+    "END_OUTCOMES",
     "EXCLUSION_REASONS",
     "DurabilityOptions",
     "DurabilityResult",
@@ -52,7 +53,9 @@ _log = logging.getLogger(__name__)
 PERSON_COLUMNS = (
     "record_id", "RINPERSOONS", "RINPERSOON", "exit_date", "exit_month", "anchor_month",
     "observable", "worked", "durability", "exit_work", "worked_1m", "observed_12m", "excluded_reason",
+    *("in_work_at_end", "enrolled_at_end", "work_or_education_at_end"),
 )  # fmt: skip
+END_OUTCOMES = ("in_work_at_end", "enrolled_at_end", "work_or_education_at_end")
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,7 @@ def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
         if options.unit == "month"
         else merge_intervals(counted_lazy, "ms", "me").collect().lazy()
     )
+    end_month = options.end[0] * 12 + options.end[1] - 1
     persons_full = (
         person_durability(
             records, merged, end=options.end, unit=options.unit, anchor=options.anchor
@@ -258,9 +262,9 @@ def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
         .collect()
         .sort("_order")
     )
-    persons = persons_full.select(PERSON_COLUMNS)
+    outcomes = _end_outcomes(records, counted_lazy, inputs.enrolments, end_month)
+    persons = persons_full.join(outcomes, on="record_id", how="left").select(PERSON_COLUMNS)
     cells = durability_cells(persons_full.lazy(), list(options.by))
-    end_month = options.end[0] * 12 + options.end[1] - 1
     linked_records = records.filter(pl.col("pid").is_not_null())
     series = monthly_series(linked_records, merged_months, end_month)
     snapshot = snapshot_cells(
@@ -291,6 +295,52 @@ def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
         persons, cells, series, snapshot, exclusions, dq, education, list(inputs.notes),
         working_at_end, education_persons,
     )  # fmt: skip
+
+
+def _end_outcomes(
+    records: pl.LazyFrame,
+    counted: pl.LazyFrame,
+    enrolments: pl.LazyFrame | None,
+    end_month: int,
+) -> pl.DataFrame:
+    """Per record: in work, enrolled, and either, in the end month E (README: outcomes at E).
+
+    In work at E: a counted job row overlaps E by at least a day (as in the snapshot). Enrolled
+    at E: a valid enrolment period (EINDINSCHR empty or 99999999 = still enrolled) overlaps E.
+    Records that are not linked get nulls; without an enrolments file ``enrolled_at_end`` and
+    ``work_or_education_at_end`` are null (unknown), never false.
+    """
+    working = (
+        counted.filter((pl.col("ms") <= end_month) & (pl.col("me") >= end_month))
+        .select("pid")
+        .unique()
+        .collect()
+    )
+    linked = pl.col("pid").is_not_null()
+    in_work = pl.when(linked).then(pl.col("pid").is_in(working["pid"].implode()))
+    frame = records.select("record_id", "pid").collect()
+    if enrolments is None:
+        return frame.select(
+            "record_id",
+            in_work_at_end=in_work,
+            enrolled_at_end=pl.lit(None, pl.Boolean),
+            work_or_education_at_end=pl.lit(None, pl.Boolean),
+        )
+    far = pl.date(2099, 12, 31)  # still enrolled
+    start = pl.col("AANVINSCHR")
+    stop = pl.coalesce(pl.col("EINDINSCHR"), far)
+    enrolled = (
+        enrolments.with_columns(pid=person_key())
+        .filter(start.is_not_null() & (stop >= start) & pl.col("pid").is_not_null())
+        .filter((to_unit(start, "month") <= end_month) & (to_unit(stop, "month") >= end_month))
+        .select("pid")
+        .unique()
+        .collect()
+    )
+    in_school = pl.when(linked).then(pl.col("pid").is_in(enrolled["pid"].implode()))
+    return frame.select(
+        "record_id", in_work_at_end=in_work, enrolled_at_end=in_school
+    ).with_columns(work_or_education_at_end=pl.col("in_work_at_end") | pl.col("enrolled_at_end"))
 
 
 def _education(

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nbnb_cbs.durability import DurabilityOptions, Inputs, compute
+from nbnb_cbs.durability import END_OUTCOMES, DurabilityOptions, Inputs, compute
 from tests.conftest import Cli
 from tests.strategies import spells
 
@@ -329,3 +329,60 @@ def test_month_table_equals_calendar(days: list[dt.date]) -> None:
     frame = pl.DataFrame({"d": days}, schema={"d": pl.Date})
     got = frame.select(m=to_unit(pl.col("d"), "month"))["m"].to_list()
     assert got == [d.year * 12 + d.month - 1 for d in days]
+
+
+def _enrolments(rows: list[tuple[str, dt.date, dt.date | None]]) -> pl.LazyFrame:
+    return pl.DataFrame(
+        [
+            {"RINPERSOONS": "R", "RINPERSOON": rin, "AANVINSCHR": s, "EINDINSCHR": e,
+             "TYPEONDERWIJS": "1", "OPLNR": "1"}
+            for rin, s, e in rows
+        ],
+        schema={"RINPERSOONS": pl.String, "RINPERSOON": pl.String, "AANVINSCHR": pl.Date,
+                "EINDINSCHR": pl.Date, "TYPEONDERWIJS": pl.String, "OPLNR": pl.String},
+    ).lazy()  # fmt: skip
+
+
+def test_outcomes_at_the_end_month() -> None:
+    """in_work_at_end / enrolled_at_end / work_or_education_at_end per record, hand-checked:
+    a job or enrolment overlapping December 2021 by one day counts, one ending in November does
+    not, a zero-hour zero-wage row does not, an open enrolment does; unlinked records are null."""
+    d = dt.date
+    people = [
+        ("000000001", d(2020, 5, 3), "work"),  # job 1-12-2021 only: in work
+        ("000000002", d(2020, 5, 3), "education"),  # open enrolment: enrolled
+        ("000000003", d(2020, 5, 3), "dropout"),  # job ended 30-11, enrolment ended 30-11
+        ("000000004", d(2020, 5, 3), "work"),  # works and enrolled
+        ("000000005", None, "unknown"),  # zero row in E only: neither
+        ("", d(2020, 5, 3), "work"),  # not linked
+    ]
+    jobs = _jobs(
+        [
+            ("000000001", d(2021, 12, 31), d(2022, 3, 1), 20.0, 500.0),
+            ("000000003", d(2021, 1, 1), d(2021, 11, 30), 20.0, 500.0),
+            ("000000004", d(2021, 6, 1), d(2021, 12, 1), 20.0, 500.0),
+            ("000000005", d(2021, 12, 1), d(2021, 12, 31), 0.0, 0.0),
+        ]
+    )
+    enrol = _enrolments(
+        [
+            ("000000002", d(2020, 9, 1), None),
+            ("000000003", d(2020, 9, 1), d(2021, 11, 30)),
+            ("000000004", d(2021, 9, 1), d(2022, 7, 31)),
+            ("000000005", d(2022, 1, 1), d(2021, 1, 1)),  # ends before it starts: invalid
+        ]
+    )
+    inputs = _inputs(people, jobs)
+    with_enrol = Inputs(inputs.analysis, inputs.linked, jobs, enrol)
+    persons = compute(with_enrol, DurabilityOptions(END)).persons.sort("record_id")
+    assert persons["in_work_at_end"].to_list() == [True, False, False, True, False, None]
+    assert persons["enrolled_at_end"].to_list() == [False, True, False, True, False, None]
+    assert persons["work_or_education_at_end"].to_list() == [True, True, False, True, False, None]
+    # Day unit and first-job anchor do not change the outcomes (they are about month E).
+    day = compute(with_enrol, DurabilityOptions(END, "first-job", "day")).persons.sort("record_id")
+    assert day.select(END_OUTCOMES).equals(persons.select(END_OUTCOMES))
+    # Without enrolments, education is unknown (null), never false.
+    plain = compute(inputs, DurabilityOptions(END)).persons.sort("record_id")
+    assert plain["in_work_at_end"].to_list() == [True, False, False, True, False, None]
+    assert plain["enrolled_at_end"].null_count() == plain.height
+    assert plain["work_or_education_at_end"].null_count() == plain.height
