@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint bench clean
+.PHONY: help install install-lock lock demo test lint bench clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -18,6 +18,27 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv (if missing) and install nbnb-cbs with test and lint extras
+
+# The exact versions CI tests and an RA package request asks for, per Python (3.11 and 3.12 resolve
+# different numpy/scipy). `make lock` regenerates both after a dependency changes in pyproject.toml.
+PYVER := $(shell $(PYTHON) -c 'import sys; print(f"{sys.version_info[0]}{sys.version_info[1]}")')
+LOCK := requirements-lock-py$(PYVER).txt
+
+install-lock: ## Create .venv and install exactly the versions in requirements-lock-pyXY.txt (what CI does)
+	@test -f $(LOCK) || { echo "no $(LOCK) for this Python; use Python 3.11 or 3.12"; exit 2; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+lock: ## Regenerate requirements-lock-py311.txt and -py312.txt from pyproject.toml (needs internet)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet 'uv>=0.4'
+	for v in 3.11 3.12; do \
+	  $(BIN)/uv pip compile pyproject.toml --fork-strategy fewest --extra test --extra lint --universal --generate-hashes \
+	    --python-version $$v --custom-compile-command 'make lock' --quiet \
+	    -o requirements-lock-py$$(echo $$v | tr -d .).txt || exit 1; \
+	done
 
 demo: $(STAMP) ## Run the whole chain on built-in synthetic data (output in demo-out/)
 	$(BIN)/nbnb-cbs demo --out $(DEMO_OUT)
