@@ -65,3 +65,16 @@ def column_names() -> st.SearchStrategy[str]:
         st.text(min_size=1, max_size=12),
         st.from_regex(r"_{1,3}[a-z]{0,8}", fullmatch=True),
     )
+
+
+@st.composite
+def survival_times(
+    draw: st.DrawFn, *, max_size: int = 80, max_month: int = 30, min_size: int = 0
+) -> tuple[list[int], list[bool]]:
+    """Whole-month times (0 = a zero-length spell) and whether each spell ended (else censored);
+    few distinct months, so ties between events and censorings are common."""
+    size = draw(st.integers(min_size, max_size))
+    top = draw(st.integers(0, max_month))
+    times = draw(st.lists(st.integers(0, top), min_size=size, max_size=size))
+    events = draw(st.lists(st.booleans(), min_size=size, max_size=size))
+    return times, events
