@@ -33,6 +33,7 @@ class RunResult:
     inputs: list[dict[str, Any]] = field(default_factory=list)
     bundle: Any = None
     release: Any = None
+    population: Any = None
 
 
 def _quiet(_: str) -> None:
@@ -100,6 +101,10 @@ def run_project(
             "project.toml: [inputs] needs registration (+ register or linked), or analysis + linked; "
             "and jobs"
         )
+    from nbnb_cbs.population import select_file  # noqa: PLC0415
+
+    progress("the study's population")
+    analysis, result.population = select_file(analysis, settings.population, work)
     progress("linkage yield")
     by = settings.by[0] if settings.by else None
     result.yield_cells = yield_files(analysis, linked, by, work, settings.aliases)
@@ -112,6 +117,7 @@ def run_project(
         options = DurabilityOptions(
             end=settings.end_month, anchor=anchor, unit=settings.unit,  # type: ignore[arg-type]
             by=settings.by, count_zero_rows=settings.count_zero_rows,
+            snapshot_date=settings.snapshot_day,
         )  # fmt: skip
         out = compute(inputs, options)
         write_results(out, work / anchor)
@@ -157,6 +163,8 @@ def run_project(
         "end": settings.end, "anchors": list(settings.anchors), "unit": settings.unit,
         "by": list(settings.by), "count_zero_rows": settings.count_zero_rows,
         "rounding": settings.rounding, "threshold": profile.threshold,
+        "snapshot": settings.snapshot_date or f"{settings.end} (amounts prorated by days)",
+        "population": result.population.summary,
     }  # fmt: skip
     projects = (
         sorted(frame["project"].drop_nulls().unique().to_list())

@@ -7,6 +7,7 @@ errors that name the key: a typo must not silently fall back to a default.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from typing import Any
 
 from nbnb_cbs.dates import parse_month
 from nbnb_cbs.errors import ConfigError, InputFileError
+from nbnb_cbs.population import Population
 
 __all__ = ["PROJECT_TEMPLATE", "Settings", "load_project", "resolve"]
 
@@ -36,11 +38,13 @@ class Settings:
     jobs: Path | None = None
     enrolments: Path | None = None
     aliases: Mapping[str, list[str]] = field(default_factory=dict)
+    population: Population = field(default_factory=Population)
     end: str | None = None
     anchors: tuple[str, ...] = ANCHORS
     unit: str = "month"
     by: tuple[str, ...] = ("sectoral",)
     count_zero_rows: bool = False
+    snapshot_date: str | None = None
     profile: str = "cbs"
     rounding: int = 0
     previous: str = "refuse"
@@ -55,6 +59,25 @@ class Settings:
         if parsed is None:
             raise ConfigError(f"end month {self.end!r} is not YYYY-MM (for example 2021-12)")
         return parsed
+
+    @property
+    def snapshot_day(self) -> dt.date | None:
+        """The snapshot's peildatum, or None for the whole end month (amounts prorated by days)."""
+        if self.snapshot_date is None:
+            return None
+        try:
+            day = dt.date.fromisoformat(self.snapshot_date)
+        except ValueError:
+            raise ConfigError(
+                f"[analysis] snapshot_date {self.snapshot_date!r} is not a date YYYY-MM-DD "
+                "(for example 2021-12-31)"
+            ) from None
+        if (day.year, day.month) != self.end_month:
+            raise ConfigError(
+                f"[analysis] snapshot_date {self.snapshot_date} is not in the end month {self.end}: "
+                "the snapshot describes the end month; move the date into it or change end"
+            )
+        return day
 
 
 # section -> key -> (accepted python types, Settings field)
@@ -74,6 +97,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "unit": ((str,), "unit"),
         "by": ((list,), "by"),
         "count_zero_rows": ((bool,), "count_zero_rows"),
+        "snapshot_date": ((str,), "snapshot_date"),
     },
     "disclosure": {
         "profile": ((str,), "profile"),
@@ -97,6 +121,8 @@ end = "{end}"                   # last observed month, inclusive
 anchors = ["exit", "first-job"]  # durability windows to compute
 unit = "month"                   # or "day"
 by = ["sectoral"]                # breakdowns of the durability table
+# snapshot_date = "YYYY-MM-DD"   # snapshot on one day (rows containing it, whole); default: the
+                                 # end month, each row's amounts prorated by its days in the month
 
 [disclosure]
 profile = "cbs"                  # or "acro", or a path to your own profile TOML
@@ -128,8 +154,13 @@ def load_project(path: str | Path) -> Settings:
         if section == "columns":
             values["aliases"] = _aliases(path, body)
             continue
+        if section == "population":
+            values["population"] = _population(path, body)
+            continue
         if section not in _SCHEMA:
-            raise ConfigError(_unknown(path, section, [*_SCHEMA, "columns"], "section"))
+            raise ConfigError(
+                _unknown(path, section, [*_SCHEMA, "columns", "population"], "section")
+            )
         if not isinstance(body, dict):
             raise ConfigError(f"{path}: [{section}] must be a table of keys")
         for key, value in body.items():
@@ -234,6 +265,62 @@ def _aliases(path: Path, body: object) -> dict[str, list[str]]:
     return out
 
 
+def _names(path: Path, key: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(
+            f'{path}: [population] {key} must be a list of project names like ["Project A"]'
+        )
+    return tuple(v.strip() for v in value)
+
+
+def _date(path: Path, value: object) -> dt.date:
+    """A TOML date (2022-03-31) or the same as text."""
+    day: object = value.date() if isinstance(value, dt.datetime) else value
+    if isinstance(day, str):
+        try:
+            day = dt.date.fromisoformat(day.strip())
+        except ValueError:
+            day = None
+    if not isinstance(day, dt.date):
+        raise ConfigError(
+            f"{path}: [population] finished_by must be a date like 2022-03-31, not {value!r}"
+        )
+    return day
+
+
+def _population(path: Path, body: object) -> Population:
+    """[population]: include, exclude (project names), finished_by (date), merge (a table
+    mapping each merged project to the list of its tranches' names)."""
+    if not isinstance(body, dict):
+        raise ConfigError(f"{path}: [population] must be a table of keys")
+    known = ["include", "exclude", "finished_by", "merge"]
+    values: dict[str, Any] = {}
+    for key, value in body.items():
+        if key in ("include", "exclude"):
+            values[key] = _names(path, key, value)
+        elif key == "finished_by":
+            values[key] = _date(path, value)
+        elif key == "merge":
+            if not isinstance(value, dict):
+                raise ConfigError(
+                    f"{path}: [population] merge must map each merged project to its tranches: "
+                    '[population.merge] "Project A" = ["Project A 2019", "Project A 2020"]'
+                )
+            values[key] = {
+                str(name).strip(): _names(path, f"merge.{name}", tranches)
+                for name, tranches in value.items()
+            }
+        else:
+            raise ConfigError(_unknown(path, f"population.{key}", known, "key"))
+    both = set(values.get("include", ())) & set(values.get("exclude", ()))
+    if both:
+        raise ConfigError(
+            f"{path}: [population] project {sorted(both)[0]!r} is both included and excluded; "
+            "keep it in one list"
+        )
+    return Population(**values)
+
+
 def _unknown(path: Path, key: str, known: list[str], what: str) -> str:
     import difflib  # noqa: PLC0415
 
@@ -271,4 +358,7 @@ def resolve(settings: Settings, **overrides: Any) -> Settings:
         raise ConfigError(f"rounding {merged.rounding} must be 0 (off), 5 or 10")
     if merged.end is not None:
         _ = merged.end_month
+        _ = merged.snapshot_day
+    elif merged.snapshot_date is not None:
+        raise ConfigError("[analysis] snapshot_date needs an end month: set [analysis] end")
     return merged

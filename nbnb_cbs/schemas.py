@@ -138,6 +138,8 @@ JOBS = Contract(
         Col("SCONTRACTSOORT", "str"),
         Col("SSOORTBAAN", "str"),
         Col("SPOLISDIENSTVERBAND", "str"),
+        # Not a SPOLISBUS variable: a project's own net wage, named under [columns] net_wage.
+        Col("net_wage", "float", ("nettoloon", "netto_loon")),
     ),
 )
 

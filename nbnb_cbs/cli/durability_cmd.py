@@ -85,6 +85,14 @@ def durability(
         bool,
         typer.Option("--count-zero-rows", help="Count job rows with zero hours and wage as work."),
     ] = False,
+    snapshot_date: Annotated[
+        str | None,
+        typer.Option(
+            "--snapshot-date",
+            help="Snapshot on this day (YYYY-MM-DD, in the end month): rows containing it, whole. "
+            "Default: the end month, each row prorated by its days in the month.",
+        ),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="project.toml supplying inputs and settings.")
     ] = None,
@@ -104,7 +112,7 @@ def durability(
     settings = resolve(
         base, analysis=analysis, linked=linked, jobs=jobs, enrolments=enrolments, end=end,
         unit=unit, by=tuple(by) if by else None, count_zero_rows=count_zero_rows or None,
-        anchors=(anchor,), work_dir=out,
+        anchors=(anchor,), work_dir=out, snapshot_date=snapshot_date,
     )  # fmt: skip
     for name in ("analysis", "linked", "jobs"):
         if getattr(settings, name) is None:
@@ -113,13 +121,22 @@ def durability(
         raise ConfigError("--out is required: the work folder for the results")
     assert settings.analysis and settings.linked and settings.jobs  # for the type checker
     check_folder(settings.work_dir)
+    analysis_file = settings.analysis
+    if settings.population.active:
+        from nbnb_cbs.population import select_file  # noqa: PLC0415
+
+        analysis_file, selection = select_file(
+            settings.analysis, settings.population, settings.work_dir
+        )
+        output.out().print(f"Population: {selection.summary}")
     options = DurabilityOptions(
         end=settings.end_month, anchor=anchor, unit=settings.unit,  # type: ignore[arg-type]
         by=settings.by if by or config else (), count_zero_rows=settings.count_zero_rows,
+        snapshot_date=settings.snapshot_day,
     )  # fmt: skip
     with output.Steps() as steps:
         result = run_files(
-            settings.analysis, settings.linked, settings.jobs, settings.work_dir, options,
+            analysis_file, settings.linked, settings.jobs, settings.work_dir, options,
             settings.enrolments, aliases=settings.aliases, progress=steps,
         )  # fmt: skip
     for note in result.notes:

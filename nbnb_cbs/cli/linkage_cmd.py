@@ -124,9 +124,14 @@ def yield_(
     """Linkage yield overall and per group, as a cell frame ready for disclosure control."""
     from nbnb_cbs.io.writers import check_folder  # noqa: PLC0415
     from nbnb_cbs.linkage import yield_files  # noqa: PLC0415
+    from nbnb_cbs.population import select_file  # noqa: PLC0415
 
     check_folder(out)
-    aliases = dict(load_project(config).aliases) if config else None
+    project = load_project(config) if config else None
+    aliases = dict(project.aliases) if project else None
+    if project is not None and project.population.active:
+        analysis, selection = select_file(analysis, project.population, out)
+        output.out().print(f"Population: {selection.summary}")
     cells = yield_files(analysis, linked, by, out, aliases)
     table = Table(*(c for c in cells.columns), title="Linkage yield (not yet disclosure-checked)")
     for row in cells.iter_rows():

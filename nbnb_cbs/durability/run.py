@@ -6,6 +6,7 @@ everything and writes the work folder. Results in the work folder are NOT disclo
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from nbnb_cbs.durability.measure import (
 )
 from nbnb_cbs.durability.series import monthly_series
 from nbnb_cbs.durability.snapshot import snapshot_cells, snapshot_records
-from nbnb_cbs.errors import ColumnError
+from nbnb_cbs.errors import ColumnError, ConfigError
 from nbnb_cbs.io.readers import Table, read_parquet_for, read_table
 from nbnb_cbs.io.writers import write_csv, write_parquet
 from nbnb_cbs.schemas import (
@@ -65,6 +66,9 @@ class DurabilityOptions:
     unit: Unit = "month"
     by: tuple[str, ...] = ()
     count_zero_rows: bool = False
+    # The snapshot's peildatum: rows whose period contains it, whole (default: the end month,
+    # prorated by days).
+    snapshot_date: dt.date | None = None
 
 
 @dataclass
@@ -134,6 +138,9 @@ def read_inputs(
         )
     else:
         _log.info("%s: %s rows read", jobs.name, f"{job_table.frame.height:,}")
+    if aliases and "net_wage" in aliases and "net_wage" not in job_table.frame.columns:
+        # [columns] net_wage names a column the file does not have: the amount would vanish.
+        raise ColumnError.missing(jobs, "net_wage", job_table.frame.columns, aliases["net_wage"])
     quality = {f"jobs {k.replace(':', ' ')}": v for k, v in job_table.counts.items()}
     notes = [*a.notes, *links.notes, *job_table.notes]
     enrol = None
@@ -181,9 +188,10 @@ def _records(analysis: pl.DataFrame, linked: pl.DataFrame) -> pl.LazyFrame:
 
 def _job_rows(jobs: pl.LazyFrame, count_zero_rows: bool) -> pl.LazyFrame:
     """Jobs with pid, validity and whether each row counts as work. Optional SPOLISBUS columns
-    a file lacks are added as empty (the snapshot then reports those categories as unknown)."""
+    a file lacks are added as empty (the snapshot then reports those categories as unknown); a
+    missing net wage stays missing (the snapshot then has no net wage)."""
     start, end = pl.col("SDATUMAANVANGIKO"), pl.col("SDATUMEINDEIKO")
-    present = set(jobs.collect_schema().names())
+    present = {*jobs.collect_schema().names(), "net_wage"}
     optional = {c.name: c.kind for c in JOBS.columns if not c.required and c.name not in present}
     if optional:
         jobs = jobs.with_columns(
@@ -229,6 +237,12 @@ def _quality(rows: pl.LazyFrame, cohort: pl.LazyFrame) -> dict[str, int]:
 
 
 def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
+    day = options.snapshot_date
+    if day is not None and (day.year, day.month) != options.end:
+        raise ConfigError(
+            f"snapshot date {day} is not in the end month {options.end[0]}-{options.end[1]:02d}: "
+            "the snapshot describes the end month; move the date into it"
+        )
     for column in options.by:
         if column not in inputs.analysis.columns:
             raise ColumnError.missing("analysis file", column, inputs.analysis.columns)
@@ -273,6 +287,7 @@ def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
         ),
         counted_lazy,
         end_month,
+        snapshot_date=options.snapshot_date,
     )
     reasons = persons.group_by("excluded_reason").len()
     counts = dict(
@@ -285,7 +300,7 @@ def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
         }
     )
     working_at_end = snapshot_records(
-        linked_records.select("record_id", "pid"), counted_lazy, end_month
+        linked_records.select("record_id", "pid"), counted_lazy, end_month, options.snapshot_date
     )
     education = education_persons = None
     if inputs.enrolments is not None:

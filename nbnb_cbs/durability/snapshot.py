@@ -1,33 +1,82 @@
 """The snapshot at the end month E: who works, in how many jobs, in what kind of job, for what pay.
 
-Categorical descriptions use each person's largest job (most hours in E; ties: higher wage, then
-the smaller IKVID), read from that job's latest row in E. Hours, full-time days and wages are
-summed over all of a person's jobs (as the source study did: about 1 in 18 had more than one).
+Amounts are monthly: each counted row contributes its hours, full-time days and wages in
+proportion to the days of its period that fall in E (a row of 3 to 30 December counts fully, a row
+of 31 December to 27 January counts 1/28), so a 4-weekly payee is not counted up to three times.
+With a ``snapshot_date`` (the study's peildatum, 31 December) the snapshot instead takes the rows
+whose period contains that date, each whole.
+
+Categorical descriptions use each person's largest job (most prorated hours; ties: higher prorated
+wage, then the smaller IKVID), read from that job's latest row. Hours, full-time days and wages
+are summed over all of a person's jobs (as the source study did: about 1 in 18 had more than
+one); the hourly wage is total wage over total hours. A net wage column in the jobs file
+(``net_wage``) is summed the same way and reported beside the gross base wage.
 """
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import math
 
 import polars as pl
 
-__all__ = ["snapshot_cells", "snapshot_records"]
+__all__ = ["AMOUNTS", "rows_at_end", "snapshot_cells", "snapshot_records"]
 
 _COLUMNS = ("table", "category", "statistic", "value", "n", "total", "top1", "top2")
+# Source column -> published amount; net_wage only when the jobs file carries it.
+AMOUNTS = {
+    "SBASISUREN": "hours",
+    "SVOLTIJDDAGEN": "fulltime_days",
+    "SBASISLOON": "base_wage",
+    "net_wage": "net_wage",
+}
+_SHARE = "_snapshot_share"
+
+
+def rows_at_end(
+    counted_rows: pl.LazyFrame, end_month: int, snapshot_date: dt.date | None = None
+) -> pl.LazyFrame:
+    """The counted rows in the snapshot, each with the share of it that counts (``_snapshot_share``).
+
+    Without a date: rows overlapping the end month, weighted by the share of their period's days
+    that fall in it. With a date: rows whose period contains it, whole."""
+    start, end = pl.col("SDATUMAANVANGIKO"), pl.col("SDATUMEINDEIKO")
+    if snapshot_date is not None:
+        day = pl.lit(snapshot_date)
+        return counted_rows.filter((start <= day) & (end >= day)).with_columns(
+            pl.lit(1.0).alias(_SHARE)
+        )
+    year, month = divmod(end_month, 12)
+    first = dt.date(year, month + 1, 1)
+    last = dt.date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+    period = (end - start).dt.total_days() + 1
+    inside = (
+        pl.min_horizontal(end, pl.lit(last)) - pl.max_horizontal(start, pl.lit(first))
+    ).dt.total_days() + 1
+    return counted_rows.filter((start <= pl.lit(last)) & (end >= pl.lit(first))).with_columns(
+        (inside.cast(pl.Float64) / period.cast(pl.Float64)).alias(_SHARE)
+    )
 
 
 def _code(column: str) -> pl.Expr:
     return pl.col(column).cast(pl.String).str.strip_chars().str.to_uppercase()
 
 
+def _prorated(column: str) -> pl.Expr:
+    return (pl.col(column).fill_null(0.0) * pl.col(_SHARE)).sort().sum()
+
+
 def _person_level(rows_in_e: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per person working in E, with sums and the largest job's categories."""
+    """One row per person working in E, with prorated sums and the largest job's categories."""
+    present = set(rows_in_e.collect_schema().names())
+    amounts = {source: name for source, name in AMOUNTS.items() if source in present}
     jobs = (
         rows_in_e.sort("pid", "IKVID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO")
         .group_by("pid", "IKVID")
         .agg(
-            job_hours=pl.col("SBASISUREN").sort().sum(),
-            job_wage=pl.col("SBASISLOON").sort().sum(),
+            job_hours=_prorated("SBASISUREN"),
+            job_wage=_prorated("SBASISLOON"),
             dienstverband=_code("SPOLISDIENSTVERBAND").last(),
             soortbaan=_code("SSOORTBAAN").last(),
             contract=_code("SCONTRACTSOORT").last(),
@@ -41,9 +90,7 @@ def _person_level(rows_in_e: pl.LazyFrame) -> pl.LazyFrame:
     )
     sums = rows_in_e.group_by("pid").agg(
         n_jobs=pl.col("IKVID").n_unique(),
-        hours=pl.col("SBASISUREN").sort().sum(),
-        fulltime_days=pl.col("SVOLTIJDDAGEN").sort().sum(),
-        base_wage=pl.col("SBASISLOON").sort().sum(),
+        **{name: _prorated(source) for source, name in amounts.items()},
     )
     return sums.join(largest, on="pid", how="left").with_columns(
         jobs=pl.when(pl.col("n_jobs") >= 2).then(pl.lit("2+")).otherwise(pl.lit("1")),
@@ -71,11 +118,13 @@ def _person_level(rows_in_e: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def snapshot_records(
-    records: pl.LazyFrame, counted_rows: pl.LazyFrame, end_month: int
+    records: pl.LazyFrame,
+    counted_rows: pl.LazyFrame,
+    end_month: int,
+    snapshot_date: dt.date | None = None,
 ) -> pl.DataFrame:
     """One row per linked record in work at E: its categories and amounts (for the release)."""
-    in_e = counted_rows.filter((pl.col("ms") <= end_month) & (pl.col("me") >= end_month))
-    persons = _person_level(in_e).collect()
+    persons = _person_level(rows_at_end(counted_rows, end_month, snapshot_date)).collect()
     return (
         records.select("record_id", "pid")
         .collect()
@@ -86,9 +135,7 @@ def snapshot_records(
             "hours_type",
             "employment_type",
             "relation",
-            "hours",
-            "fulltime_days",
-            "base_wage",
+            *(a for a in AMOUNTS.values() if a in persons.columns),
         )
         .sort("record_id")
     )
@@ -99,14 +146,14 @@ def snapshot_cells(
     counted_rows: pl.LazyFrame,
     end_month: int,
     sectoral: str | None = "sectoral",
+    snapshot_date: dt.date | None = None,
 ) -> pl.DataFrame:
     """Snapshot cells for all linked records.
 
     ``records``: linked records (record_id, pid, optional ``sectoral``); ``counted_rows``: the
-    counted job rows of those persons with month numbers ``ms``/``me``.
+    counted job rows of those persons (SPOLISBUS period dates, amounts, categories).
     """
-    in_e = counted_rows.filter((pl.col("ms") <= end_month) & (pl.col("me") >= end_month))
-    persons = _person_level(in_e).collect()
+    persons = _person_level(rows_at_end(counted_rows, end_month, snapshot_date)).collect()
     recs = records.collect()
     # A fixed row order keeps the floating-point sums below identical from run to run.
     working = recs.join(persons, on="pid", how="inner").sort("record_id")
@@ -148,7 +195,7 @@ def snapshot_cells(
                     "n": n_working,
                 }
             )
-    for amount in ("hours", "fulltime_days", "base_wage"):
+    for amount in (a for a in AMOUNTS.values() if a in working.columns):
         values = working[amount].fill_null(0.0)
         top = [*values.sort(descending=True).head(2).to_list(), None, None]
         cells.append(

@@ -28,7 +28,17 @@ ALLOWED = (
 _ALLOWED = re.compile("|".join(f"(?:{a})" for a in ALLOWED))
 _FOLDERS = {"tables", "figures"}
 _MANIFEST_KEYS = {"tool", "version", "created", "project", "profile", "parameters", "inputs", "files", "render"}  # fmt: skip
-_PARAMETERS = {"end", "anchors", "unit", "by", "count_zero_rows", "rounding", "threshold"}
+_PARAMETERS = {
+    "end",
+    "anchors",
+    "unit",
+    "by",
+    "count_zero_rows",
+    "rounding",
+    "threshold",
+    "snapshot",
+    "population",
+}
 _FILE_KEYS = {"path", "sha256", "bytes"}
 _INPUT_KEYS = {"name", "bytes", "rows"}
 
