@@ -140,6 +140,11 @@ JOBS = Contract(
         Col("SPOLISDIENSTVERBAND", "str"),
         # Not a SPOLISBUS variable: a project's own net wage, named under [columns] net_wage.
         Col("net_wage", "float", ("nettoloon", "netto_loon")),
+        # Yes/no indicators of the study's "other" contract classes (durability.contracts); not
+        # in every SPOLISBUS year: map the file's variable under [columns].
+        Col("payroll", "str"),
+        Col("opting_in", "str"),
+        Col("bbl_unsigned", "str"),
     ),
 )
 

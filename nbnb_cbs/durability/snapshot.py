@@ -6,8 +6,9 @@ of 31 December to 27 January counts 1/28), so a 4-weekly payee is not counted up
 With a ``snapshot_date`` (the study's peildatum, 31 December) the snapshot instead takes the rows
 whose period contains that date, each whole.
 
-Categorical descriptions use each person's largest job (most prorated hours; ties: higher prorated
-wage, then the smaller IKVID), read from that job's latest row. Hours, full-time days and wages
+Categorical descriptions use each person's largest job (most prorated hours; ties: higher
+prorated wage, then the smaller IKVID), read from that job's latest row; the contract classes are
+the report's (``durability.contracts``). Hours, full-time days and wages
 are summed over all of a person's jobs (as the source study did: about 1 in 18 had more than
 one); the hourly wage is total wage over total hours. A net wage column in the jobs file
 (``net_wage``) is summed the same way and reported beside the gross base wage.
@@ -20,6 +21,8 @@ import datetime as dt
 import math
 
 import polars as pl
+
+from nbnb_cbs.durability.contracts import INDICATORS, employment_type, relation
 
 __all__ = ["AMOUNTS", "rows_at_end", "snapshot_cells", "snapshot_records"]
 
@@ -75,6 +78,7 @@ def _person_level(rows_in_e: pl.LazyFrame) -> pl.LazyFrame:
         rows_in_e.sort("pid", "IKVID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO")
         .group_by("pid", "IKVID")
         .agg(
+            *(pl.col(c).cast(pl.String).last() for c in INDICATORS),
             job_hours=_prorated("SBASISUREN"),
             job_wage=_prorated("SBASISLOON"),
             dienstverband=_code("SPOLISDIENSTVERBAND").last(),
@@ -86,7 +90,7 @@ def _person_level(rows_in_e: pl.LazyFrame) -> pl.LazyFrame:
         jobs.sort(["pid", "job_hours", "job_wage", "IKVID"], descending=[False, True, True, False])
         .group_by("pid", maintain_order=True)
         .first()
-        .select("pid", "dienstverband", "soortbaan", "contract")
+        .select("pid", "dienstverband", "soortbaan", "contract", *INDICATORS)
     )
     sums = rows_in_e.group_by("pid").agg(
         n_jobs=pl.col("IKVID").n_unique(),
@@ -97,23 +101,8 @@ def _person_level(rows_in_e: pl.LazyFrame) -> pl.LazyFrame:
         hours_type=pl.col("dienstverband").replace_strict(
             {"1": "full_time", "2": "part_time"}, default="unknown", return_dtype=pl.String
         ),
-        employment_type=pl.col("soortbaan").replace_strict(
-            {
-                "4": "temp_agency",
-                "1": "other",
-                "2": "other",
-                "3": "other",
-                "5": "employment_contract",
-                "9": "employment_contract",
-            },
-            default="unknown",
-            return_dtype=pl.String,
-        ),
-        relation=pl.when(pl.col("soortbaan").is_in(["4", "5"]) | (pl.col("contract") == "B"))
-        .then(pl.lit("flexible"))
-        .when(pl.col("contract") == "O")
-        .then(pl.lit("permanent"))
-        .otherwise(pl.lit("unknown")),
+        employment_type=employment_type(),
+        relation=relation(),
     )
 
 

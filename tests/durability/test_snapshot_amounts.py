@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbnb_cbs.durability import DurabilityOptions, Inputs, compute
-from nbnb_cbs.errors import ConfigError
+from nbnb_cbs.durability import DurabilityOptions, Inputs, compute, read_inputs
+from nbnb_cbs.errors import ColumnError, ConfigError
 
 END = (2021, 12)
 D = dt.date
@@ -203,16 +203,15 @@ def test_proration_matches_day_by_day_reference(
 
 def test_net_wage_alias_must_exist(tmp_path: Path) -> None:
     """[columns] net_wage naming a column the jobs file lacks is an error, not a silent no-op."""
-    from nbnb_cbs.durability import read_inputs  # noqa: PLC0415
-    from nbnb_cbs.errors import ColumnError  # noqa: PLC0415
-
     inputs = _inputs(ROWS, 3)
     analysis, linked, jobs = tmp_path / "a.parquet", tmp_path / "l.csv", tmp_path / "j.csv"
     inputs.analysis.write_parquet(analysis)
     inputs.linked.write_csv(linked, separator=";")
     inputs.jobs.collect().write_csv(jobs, separator=";")
-    with pytest.raises(ColumnError, match="'net_wage'.*netto"):
+    with pytest.raises(ColumnError, match=r"'net_wage'.*netto"):
         read_inputs(analysis, linked, jobs, aliases={"net_wage": ["netto"]})
-    pl.read_csv(jobs, separator=";").with_columns(netto=pl.lit(900.0)).write_csv(jobs, separator=";")
+    pl.read_csv(jobs, separator=";").with_columns(netto=pl.lit(900.0)).write_csv(
+        jobs, separator=";"
+    )
     got = read_inputs(analysis, linked, jobs, aliases={"net_wage": ["netto"]})
     assert got.jobs.collect()["net_wage"].to_list() == [900.0] * len(ROWS)
