@@ -19,6 +19,7 @@ _EPOCH_MONTH = MONTH0 - 1970 * 12
 _KINDS = ["9", "5", "4", "1", "2", "3"]
 _KIND_P = [0.63, 0.10, 0.20, 0.02, 0.02, 0.03]
 _CONTRACTS = ["O", "B", "N", "o", "b", "n"]
+SECOND_JOB = 0.05  # share of job spells with a concurrent second job
 
 
 def _month_start(month: np.ndarray) -> np.ndarray:
@@ -56,7 +57,7 @@ def jobs_frame(rng: np.random.Generator, work: np.ndarray, rin: np.ndarray) -> p
     j_first = np.r_[first, cut[split] + 1]
     j_last = np.r_[np.where(split, cut, last), last[split]]
     # A concurrent second job for some spells (about 1 in 18 working persons at any time).
-    extra = rng.random(j_person.size) < 0.07
+    extra = rng.random(j_person.size) < SECOND_JOB
     e_len = j_last[extra] - j_first[extra] + 1
     e_first = j_first[extra] + (rng.random(e_len.size) * e_len / 2).astype(np.int64)
     j_person = np.r_[j_person, j_person[extra]]
