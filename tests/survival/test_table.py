@@ -32,7 +32,9 @@ def _check_published(frame: pl.DataFrame, times: list[int], events: list[bool], 
     # The counts are the spells' own: at risk = time >= from; events within [from, to].
     x, d = np.asarray(times), np.asarray(events, dtype=bool)
     froms, tos = steps["from_month"].to_list(), steps["to_month"].to_list()
-    assert tos[-1] is None and all(v is not None for v in tos[:-1])
+    assert all(v is not None for v in tos[:-1])
+    # The last step is open (its end would be one person's time) unless it ends at 12 months.
+    assert tos[-1] is None or (tos[-1] == 12 and x.max() <= 12)
     assert froms[0] == (0 if (x == 0).any() else 1)
     assert all(b + 1 == a for a, b in zip(froms[1:], tos[:-1], strict=True))
     for a, b, n, e in zip(froms, tos, at_risk, ev, strict=True):
@@ -43,7 +45,9 @@ def _check_published(frame: pl.DataFrame, times: list[int], events: list[bool], 
     ends = np.array([x.max() if b is None else b for b in tos])
     coarse = ends[np.searchsorted(ends, x, side="left")]
     ref = SurvfuncRight(coarse.astype(float), d.astype(float))
-    np.testing.assert_allclose(steps["survival"].to_numpy(), np.round(ref.surv_prob, 3), atol=1e-9)
+    np.testing.assert_allclose(
+        steps["survival"].to_numpy(), ref.surv_prob, rtol=0, atol=5e-4 + 1e-9
+    )
 
 
 @given(survival_times(max_size=120), st.integers(2, 6))
