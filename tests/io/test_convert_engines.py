@@ -1,0 +1,131 @@
+"""convert reads SPSS/Stata through polars-readstat where that gives pyreadstat's values, and
+through pyreadstat where it does not (text in an older Stata file's code page)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import polars_readstat
+import pyreadstat
+import pytest
+
+from nbnb_cbs.errors import InputFileError, ValueParseError
+from nbnb_cbs.io.convert import convert_files, stat_engine
+from nbnb_cbs.io.readers import read_table
+from nbnb_cbs.schemas import JOBS, person_key
+
+
+def _jobs() -> pd.DataFrame:
+    """Job rows with what CBS files carry: text and real dates, a sentinel, labelled codes,
+    user-missing hours and text, non-ASCII text, a RINPERSOON without its leading zeros, and
+    a row without RINPERSOON."""
+    n = 40
+    rng = np.random.default_rng(5)
+    start = [dt.date(2020, 1 + i % 12, 1 + i % 27) for i in range(n)]
+    return pd.DataFrame(
+        {
+            "RINPERSOONS": ["R"] * (n - 1) + ["r"],
+            "RINPERSOON": [f"{100 + i % 9:09d}" for i in range(n - 3)] + ["105", " 000000106", ""],
+            "IKVID": [float(1 + i % 4) for i in range(n)],
+            "SDATUMAANVANGIKO": [d.strftime("%Y%m%d") for d in start],
+            "SDATUMEINDEIKO": [d + dt.timedelta(days=int(k)) for d, k in zip(start, rng.integers(0, 300, n), strict=True)],
+            "SBASISUREN": [99.0 if i % 7 == 0 else float(i) for i in range(n)],
+            "SBASISLOON": np.round(rng.uniform(-50, 3000, n), 2),
+            "SCONTRACTSOORT": ["O", "B", "N", "é€ü", "Ölçü", "ZZZ"] * 6 + ["O"] * 4,
+            "SSOORTBAAN": [float(k) for k in rng.choice([1, 4, 5, 9], n)],
+            "SPOLISDIENSTVERBAND": ["1", "2"] * (n // 2),
+        }
+    )  # fmt: skip
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    labels = {"SSOORTBAAN": {9.0: "overig", 5.0: "oproep", 4.0: "uitzend"}}
+    if path.suffix == ".sav":
+        pyreadstat.write_sav(
+            frame, str(path), variable_value_labels=labels,
+            missing_ranges={"SBASISUREN": [99.0], "SCONTRACTSOORT": ["ZZZ"]},
+        )  # fmt: skip
+    else:
+        pyreadstat.write_dta(frame, str(path), variable_value_labels=labels)
+    return path
+
+
+def _expected(path: Path) -> pl.DataFrame:
+    """What the pyreadstat-based reader (read_table) makes of the file, keyed and sorted; the
+    contract's columns the file lacks are empty in convert's output."""
+    frame = read_table(path, JOBS).frame.with_columns(person_key())
+    kinds = {"str": pl.String, "float": pl.Float64}
+    absent = [c for c in JOBS.columns if c.name not in frame.columns]
+    frame = frame.with_columns(pl.lit(None, kinds[c.kind]).alias(c.name) for c in absent)
+    order = ["pid", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "IKVID", "SBASISLOON"]
+    return frame.filter(pl.col("pid").is_not_null()).sort(order)
+
+
+@pytest.mark.parametrize("suffix", [".sav", ".dta"])
+def test_polars_readstat_gives_pyreadstat_values(tmp_path: Path, suffix: str) -> None:
+    path = _write(_jobs(), tmp_path / f"jobs{suffix}")
+    assert stat_engine(path) == "polars-readstat"
+    # The two readers agree on the raw file: types, codes, user-missing as null, dates, text.
+    reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
+    raw, _ = reader(str(path), output_format="polars")
+    assert polars_readstat.scan_readstat(str(path)).collect().equals(raw)
+    result = convert_files([path], tmp_path / "out.parquet", chunk_rows=16, row_group_rows=10)
+    out = pl.read_parquet(tmp_path / "out.parquet")
+    expected = _expected(path)
+    assert result.reconciles() and result.rows_without_rinpersoon == 1
+    assert out["pid"].is_sorted()
+    order = ["pid", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "IKVID", "SBASISLOON"]
+    assert out.sort(order).equals(expected.select(out.columns))
+    assert "é€ü" in out["SCONTRACTSOORT"].to_list() and "Ölçü" in out["SCONTRACTSOORT"].to_list()
+    assert out.schema["SDATUMEINDEIKO"] == pl.Date
+    if suffix == ".sav":  # user-missing values (declared in SPSS) read as empty
+        assert out["SBASISUREN"].null_count() == 6 and "ZZZ" not in out["SCONTRACTSOORT"]
+    # Leading zeros restored, the same person as the zero-padded rows.
+    assert out.filter(pl.col("RINPERSOON") == "000000105").height == 5
+
+
+def test_cp1252_stata_file_is_read_whole(tmp_path: Path) -> None:
+    """A Stata 13 file (text in a code page): polars-readstat would cut 'é€ü' to 'é'; convert
+    reads it through pyreadstat and keeps the whole value."""
+    frame = _jobs()
+    frame["SCONTRACTSOORT"] = ["XYZ"] + ["O"] * (len(frame) - 1)
+    path = tmp_path / "old.dta"
+    pyreadstat.write_dta(frame, str(path), version=13)
+    data = path.read_bytes()
+    assert data.count(b"XYZ") == 1
+    path.write_bytes(data.replace(b"XYZ", "é€ü".encode("cp1252")))
+    assert stat_engine(path) == "pyreadstat"
+    convert_files([path], tmp_path / "out.parquet")
+    out = pl.read_parquet(tmp_path / "out.parquet")
+    assert out.filter(pl.col("SCONTRACTSOORT") == "é€ü").height == 1
+    sorted_out = out.sort("pid", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "IKVID", "SBASISLOON")
+    assert sorted_out.equals(_expected(path).select(out.columns))
+
+
+def test_errors_name_the_row_and_cohort_cut_reads_only_its_rows(tmp_path: Path) -> None:
+    frame = _jobs()
+    frame.loc[30, "RINPERSOON"] = "12X"
+    path = _write(frame, tmp_path / "bad.sav")
+    with pytest.raises(ValueParseError, match=r"row 31.*RINPERSOON"):
+        convert_files([path], tmp_path / "out.parquet", chunk_rows=8)
+    assert not (tmp_path / "out.parquet").exists()
+    bad = tmp_path / "broken.sav"
+    bad.write_bytes(b"not an SPSS file" * 10)
+    with pytest.raises(InputFileError, match="not a readable SPSS file"):
+        convert_files([bad], tmp_path / "out.parquet")
+    # A cohort of two persons: only their rows are written, every other row is counted.
+    good = _write(_jobs(), tmp_path / "good.sav")
+    linked = tmp_path / "linked.csv"
+    linked.write_text("record_id;RINPERSOONS;RINPERSOON\na;R;000000101\nb;R;102\n")
+    result = convert_files([good], tmp_path / "cut.parquet", cohort=linked, chunk_rows=8)
+    cut = pl.read_parquet(tmp_path / "cut.parquet")
+    assert set(cut["RINPERSOON"]) == {"000000101", "000000102"}
+    assert result.reconciles() and result.rows_outside_cohort == 39 - cut.height
+    assert cut.sort(cut.columns).equals(
+        _expected(good).filter(pl.col("RINPERSOON").is_in(["000000101", "000000102"]))
+        .select(cut.columns).sort(cut.columns)
+    )  # fmt: skip
