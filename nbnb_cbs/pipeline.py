@@ -34,6 +34,7 @@ class RunResult:
     bundle: Any = None
     release: Any = None
     population: Any = None
+    models: list[Any] = field(default_factory=list)
 
 
 def _quiet(_: str) -> None:
@@ -112,6 +113,10 @@ def run_project(
     inputs = read_inputs(  # once for all anchors
         analysis, linked, settings.jobs, settings.enrolments, aliases=settings.aliases
     )
+    if settings.models:
+        from nbnb_cbs.models import check_columns  # noqa: PLC0415
+
+        check_columns(settings.models, inputs.analysis.columns, profile, "project.toml")
     for anchor in settings.anchors:
         progress(f"durability ({anchor} anchor)")
         options = DurabilityOptions(
@@ -138,8 +143,16 @@ def run_project(
             _input(settings.enrolments, quality.get("enrolments rows_read")),
         ) if i is not None
     ]  # fmt: skip
-    progress("disclosure control (the whole release at once)")
     first = next(iter(result.durability.values()), None)
+    if settings.models and first is not None:
+        from nbnb_cbs.models import run_models  # noqa: PLC0415
+
+        progress("models")
+        result.models = run_models(
+            settings.models, inputs.analysis, first.persons, profile, work / "models",
+            where=str(analysis),
+        )  # fmt: skip
+    progress("disclosure control (the whole release at once)")
     check_breakdowns(settings.by, profile, inputs.analysis)
     # Linked as the durability step saw it (one definition for every table).
     linked_ids = (
@@ -175,12 +188,32 @@ def run_project(
         settings.export_dir, release.tables, profile, project=settings.name, params=params,
         inputs=result.inputs, make_zip=make_zip,
         review={"audit": release.audit, "cells": release.review, "projects": projects},
-        release_audit=release.audit,
+        release_audit=release.audit, models=_model_exports(result.models),
     )  # fmt: skip
     if release.ledger is not None:
         # Only an export that passed is a release later exports must not be differenced with.
         write_parquet(release.ledger, ledger_path(ledgers, result.bundle.created))
     return result
+
+
+def _model_exports(models: list[Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    from nbnb_cbs.models import export_tables, log_entry  # noqa: PLC0415
+
+    return [(export_tables(m), log_entry(m)) for m in models]
+
+
+# A B1.8-style model (report annex): in work at the end month, leavers to education excluded.
+# sectoral is a project feature, so this model has no project fixed effects (they would absorb it).
+DEMO_MODELS = """
+[[models]]
+name = "in_work"
+outcome = "in_work_at_end"
+covariates = ["sex", "age_group", "sectoral"]
+reference = { sex = "man" }
+interactions = ["sex*age_group"]
+exclude_destinations = ["education"]
+merge_sparse_levels = true
+"""
 
 
 # Columns the export tables publish themselves: a breakdown may not take their names.
@@ -252,5 +285,7 @@ def demo(out: Path, seed: int = 2022, progress: Progress = _quiet) -> RunResult:
         ]
     )
     project = out / "project.toml"
-    write_text(PROJECT_TEMPLATE.format(name="demo", inputs=inputs, end="2021-12"), project)
+    write_text(
+        PROJECT_TEMPLATE.format(name="demo", inputs=inputs, end="2021-12") + DEMO_MODELS, project
+    )
     return run_project(load_project(project), progress)

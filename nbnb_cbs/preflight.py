@@ -51,12 +51,14 @@ def check_project(settings: Settings, project: Path | str = "project.toml") -> N
         check_columns(settings.registration, REGISTRATION, aliases)
         research = [c for c in REGISTRATION.names if c not in ANALYSIS_DROP]
         _check_by(settings, project, [*research, *read_columns(settings.registration)])
+        _check_models(settings, project, [*research, *read_columns(settings.registration)])
     if settings.analysis is not None and settings.registration is None:
         columns = read_columns(settings.analysis)
         for column in _ANALYSIS_NEEDS:
             if column not in columns:
                 raise ColumnError.missing(settings.analysis, column, columns)
         _check_by(settings, project, columns)
+        _check_models(settings, project, columns)
     if settings.linked is not None:
         check_columns(settings.linked, LINKED, aliases)
     if settings.register is not None and settings.linked is None:
@@ -88,6 +90,20 @@ def _check_by(settings: Settings, project: Path | str, columns: list[str]) -> No
                 f"{project}: [analysis] by = {column!r} is not a column of the analysis data; "
                 f"available: {', '.join(c for c in columns if c != 'record_id')}"
             )
+
+
+def _check_models(settings: Settings, project: Path | str, columns: list[str]) -> None:
+    if not settings.models:
+        return
+    from nbnb_cbs.disclosure import load_profile  # noqa: PLC0415
+    from nbnb_cbs.models.spec import check_columns  # noqa: PLC0415
+
+    profile = load_profile(
+        settings.profile
+        if settings.profile in ("cbs", "acro")
+        else settings.base_dir / settings.profile
+    )
+    check_columns(settings.models, columns, profile, project)
 
 
 def stale_results(settings: Settings) -> list[tuple[Path, str]]:

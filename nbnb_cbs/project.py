@@ -50,6 +50,7 @@ class Settings:
     previous: str = "refuse"
     work_dir: Path = Path("work")
     export_dir: Path = Path("export")
+    models: tuple[Any, ...] = ()  # ModelSpec per [[models]] table (nbnb_cbs/models/spec.py)
 
     @property
     def end_month(self) -> tuple[int, int]:
@@ -157,9 +158,14 @@ def load_project(path: str | Path) -> Settings:
         if section == "population":
             values["population"] = _population(path, body)
             continue
+        if section == "models":
+            from nbnb_cbs.models.spec import parse_models  # noqa: PLC0415
+
+            values["models"] = parse_models(path, body)
+            continue
         if section not in _SCHEMA:
             raise ConfigError(
-                _unknown(path, section, [*_SCHEMA, "columns", "population"], "section")
+                _unknown(path, section, [*_SCHEMA, "columns", "population", "models"], "section")
             )
         if not isinstance(body, dict):
             raise ConfigError(f"{path}: [{section}] must be a table of keys")

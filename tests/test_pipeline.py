@@ -140,3 +140,63 @@ def test_run_needs_inputs(cli: Cli, tmp_path: Path) -> None:
     project.write_text('[analysis]\nend = "2021-12"\n', encoding="utf-8")
     code, _, err = cli("run", project)
     assert code == 2 and "[inputs]" in err
+
+
+def test_demo_model_exported_checked_and_rerun_by_the_model_command(
+    cli: Cli, demo_dir: Path
+) -> None:
+    """The demo's B1.8-style model reaches the export, the log and the report; its N is the
+    linked records not leaving for education (counted here from the work files), its residual
+    dof N minus its terms; `nbnb-cbs model` writes the same tables into work/models."""
+    export = demo_dir / "export"
+    coef = pl.read_csv(export / "model_in_work.csv", separator=";")
+    fit = dict(pl.read_csv(export / "model_in_work_fit.csv", separator=";").iter_rows())
+    assert coef.columns == ["term", "B", "SE", "Exp(B)", "p"]
+    assert {"sex: woman", "sectoral: true"} <= set(coef["term"])
+    analysis = pl.read_parquet(demo_dir / "work" / "linkage" / "analysis.parquet")
+    persons = pl.read_parquet(demo_dir / "work" / "exit" / "persons.parquet")
+    sample = persons.join(analysis, on="record_id").filter(
+        pl.col("RINPERSOON").is_not_null() & (pl.col("exit_destination") != "education")
+    )
+    assert fit["N"] == sample.height
+    assert fit["residual_dof"] == sample.height - coef.height  # no fixed effects: all terms shown
+    log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
+    assert log["models"][0]["files"] == ["model_in_work.csv", "model_in_work_fit.csv"]
+    assert "## Models" in (export / "report.md").read_text(encoding="utf-8")
+    code, out, err = cli("model", demo_dir / "project.toml", "--name", "in_work")
+    assert code == 0, err + out
+    assert "sex: woman" in out and f"N {sample.height}" in out
+    for name in ("model_in_work.csv", "model_in_work_fit.csv"):
+        assert (demo_dir / "work" / "models" / name).read_bytes() == (export / name).read_bytes()
+    assert (demo_dir / "work" / "models" / "in_work_vif.csv").is_file()
+    code, _, err = cli("model", demo_dir / "project.toml", "--name", "nope")
+    assert code == 2 and "no model named 'nope'" in err
+
+
+def test_steward_refuses_doctored_model_files(demo_dir: Path, tmp_path: Path) -> None:
+    """A project term, a fit with too few residual dof, or an unlogged model file is a finding."""
+    from nbnb_cbs.disclosure import check_export, load_profile
+    from nbnb_cbs.disclosure.steward.model import load_export
+    from nbnb_cbs.disclosure.steward.models import models_pass
+
+    export = tmp_path / "export"
+    shutil.copytree(demo_dir / "export", export)
+    profile = load_profile("cbs")
+    assert models_pass(load_export(export), [], profile) == []
+    with (export / "model_in_work.csv").open("a", encoding="utf-8") as fh:
+        fh.write("project: Project 03;0.5;0.1;1.6487;0.01\n")
+    fit = export / "model_in_work_fit.csv"
+    text = fit.read_text(encoding="utf-8")
+    fit.write_text(
+        "\n".join(
+            "residual_dof;8.0" if line.startswith("residual_dof;") else line
+            for line in text.splitlines()
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    shutil.copy(export / "model_in_work.csv", export / "model_extra.csv")
+    rules = {(f.file, f.rule) for f in check_export(export, profile).findings}
+    assert ("model_in_work.csv", "project_term") in rules
+    assert ("model_in_work_fit.csv", "dof_below_threshold") in rules
+    assert ("model_extra.csv", "model_not_logged") in rules

@@ -53,3 +53,19 @@ def test_reserved_breakdown_names_are_refused(data: Path, name: str) -> None:
     code, out, err = Cli()("run", _project(data, f'by = ["{name}"]\n'))
     assert code == 2, err + out
     assert name in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_model_with_unknown_covariate_refused_before_work(data: Path, tmp_path: Path) -> None:
+    """[[models]] columns are checked with the project: exit 2, one line naming the covariate,
+    and no work folder written."""
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "data").symlink_to(data / "data")
+    models = (
+        '[output]\nwork = "w"\nexport = "e"\n[[models]]\nname = "m"\noutcome = "in_work_at_end"\n'
+        'covariates = ["sex", "woonsituatie"]\n'
+    )
+    code, out, err = Cli()("run", _project(root, models))
+    assert code == 2, err + out
+    assert "covariate 'woonsituatie' is not a column" in err and len(err.strip().splitlines()) == 1
+    assert not (root / "w").exists()

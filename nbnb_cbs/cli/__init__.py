@@ -11,6 +11,7 @@ from nbnb_cbs.cli import (
     disclosure_cmd,
     durability_cmd,
     linkage_cmd,
+    model_cmd,
     pipeline_cmd,
     synth_cmd,
 )
@@ -18,7 +19,9 @@ from nbnb_cbs.cli.app import app
 
 __all__ = ["app", "main"]
 
-for _module in (synth_cmd, linkage_cmd, durability_cmd, convert_cmd, disclosure_cmd, pipeline_cmd):
+for _module in (
+    synth_cmd, linkage_cmd, durability_cmd, convert_cmd, disclosure_cmd, pipeline_cmd, model_cmd,
+):  # fmt: skip
     _group = {linkage_cmd: "linkage", disclosure_cmd: "disclosure"}.get(_module)
     app.add_typer(_module.app, name=_group)
 

@@ -53,6 +53,11 @@ def _report(result: RunResult) -> None:
                     overall, f"Durability of work, {anchor} anchor (cf. report Table 6.3; checked)"
                 )
             )
+    for model in result.models:
+        console.print(
+            f"Model {model.spec.name} ({model.spec.outcome}, {model.spec.kind}): N {model.fit.n}, "
+            f"residual dof {model.fit.df_resid} -> model_{model.spec.name}.csv (checked)"
+        )
     console.print(
         f"Internal results (person level, NOT disclosure-checked, stay inside): {result.settings.work_dir}"
     )

@@ -150,7 +150,10 @@ def write_bundle(
     make_zip: bool = False,
     review: dict[str, Any] | None = None,
     release_audit: dict[str, Any] | None = None,
+    models: list[tuple[dict[str, Any], dict[str, Any]]] | None = None,
 ) -> BundleResult:
+    """``models``: per model its export tables (file name -> frame, written at the export's
+    top level) and its log entry (disclosure-log.json ``models``)."""
     created = source_date() or dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
     stage = _stage_dir(export_dir)
     try:
@@ -162,6 +165,11 @@ def write_bundle(
         }
         if release_audit is not None:
             log["release_audit"] = release_audit
+        if models:
+            for model_files, _ in models:
+                for file, frame in model_files.items():
+                    write_csv(frame, stage / file)
+            log["models"] = [entry for _, entry in models]
         write_json(log, stage / "disclosure-log.json")
         manifest: dict[str, Any] = {
             "tool": "nbnb-cbs",

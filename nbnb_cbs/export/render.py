@@ -81,6 +81,23 @@ def _figure(draw: Callable[..., Path], tables: tuple[Any, ...], path: Path) -> P
     return path
 
 
+def _models(
+    root: Path, log: Mapping[str, Any]
+) -> list[tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]]:
+    """Each logged model's entry with its coefficient and fit tables, read from the export."""
+    out = []
+    entries = log.get("models", [])
+    for entry in entries if isinstance(entries, list) else []:
+        files = [str(f) for f in entry.get("files", [])] if isinstance(entry, Mapping) else []
+        coef = next((f for f in files if not f.endswith("_fit.csv")), None)
+        fit = next((f for f in files if f.endswith("_fit.csv")), None)
+        if coef is None or fit is None:
+            continue
+        read = [pl.read_csv(root / f, separator=";", infer_schema_length=None) for f in (coef, fit)]
+        out.append((dict(entry), read[0], read[1]))
+    return out
+
+
 def render_derived(
     root: Path, target: Path, manifest: Mapping[str, Any], log: Mapping[str, Any]
 ) -> list[str]:
@@ -116,6 +133,7 @@ def render_derived(
         _report_params(manifest),
         [(str(t.get("title")), str(t["file"]), frames[n], dict(t)) for n, t in named],
         figures,
+        models=_models(root, log),
     )
     write_text(to_markdown(blocks), target / "report.md")
     write_text(to_html(blocks, f"Durability of work: {project}"), target / "report.html")

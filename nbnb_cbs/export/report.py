@@ -61,6 +61,7 @@ def report_blocks(
     params: dict[str, Any],
     tables: list[tuple[str, str, pl.DataFrame, dict[str, Any]]],
     figures: list[tuple[str, Path]],
+    models: list[tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]] | None = None,
 ) -> list[Block]:
     blocks = [
         Block("heading", f"Durability of work: {project}", 1),
@@ -93,6 +94,43 @@ def report_blocks(
         if counts.get("rounded"):
             notes.append(f"{counts['rounded']} cell(s) rounded")
         blocks.append(Block("list", notes or ["no cells suppressed or pooled"]))
+    if models:
+        blocks += _model_blocks(models)
+    return blocks
+
+
+def _model_blocks(models: list[tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]]) -> list[Block]:
+    blocks = [
+        Block("heading", "Models"),
+        Block(
+            "text",
+            "Regression on the outcomes at the end month (B: coefficient, on the log-odds scale "
+            "for a logit; Exp(B): odds ratio; p: two-sided p-value). Categorical covariates are "
+            "compared with their reference level; a missing value is its own level 'unknown', so "
+            "no participant is left out. Every level and interaction cell held at least the "
+            "threshold of persons with each outcome value, and the residual degrees of freedom "
+            "reach the profile's minimum. Project fixed effects (and then the intercept) are "
+            "estimated but not published.",
+        ),
+    ]
+    for entry, published, fit in models:
+        excluded = entry.get("excluded_destinations") or []
+        blocks.append(
+            Block(
+                "heading", f"{entry.get('name')}: {entry.get('outcome')} ({entry.get('kind')})", 3
+            )
+        )
+        notes = [
+            "sample: linked participants"
+            + (f", leavers to {', '.join(map(str, excluded))} excluded" if excluded else "")
+        ]
+        if entry.get("fixed_effects"):
+            notes.append("project fixed effects estimated, not published")
+        notes += [str(m) for m in entry.get("merges", [])]
+        coef = published
+        if "Exp(B)" in coef.columns and coef["Exp(B)"].null_count() == coef.height:
+            coef = coef.drop("Exp(B)")  # a linear probability model has no odds ratios
+        blocks += [Block("list", notes), Block("table", coef), Block("table", fit)]
     return blocks
 
 

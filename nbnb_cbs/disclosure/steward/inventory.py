@@ -18,6 +18,7 @@ __all__ = ["ALLOWED", "inventory_pass"]
 
 ALLOWED = (
     r"tables/[A-Za-z0-9_-]+\.csv",
+    r"model_[A-Za-z0-9_-]+\.csv",
     r"figures/[A-Za-z0-9_-]+\.png",
     r"report\.md",
     r"report\.html",
@@ -65,7 +66,7 @@ def _allow_list(export: ExportFiles) -> list[Finding]:
         elif any(part.startswith(".") for part in rel.split("/")):
             out.append(Finding(rel, None, None, "hidden_file", "a hidden file: an export holds only the files nbnb-cbs writes"))  # fmt: skip
         elif not _ALLOWED.fullmatch(rel):
-            out.append(Finding(rel, None, None, "file_not_allowed", "not a file an export may hold (tables/*.csv, figures/*.png, report.md, report.html, tables.xlsx, disclosure-log.json, manifest.json)"))  # fmt: skip
+            out.append(Finding(rel, None, None, "file_not_allowed", "not a file an export may hold (tables/*.csv, model_*.csv, figures/*.png, report.md, report.html, tables.xlsx, disclosure-log.json, manifest.json)"))  # fmt: skip
     return out
 
 

@@ -41,6 +41,8 @@ def _digest(export: ExportFiles) -> str:
     for entry in export.table_meta.values():
         path = export.root / str(entry.get("file"))
         digest.update(path.read_bytes() if path.is_file() else b"\0missing")
+    for path in sorted(export.root.glob("model_*.csv")):  # the report's models section
+        digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -16,6 +16,7 @@ from nbnb_cbs.disclosure.steward.content import content_pass
 from nbnb_cbs.disclosure.steward.inventory import inventory_pass
 from nbnb_cbs.disclosure.steward.kinds import kinds_pass
 from nbnb_cbs.disclosure.steward.model import AuditPass, CheckResult, load_export
+from nbnb_cbs.disclosure.steward.models import models_pass
 from nbnb_cbs.disclosure.steward.releases import previous_pass
 from nbnb_cbs.disclosure.steward.rerender import rerender_pass
 
@@ -28,6 +29,7 @@ PASSES: tuple[tuple[str, AuditPass], ...] = (
     ("kinds", kinds_pass),
     ("tables", table_rules_pass),
     ("previous", previous_pass),
+    ("models", models_pass),
 )
 NO_JOINT_AUDIT = (
     "relations between tables (shared populations, nested groups, anchors, series vs snapshot) "
@@ -45,6 +47,8 @@ NOT_CHECKABLE = [
     "export-review/projects.json and words such as project, organisation, gemeente are",
     "numbers in disclosure-log.json outside its profile block are not compared with the tables",
     "numerators and complements of shares whose n was rounded are bounded, not recovered",
+    "model output: the persons behind each covariate level and interaction cell (per outcome "
+    "value) are counted by the run before fitting; the files show only N and residual dof",
     "derived files are proven equal to a re-rendering only on the library versions the manifest "
     "records; other versions mean review by eye",
 ]

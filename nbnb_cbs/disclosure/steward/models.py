@@ -1,0 +1,119 @@
+"""Model output (``model_<name>.csv`` and ``model_<name>_fit.csv``), checked from the files.
+
+The residual degrees of freedom are re-checked from the published fit table against the
+profile's ``dof_threshold`` (and must leave room for the published terms); N must reach the
+threshold; no term may be about a project (fixed effects are estimated, never published, and
+with them the intercept, which is the reference project's level); every model file is one the
+log describes. Whether each covariate level held enough persons cannot be seen from the files:
+that check is the run's (see NOT_CHECKABLE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from nbnb_cbs.disclosure.profiles import Profile
+from nbnb_cbs.disclosure.steward.identifiers import identifier_in_text, organisation_in_text
+from nbnb_cbs.disclosure.steward.model import ExportFiles, Finding
+
+__all__ = ["models_pass"]
+
+COEFFICIENTS = ["term", "B", "SE", "Exp(B)", "p"]
+FIT = ["statistic", "value"]
+FIT_STATISTICS = ("N", "residual_dof", "pseudo_r2", "aic")
+INTERCEPT = "(intercept)"
+
+
+def _entries(export: ExportFiles) -> list[dict[str, Any]]:
+    models = export.log.get("models", [])
+    return [m for m in models if isinstance(m, dict)] if isinstance(models, list) else []
+
+
+def _read(path: Any) -> pl.DataFrame | None:
+    try:
+        return pl.read_csv(path, separator=";", infer_schema=False, raise_if_empty=False)
+    except Exception:
+        return None
+
+
+def models_pass(
+    export: ExportFiles, previous: Sequence[ExportFiles], profile: Profile
+) -> list[Finding]:
+    """Findings for model files: unlogged, malformed, too few residual dof, project terms."""
+    out: list[Finding] = []
+    present = sorted(p.name for p in export.root.glob("model_*.csv") if p.is_file())
+    entries = _entries(export)
+    logged = {str(f): m for m in entries for f in (m.get("files") or []) if isinstance(f, str)}
+    for name in present:
+        if name not in logged:
+            out.append(Finding(name, None, None, "model_not_logged", "the disclosure log does not describe this model file"))  # fmt: skip
+    for name in sorted(set(logged) - set(present)):
+        out.append(Finding("disclosure-log.json", None, name, "logged_model_missing", f"the log names {name!r}, which the export does not hold"))  # fmt: skip
+    projects = export.projects()
+    for entry in entries:
+        files = [str(f) for f in entry.get("files") or []]
+        coef = next((f for f in files if not f.endswith("_fit.csv")), None)
+        fit = next((f for f in files if f.endswith("_fit.csv")), None)
+        if coef is None or fit is None:
+            out.append(Finding("disclosure-log.json", None, "models", "model_files", f"model {entry.get('name')!r} needs a coefficient and a fit file"))  # fmt: skip
+            continue
+        if coef not in present or fit not in present:
+            continue
+        out += _model(export, entry, coef, fit, projects, profile)
+    return out
+
+
+def _model(
+    export: ExportFiles,
+    entry: dict[str, Any],
+    coef_name: str,
+    fit_name: str,
+    projects: list[str],
+    profile: Profile,
+) -> list[Finding]:
+    out: list[Finding] = []
+    coef, fit = _read(export.root / coef_name), _read(export.root / fit_name)
+    if coef is None or coef.columns != COEFFICIENTS:
+        return [Finding(coef_name, 1, None, "model_columns", f"a model table has exactly the columns {';'.join(COEFFICIENTS)}")]  # fmt: skip
+    if fit is None or fit.columns != FIT:
+        return [Finding(fit_name, 1, None, "model_columns", f"a fit table has exactly the columns {';'.join(FIT)}")]  # fmt: skip
+    for line, row in enumerate(coef.iter_rows(named=True), start=2):
+        term = str(row["term"] or "")
+        covariate = term.split(":", 1)[0].strip()
+        if profile.is_protected_dimension(covariate) or any(
+            profile.is_protected_dimension(part.split(":", 1)[0].strip())
+            for part in term.split(" x ")
+        ):
+            out.append(Finding(coef_name, line, "term", "project_term", f"term {term!r} is a project effect: results per project may not be published"))  # fmt: skip
+        elif what := identifier_in_text(term) or organisation_in_text(
+            term, projects, generic=False
+        ):
+            out.append(Finding(coef_name, line, "term", "identifier_value", f"term {term!r} holds {what}"))  # fmt: skip
+        if term == INTERCEPT and entry.get("fixed_effects") is True:
+            out.append(Finding(coef_name, line, "term", "project_term", "with project fixed effects the intercept is the reference project's level: it may not be published"))  # fmt: skip
+        for column in COEFFICIENTS[1:]:
+            text = (row[column] or "").strip()
+            if text and _number(text) is None:
+                out.append(Finding(coef_name, line, column, "not_a_number", f"{column} = {text!r} is not a number"))  # fmt: skip
+    stats = {str(r["statistic"]): _number(str(r["value"] or "")) for r in fit.iter_rows(named=True)}
+    missing = [s for s in FIT_STATISTICS if stats.get(s) is None]
+    if missing or set(stats) - set(FIT_STATISTICS):
+        return [*out, Finding(fit_name, None, "statistic", "model_fit", f"a fit table holds exactly {', '.join(FIT_STATISTICS)}, each a number")]  # fmt: skip
+    n, dof = stats["N"] or 0.0, stats["residual_dof"] or 0.0  # both present (checked above)
+    if n < profile.threshold:
+        out.append(Finding(fit_name, None, "value", "small_n", f"a model of {n:g} units: fewer than {profile.threshold}"))  # fmt: skip
+    if dof < profile.dof_threshold:
+        out.append(Finding(fit_name, None, "value", "dof_below_threshold", f"{dof:g} residual degrees of freedom: fewer than dof_threshold {profile.dof_threshold}"))  # fmt: skip
+    if dof + coef.height > n or n != round(n) or dof != round(dof):
+        out.append(Finding(fit_name, None, "value", "model_fit", f"N {n:g} and residual_dof {dof:g} cannot belong to a model with {coef.height} published terms"))  # fmt: skip
+    return out
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None

@@ -1,0 +1,181 @@
+"""Run a project's models: sample and checks, optional stepwise selection, the final fit, the
+residual degrees of freedom check, and the tables (internal ones into work/models/, the
+publishable ones for the export).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from nbnb_cbs.errors import DisclosureError, InputFileError
+from nbnb_cbs.io.writers import write_csv, write_json
+from nbnb_cbs.models.design import _PROJECT, build_design, build_sample
+from nbnb_cbs.models.fit import Fit, backward_stepwise, fit_design, project_icc, vif
+from nbnb_cbs.models.spec import ModelSpec, sample_destinations
+
+__all__ = [
+    "COEFFICIENT_COLUMNS",
+    "ModelResult",
+    "export_tables",
+    "log_entry",
+    "model_inputs",
+    "run_model",
+    "run_models",
+]
+
+_log = logging.getLogger(__name__)
+COEFFICIENT_COLUMNS = ("term", "B", "SE", "Exp(B)", "p")
+DECIMALS = 4  # published precision of B, SE, Exp(B), p and pseudo-R2
+
+
+@dataclass
+class ModelResult:
+    spec: ModelSpec
+    fit: Fit
+    merges: list[str]
+    pooled_projects: int
+    vif: pl.DataFrame
+    icc: float | None
+    stepwise: list[dict[str, Any]] | None = None
+    kept: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """Internal record of the model (work/models/<name>.json): never exported."""
+        return {
+            "name": self.spec.name,
+            "outcome": self.spec.outcome,
+            "kind": self.spec.kind,
+            "sample_destinations": sorted(sample_destinations(self.spec)),
+            "covariates": list(self.spec.covariates),
+            "kept_after_stepwise": self.kept if self.stepwise is not None else None,
+            "interactions": [f"{a}*{b}" for a, b in self.spec.interactions],
+            "fixed_effects": self.spec.fixed_effects,
+            "projects_sharing_one_fixed_effect": self.pooled_projects,
+            "merges": self.merges,
+            "stepwise": self.stepwise,
+            "icc_project": self.icc,
+            "n": self.fit.n,
+            "residual_dof": self.fit.df_resid,
+        }
+
+
+def run_model(
+    spec: ModelSpec,
+    analysis: pl.DataFrame,
+    persons: pl.DataFrame,
+    profile: Any,
+    where: str = "analysis data",
+) -> ModelResult:
+    """One model, every disclosure check applied (``DisclosureError`` when refused)."""
+    sample = build_sample(
+        spec, analysis, persons, threshold=profile.threshold,
+        min_organisations=profile.min_organisations, where=where,
+    )  # fmt: skip
+    outcome = sample.frame["_nbnb_outcome"]
+    ones = int(outcome.sum())
+    if min(ones, sample.n - ones) < profile.threshold:
+        raise DisclosureError(
+            f"model {spec.name!r} refused: fewer than {profile.threshold} persons in the sample "
+            f"have outcome {spec.outcome} {'true' if ones < profile.threshold else 'false'}"
+        )
+    steps = None
+    kept = [*spec.covariates, *(f"{a}*{b}" for a, b in spec.interactions)]
+    if spec.stepwise:
+        kept, steps = backward_stepwise(sample)
+    design = build_design(sample, kept)
+    fit = fit_design(design, spec.kind, spec.name)
+    if fit.df_resid < profile.dof_threshold:
+        raise DisclosureError(
+            f"model {spec.name!r} refused: {fit.df_resid} residual degrees of freedom, fewer "
+            f"than the {profile.name} profile's dof_threshold of {profile.dof_threshold}; use "
+            "fewer covariates or levels (or fixed_effects = false)"
+        )
+    icc = (
+        project_icc(design.y, sample.frame[_PROJECT].to_numpy())
+        if _PROJECT in sample.frame.columns
+        else None
+    )
+    return ModelResult(
+        spec, fit, sample.merges, sample.pooled_projects, vif(design), icc, steps, kept
+    )
+
+
+def export_tables(result: ModelResult) -> dict[str, pl.DataFrame]:
+    """The publishable tables: ``model_<name>.csv`` (term, B, SE, Exp(B), p; no project terms)
+    and ``model_<name>_fit.csv`` (N, residual_dof, pseudo_r2, aic)."""
+    name = result.spec.name
+    coefficients = result.fit.coefficients(published=True).with_columns(
+        pl.col("B", "SE", "Exp(B)", "p").round(DECIMALS)
+    )
+    fit = result.fit.fit_table().with_columns(
+        pl.when(pl.col("statistic") == "aic")
+        .then(pl.col("value").round(2))
+        .otherwise(pl.col("value").round(DECIMALS))
+        .alias("value")
+    )
+    return {f"model_{name}.csv": coefficients, f"model_{name}_fit.csv": fit}
+
+
+def log_entry(result: ModelResult) -> dict[str, Any]:
+    """The model's entry in disclosure-log.json: what the published tables are about."""
+    spec = result.spec
+    return {
+        "name": spec.name,
+        "outcome": spec.outcome,
+        "kind": spec.kind,
+        "files": list(export_tables(result)),
+        "excluded_destinations": list(spec.exclude_destinations),
+        "sample_destinations": sorted(sample_destinations(spec)),
+        "covariates": list(spec.covariates),
+        "interactions": [f"{a}*{b}" for a, b in spec.interactions],
+        "fixed_effects": spec.fixed_effects,
+        "stepwise": spec.stepwise,
+        "merges": list(result.merges),
+    }
+
+
+def model_inputs(settings: Any) -> tuple[pl.DataFrame, pl.DataFrame, Path]:
+    """analysis.parquet and persons.parquet of a project's earlier ``run`` (work folder)."""
+    analysis = settings.analysis or settings.work_dir / "linkage" / "analysis.parquet"
+    anchor = settings.anchors[0] if settings.anchors else "exit"
+    persons = settings.work_dir / anchor / "persons.parquet"
+    for path, what in ((analysis, "analysis.parquet"), (persons, "persons.parquet")):
+        if not Path(path).is_file():
+            raise InputFileError(
+                f"{path}: {what} not found; models use the results of 'nbnb-cbs run "
+                "project.toml': run it first (same project file)"
+            )
+    from nbnb_cbs.io.readers import read_table  # noqa: PLC0415
+
+    frame = read_table(Path(analysis)).frame
+    return frame, pl.read_parquet(persons), Path(analysis)
+
+
+def run_models(
+    specs: tuple[ModelSpec, ...],
+    analysis: pl.DataFrame,
+    persons: pl.DataFrame,
+    profile: Any,
+    workdir: Path | None = None,
+    where: str = "analysis data",
+) -> list[ModelResult]:
+    """Every model; the internal results (all terms, fixed effects included; VIF; ICC; the
+    stepwise log; merges) go to ``workdir`` (work/models/), which stays inside RA."""
+    results = []
+    for spec in specs:
+        result = run_model(spec, analysis, persons, profile, where)
+        results.append(result)
+        _log.info("model %s: N %d, residual dof %d", spec.name, result.fit.n, result.fit.df_resid)
+        if workdir is not None:
+            name = spec.name
+            write_csv(result.fit.coefficients(published=False), workdir / f"{name}_all_terms.csv")
+            write_csv(result.vif, workdir / f"{name}_vif.csv")
+            write_json(result.summary(), workdir / f"{name}.json")
+            for file, table in export_tables(result).items():
+                write_csv(table, workdir / file)
+    return results
