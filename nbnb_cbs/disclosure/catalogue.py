@@ -34,6 +34,7 @@ import polars as pl
 __all__ = [
     "ANCHOR_COLUMN",
     "BIN_CLASSES",
+    "EDUCATION_GROUPS",
     "GROUPS",
     "KINDS",
     "SNAPSHOT_CATEGORIES",
@@ -47,11 +48,15 @@ __all__ = [
 
 TOTAL = "Total"
 GROUPS = ("exit_work", "worked_1m", "observed_12m")
+# The education table's groups: the same states of the education cohort under their own names.
+EDUCATION_GROUPS = ("exit_education", "enrolled_1m", "observed_12m")
 ANCHOR_COLUMN = {"exit": "x", "first-job": "f"}
 _GROUP_STATES = {
     "exit_work": ("ew", "w1", "o12"),
     "worked_1m": ("w1", "o12"),
     "observed_12m": ("o12",),
+    "exit_education": ("ew", "w1", "o12"),
+    "enrolled_1m": ("w1", "o12"),
 }
 _CLASSES = ("lt90", "ge90", "one")
 _RANK = {"none": -1, "lt90": 0, "ge90": 1, "one": 2}
@@ -258,6 +263,9 @@ def _dim(domains: Domains, j: int | None) -> str:
     return "breakdown" if j is None else domains.breakdowns[j][0]
 
 
+_TIER = {"worked_1m": 4, "exit_work": 3, "enrolled_1m": 4, "exit_education": 3}
+
+
 def table_rows(
     kind: TableKind, table: str, domains: Domains, *, j: int | None = None, anchor: str = "exit",
     rounding: int = 0,
@@ -279,12 +287,12 @@ def table_rows(
     elif kind in ("durability", "education"):
         column = "e" if kind == "education" else ANCHOR_COLUMN[anchor]
         klass = {"x": "dx", "f": "df", "e": "de"}[column]
-        for group in GROUPS:
+        for group in EDUCATION_GROUPS if kind == "education" else GROUPS:
             for v in _values(domains, j):
                 members = _cohort(_in(column, _GROUP_STATES[group]) & _breakdown(domains, j, v))
                 fate = f"{table}|{group}|{v}"
-                # The study's headline group (worked_1m) is hidden last.
-                tier = {"worked_1m": 4, "exit_work": 3}.get(group, 2) if v == TOTAL else 2
+                # The study's headline group (worked_1m, enrolled_1m) is hidden last.
+                tier = _TIER.get(group, 2) if v == TOTAL else 2
                 dims = {"group": group, dim: v}
                 rows += [
                     RowSpec(table, dims, "n", "count", members, members, fate, tier, rounding=rounding),

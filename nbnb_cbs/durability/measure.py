@@ -14,7 +14,14 @@ import polars as pl
 
 from nbnb_cbs.durability.intervals import Unit, to_unit
 
-__all__ = ["EXCLUSION_REASONS", "GROUPS", "STATISTICS", "durability_cells", "person_durability"]
+__all__ = [
+    "EDUCATION_GROUPS",
+    "EXCLUSION_REASONS",
+    "GROUPS",
+    "STATISTICS",
+    "durability_cells",
+    "person_durability",
+]
 
 Anchor = Literal["exit", "first-job"]
 EXCLUSION_REASONS = (
@@ -26,6 +33,8 @@ EXCLUSION_REASONS = (
     "no_job_after_exit",
 )
 GROUPS = ("exit_work", "worked_1m", "observed_12m")
+# The same groups of the education cohort, with their own names (durability of enrolment).
+EDUCATION_GROUPS = ("exit_education", "enrolled_1m", "observed_12m")
 STATISTICS = ("n", "mean", "weighted_mean", "share_100", "share_ge_90")
 
 
@@ -143,10 +152,13 @@ def _stats(frame: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     )
 
 
-def durability_cells(persons: pl.LazyFrame, by: list[str]) -> pl.DataFrame:
-    """Cells ``group, by, by_value, statistic, value, n`` for every group, overall and per ``by``."""
+def durability_cells(
+    persons: pl.LazyFrame, by: list[str], groups: tuple[str, ...] = GROUPS
+) -> pl.DataFrame:
+    """Cells ``group, by, by_value, statistic, value, n`` for every group (a boolean column of
+    ``persons`` each), overall and per ``by``."""
     parts: list[pl.LazyFrame] = []
-    for group in GROUPS:
+    for group in groups:
         members = persons.filter(pl.col(group))
         overall = _stats(members.with_columns(_k=pl.lit("")), ["_k"]).with_columns(
             by=pl.lit(""), by_value=pl.lit("")
@@ -172,7 +184,7 @@ def durability_cells(persons: pl.LazyFrame, by: list[str]) -> pl.DataFrame:
         )
         .rename({"_n": "n"})
     )
-    order = {g: i for i, g in enumerate(GROUPS)}
+    order = {g: i for i, g in enumerate(groups)}
     stat_order = {s: i for i, s in enumerate(STATISTICS)}
     return (
         long.with_columns(

@@ -16,7 +16,9 @@ import polars as pl
 
 from nbnb_cbs.durability.intervals import Unit, merge_intervals, to_unit
 from nbnb_cbs.durability.measure import (
+    EDUCATION_GROUPS,
     EXCLUSION_REASONS,
+    GROUPS,
     Anchor,
     durability_cells,
     end_bounds,
@@ -304,7 +306,9 @@ def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
     )
     education = education_persons = None
     if inputs.enrolments is not None:
-        education, education_persons = _education(records, inputs.enrolments, options, quality)
+        education, education_persons = _education(
+            records, inputs.enrolments, options, quality, outcomes
+        )
     dq = pl.DataFrame({"check": list(quality), "rows": [int(v) for v in quality.values()]})
     return DurabilityResult(
         persons, cells, series, snapshot, exclusions, dq, education, list(inputs.notes),
@@ -363,9 +367,17 @@ def _education(
     enrolments: pl.LazyFrame,
     options: DurabilityOptions,
     quality: dict[str, int],
+    outcomes: pl.DataFrame,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Durability of education for those who left for education, and the share enrolled in E;
-    and per record of the education cohort its groups, durability and enrolment in E."""
+    """Education cells and, per record of the education cohort, its groups, durability and
+    enrolment in E.
+
+    Cells: durability of education for those who left for education (groups ``exit_education``,
+    ``enrolled_1m``, ``observed_12m``); the share of that cohort enrolled in E; the share of all
+    linked records enrolled in E, overall and by exit destination; and the programme type
+    (TYPEONDERWIJS of the latest-starting enrolment overlapping E) of those enrolled in E.
+    Enrolment in E is ``enrolled_at_end`` of persons.parquet (``outcomes``): one definition.
+    """
     far = pl.date(2099, 12, 31)  # "still enrolled": beyond any observation window (see to_unit)
     rows = enrolments.with_columns(
         pid=person_key(),
@@ -386,44 +398,76 @@ def _education(
     persons = person_durability(
         records, merged, end=options.end, unit=options.unit, anchor="exit", destination="education"
     )
-    cells = durability_cells(persons, list(options.by))
-    e_unit = end_bounds(options.end, options.unit)
-    cohort = records.filter(
-        pl.col("pid").is_not_null()
-        & (pl.col("exit_destination") == "education")
-        & pl.col("exit_date").is_not_null()
-    )
-    first_of_e = to_unit(pl.date(options.end[0], options.end[1], 1), options.unit)
-    enrolled_ids = (
-        cohort.join(merged, on="pid", how="inner")
-        .filter((pl.col("s") <= e_unit) & (pl.col("e") >= first_of_e))
-        .select("record_id")
-        .unique()
+    labelled = persons.rename(dict(zip(GROUPS, EDUCATION_GROUPS, strict=True)))
+    cells = durability_cells(labelled, list(options.by), EDUCATION_GROUPS)
+    linked = (
+        records.filter(pl.col("pid").is_not_null())
+        .select("record_id", "pid", "exit_destination", "exit_date")
         .collect()
+        .join(outcomes.select("record_id", "enrolled_at_end"), on="record_id", how="left")
+        .with_columns(pl.col("enrolled_at_end").fill_null(False))
     )
-    enrolled = enrolled_ids.height
+    cohort = linked.filter(
+        (pl.col("exit_destination") == "education") & pl.col("exit_date").is_not_null()
+    )
     members = (
-        cohort.select("record_id")
-        .collect()
+        cohort.select("record_id", "enrolled_at_end")
         .join(
             persons.select("record_id", "exit_work", "worked_1m", "observed_12m", "durability", "worked", "observable").collect(),
             on="record_id", how="left",
         )
-        .with_columns(enrolled_at_end=pl.col("record_id").is_in(enrolled_ids["record_id"].implode()))
+        .select("record_id", "exit_work", "worked_1m", "observed_12m", "durability", "worked", "observable", "enrolled_at_end")
     )  # fmt: skip
-    n = cohort.select(pl.len()).collect().item()
-    extra = pl.DataFrame(
-        {
-            "group": ["education_cohort"],
-            "by": [""],
-            "by_value": [""],
-            "statistic": ["share_enrolled_at_end"],
-            "value": [enrolled / n if n else None],
-            "n": [int(n)],
-        },
-        schema=cells.schema,
+    extra = [_share_row("education_cohort", "", "", cohort)]
+    extra.append(_share_row("linked", "", "", linked))
+    for destination, part in sorted(
+        linked.partition_by("exit_destination", as_dict=True).items(), key=lambda kv: str(kv[0])
+    ):
+        extra.append(_share_row("linked", "exit_destination", str(destination[0]), part))
+    extra += _programme_rows(good, linked.filter(pl.col("enrolled_at_end")), options)
+    return pl.concat([cells, pl.DataFrame(extra, schema=cells.schema)]), members
+
+
+def _share_row(group: str, by: str, value: str, frame: pl.DataFrame) -> dict[str, object]:
+    n = frame.height
+    enrolled = int(frame["enrolled_at_end"].sum()) if n else 0
+    return {"group": group, "by": by, "by_value": value, "statistic": "share_enrolled_at_end",
+            "value": enrolled / n if n else None, "n": n}  # fmt: skip
+
+
+def _programme_rows(
+    enrolments: pl.LazyFrame, enrolled: pl.DataFrame, options: DurabilityOptions
+) -> list[dict[str, object]]:
+    """Those enrolled in E by programme type (TYPEONDERWIJS of their latest-starting enrolment
+    overlapping E; ``unknown`` where the file has no type); nothing when the file has no
+    TYPEONDERWIJS column."""
+    if "TYPEONDERWIJS" not in enrolments.collect_schema().names() or not enrolled.height:
+        return []
+    e_unit = end_bounds(options.end, options.unit)
+    first_of_e = to_unit(pl.date(options.end[0], options.end[1], 1), options.unit)
+    types = (
+        enrolments.filter((pl.col("s") <= e_unit) & (pl.col("e") >= first_of_e))
+        .join(enrolled.lazy().select("record_id", "pid"), on="pid", how="inner")
+        .sort("record_id", "AANVINSCHR", pl.col("TYPEONDERWIJS").cast(pl.String), nulls_last=False)
+        .group_by("record_id")
+        .agg(programme_type=pl.col("TYPEONDERWIJS").cast(pl.String).str.strip_chars().last())
+        .collect()
     )
-    return pl.concat([cells, extra]), members
+    frame = enrolled.select("record_id").join(types, on="record_id", how="left")
+    frame = frame.with_columns(
+        pl.when(pl.col("programme_type").is_null() | (pl.col("programme_type") == ""))
+        .then(pl.lit("unknown"))
+        .otherwise(pl.col("programme_type"))
+        .alias("programme_type")
+    )
+    n = frame.height
+    rows: list[dict[str, object]] = []
+    for value, count in frame.group_by("programme_type").len().sort("programme_type").iter_rows():
+        rows.append({"group": "enrolled_at_end", "by": "programme_type", "by_value": value,
+                     "statistic": "count", "value": float(count), "n": int(count)})  # fmt: skip
+        rows.append({"group": "enrolled_at_end", "by": "programme_type", "by_value": value,
+                     "statistic": "share", "value": count / n, "n": n})  # fmt: skip
+    return rows
 
 
 def write_results(result: DurabilityResult, workdir: Path) -> list[Path]:
