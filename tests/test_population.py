@@ -134,11 +134,15 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("population")
     options = synth.SynthOptions(participants=150, seed=9, format="parquet")
     synth.write(synth.build(options), root / "data", "parquet")
+    jobs = root / "data" / "jobs.parquet"
+    frame = pl.read_parquet(jobs)
+    frame.with_columns(nettoloon=pl.col("SBASISLOON") * 0.84).write_parquet(jobs)
     return root
 
 
 def test_run_uses_the_population(data: Path) -> None:
-    """yield and durability run over the population; the manifest states it; reasons add up."""
+    """yield and durability run over the population; the manifest states it; reasons add up.
+    (The jobs file also carries a net wage: it reaches the export's snapshot amounts.)"""
     registration = pl.read_csv(
         data / "data" / "registration.csv", separator=";", infer_schema=False
     )
@@ -173,3 +177,8 @@ def test_run_uses_the_population(data: Path) -> None:
     assert stated.startswith("2 tranches merged into 1 projects; 1 projects excluded by name")
     assert f"{kept.height} of {reasons.height} records" in stated
     assert dropped not in json.dumps(manifest)  # project names stay inside
+    amounts = pl.read_csv(data / "export" / "tables" / "snapshot_amounts.csv", separator=";")
+    values = dict(amounts.select("category", "value").iter_rows())
+    assert "net_wage" in values
+    if values["net_wage"] is not None and values["base_wage"] is not None:
+        assert values["net_wage"] == pytest.approx(0.84 * values["base_wage"], abs=0.1)

@@ -101,6 +101,7 @@ class Domains:
     months: tuple[str, ...] = ()
     education: bool = False
     snapshot: bool = True
+    net_wage: bool = False  # the snapshot's amounts include a net wage (the jobs file has one)
 
     @property
     def shared(self) -> list[str]:
@@ -353,7 +354,8 @@ def table_rows(
                                     working, f"{table}|{category}|share", 0, precision=0.01))  # fmt: skip
     elif kind == "snapshot_amounts":
         working = _n(pl.col("ls") == "w")
-        for category in ("hours", "fulltime_days", "base_wage", "hourly_wage"):
+        amounts = ("hours", "fulltime_days", "base_wage", "hourly_wage")
+        for category in (*amounts, "net_wage") if domains.net_wage else amounts:
             statistic = "ratio" if category == "hourly_wage" else "mean"
             rows.append(RowSpec(table, {"category": category}, statistic, "magnitude", None, working,
                                 f"{table}|{category}", 1))  # fmt: skip

@@ -71,7 +71,7 @@ def audit_export(
     anchors: list[str] = []
     bins: list[str] = []
     months: list[str] = []
-    education = snapshot = False
+    education = snapshot = net_wage = False
     for entry in known:
         frame = frames.get(str(entry["file"]))
         if frame is None:
@@ -89,6 +89,8 @@ def audit_export(
             months = [str(m) for m in frame["month"].to_list() if _MONTH.match(str(m))]
         education |= kind == "education"
         snapshot |= kind.startswith("snapshot")
+        if kind == "snapshot_amounts" and "category" in frame.columns:
+            net_wage |= "net_wage" in frame["category"].to_list()
     domains = Domains(
         breakdowns=tuple((c, tuple(v)) for c, v in breakdowns.items()),
         anchors=tuple(anchors),
@@ -96,6 +98,7 @@ def audit_export(
         months=tuple(months),
         education=education,
         snapshot=snapshot,
+        net_wage=net_wage,
     )
     order = list(breakdowns)
     rounding = int((manifest.get("parameters") or {}).get("rounding") or 0)

@@ -192,5 +192,6 @@ def release_frame(
         months=tuple(months),
         education=education is not None,
         snapshot=working is not None,
+        net_wage=working is not None and "net_wage" in working.columns,
     )
     return frame, domains

@@ -28,7 +28,9 @@ METHOD = [
     "twelve months. The monthly series gives, per month, the share in work of all linked "
     "participants who had entered by then, and the number of new participants.",
     "The snapshot describes those in work in the end month; the largest job (most hours) "
-    "describes contract and type; hours and wages are summed over jobs.",
+    "describes contract and type; hours and wages are monthly (each job row counts for the share "
+    "of its days that fall in the end month, or whole when a snapshot date is set) and summed "
+    "over jobs.",
     "Disclosure control: no count below the threshold is published; shares need their numerator "
     "and complement above it; means need enough units and must not be dominated by one or two; "
     "the monthly inflow is pooled per calendar quarter and spread evenly over its months (marked as "

@@ -185,7 +185,8 @@ def _mean_values(members: pl.DataFrame, prefix: str) -> dict[str, float | None]:
 def _amounts(members: pl.DataFrame) -> dict[str, dict[str, float | None]]:
     out: dict[str, dict[str, float | None]] = {}
     n = members.height
-    for column in ("hours", "fulltime_days", "base_wage"):
+    columns = ("hours", "fulltime_days", "base_wage", "net_wage")
+    for column in (c for c in columns if c in members.columns):
         values = sorted((members[column].fill_null(0.0).to_list()), reverse=True) if n else []
         total = math.fsum(values)
         out[column] = {"value": total / n if n else None, "total": total,
