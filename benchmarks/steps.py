@@ -303,7 +303,15 @@ STEPS = {
     "prepare": prepare_step,
 }
 
+
+def _perf_steps() -> None:
+    from benchmarks.perf import STEPS as PERF
+
+    STEPS.update(PERF)  # type: ignore[arg-type]
+
+
 if __name__ == "__main__":
+    _perf_steps()
     step, folder, size = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
     begin = time.perf_counter()
     result = STEPS[step](folder, size)

@@ -31,12 +31,14 @@ import polars as pl
 
 from nbnb_cbs.errors import InputFileError
 from nbnb_cbs.io.readers import (
+    CONVERTED,
     TEXT_SUFFIXES,
     Table,
     _check_path,
     _parse,
     _renames,
     _transcode,
+    converted_dtype,
     sniff_text,
     stat_reader,
     unreadable_stat,
@@ -212,20 +214,11 @@ def _source(path: Path, chunk_rows: int, work: Path) -> Source:
     raise InputFileError.unsupported(path, "use .sav, .dta, .csv or .parquet")
 
 
-_DTYPES = {
-    "str": pl.String,
-    "rin": pl.String,
-    "float": pl.Float64,
-    "int": pl.Int64,
-    "date": pl.Date,
-}
-
-
 def _schema(contract: Contract, wanted: list[str]) -> dict[str, pl.DataType]:
     """One schema for every chunk, so row groups from different chunks and files line up."""
     schema: dict[str, pl.DataType] = {"pid": pl.Int64()}
     for name in wanted:
-        schema[name] = _DTYPES.get(contract.col(name).kind, pl.String)()
+        schema[name] = converted_dtype(contract.col(name))
     return schema
 
 
@@ -309,6 +302,7 @@ def convert_files(
     pending_rows = 0
     spilled = False
     part = 0
+    present: set[str] = {"pid"}  # columns some input has; the others are not written
 
     def spill(frame: pl.DataFrame) -> None:
         nonlocal part
@@ -325,6 +319,7 @@ def convert_files(
             read, names, delimiter = _source(path, chunk_rows, work)
             renames, clashes = _renames(names, path, contract, aliases or {}, wanted)
             source_columns = [n for n in names if n in renames and n not in clashes]
+            present.update(renames[n] for n in source_columns)
             person_columns = [c for c in ("RINPERSOONS", "RINPERSOON") if c in renames.values()]
             for raw in read(source_columns):
                 positions = raw[_ROW]
@@ -383,8 +378,9 @@ def convert_files(
             else [pl.concat(pending) if pending else None]
         )
         result.rows_written, result.duplicate_rows, result.row_groups = _write_sorted(
-            parts, out, row_group_rows, schema, dedupe=dedupe
-        )
+            parts, out, row_group_rows, {c: t for c, t in schema.items() if c in present},
+            contract.name, dedupe=dedupe,
+        )  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result.seconds = time.perf_counter() - started
@@ -416,6 +412,7 @@ def _write_sorted(
     out: Path,
     row_group_rows: int,
     schema: dict[str, pl.DataType],
+    contract: str,
     *,
     dedupe: bool = False,
 ) -> tuple[int, int, int]:
@@ -443,7 +440,7 @@ def _write_sorted(
             rows = bucket.lazy()
         before = int(rows.select(pl.len()).collect().item())
         kept = _first_file_only(rows) if dedupe else rows
-        frame = kept.sort(order, nulls_last=True).drop(_FILE, _ROW).collect()
+        frame = kept.sort(order, nulls_last=True).select(list(schema)).collect()
         written += frame.height
         duplicates += before - frame.height
         if isinstance(bucket, Path):
@@ -454,7 +451,8 @@ def _write_sorted(
         else:
             frames.append(frame)
     options: dict[str, Any] = {
-        "compression": "lz4", "row_group_size": row_group_rows, "statistics": True
+        "compression": "lz4", "row_group_size": row_group_rows, "statistics": True,
+        "metadata": {CONVERTED: contract},
     }  # fmt: skip
     with atomic_path(out) as tmp:
         if sorted_files:
@@ -462,5 +460,5 @@ def _write_sorted(
         elif frames:
             pl.concat(frames).write_parquet(tmp, **options)
         else:
-            pl.DataFrame(schema=schema).write_parquet(tmp)
+            pl.DataFrame(schema=schema).write_parquet(tmp, **options)
     return written, duplicates, int(pq.ParquetFile(out).metadata.num_row_groups)

@@ -24,7 +24,16 @@ from nbnb_cbs.errors import ColumnError, InputFileError, ValueParseError
 from nbnb_cbs.io.writers import mark_input
 from nbnb_cbs.schemas import Col, Contract, normalise_name, person_key
 
-__all__ = ["Table", "check_columns", "read_columns", "read_table", "sniff_text"]
+__all__ = [
+    "CONVERT_PID",
+    "Table",
+    "check_columns",
+    "read_columns",
+    "read_parquet_for",
+    "read_table",
+    "scan_converted",
+    "sniff_text",
+]
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 _SNIFF_BYTES = 1 << 16
@@ -389,11 +398,72 @@ def _renames(
     return renames, clashes
 
 
+# Parquet key-value metadata convert writes: the contract whose columns the file holds, parsed.
+CONVERTED = "nbnb_cbs.convert"
+_CONVERTED_DTYPES = {
+    "str": pl.String, "rin": pl.String, "float": pl.Float64, "int": pl.Int64, "date": pl.Date
+}  # fmt: skip
+
+
+def converted_dtype(col: Col) -> pl.DataType:
+    """The type ``convert`` writes a contract column as (what ``_parse`` makes of it)."""
+    return _CONVERTED_DTYPES.get(col.kind, pl.String)()
+
+
+def _already_parsed(path: Path, contract: Contract, schema: Mapping[str, Any]) -> bool:
+    """A file convert wrote for this contract, with the contract's columns in their parsed
+    types: its values were parsed (and checked) when it was written."""
+    try:
+        marked = pl.read_parquet_metadata(path).get(CONVERTED) == contract.name
+    except Exception:  # an unreadable footer is reported by the read itself
+        return False
+    return marked and all(
+        schema[c.name] == converted_dtype(c) for c in contract.columns if c.name in schema
+    )
+
+
+# The person key a file written by ``convert`` carries, kept beside the rows read from it (under
+# a name no CBS or user file has) so that callers need not work it out from the text again.
+CONVERT_PID = "__nbnb_pid__"
+
+
+def scan_converted(
+    path: str | Path, contract: Contract, persons: pl.DataFrame
+) -> tuple[pl.LazyFrame, int] | None:
+    """A file ``convert`` wrote for ``contract``, as a lazy scan of the rows of ``persons``
+    (a frame with ``pid``), with its person key as ``CONVERT_PID``; and the rows in the file.
+    None for any other file (read it with ``read_parquet_for``).
+
+    Nothing is read yet: each later query decodes only the columns it uses, and a query that
+    also filters on dates decodes the other columns only where the filter holds. The values
+    were parsed and checked when the file was converted.
+    """
+    path = Path(path)
+    _check_path(path)
+    try:
+        schema = pl.read_parquet_schema(path)
+    except Exception as exc:  # polars raises several types for a corrupt file
+        raise _unreadable_parquet(path, exc) from None
+    if "pid" not in schema or not _already_parsed(path, contract, schema):
+        return None
+    mark_input(path)
+    keep = [c.name for c in contract.columns if c.name in schema]
+    total = int(pl.scan_parquet(path).select(pl.len()).collect().item())
+    scan = (
+        pl.scan_parquet(path)
+        .select([*keep, pl.col("pid").alias(CONVERT_PID)])
+        .filter(pl.col(CONVERT_PID).is_in(persons["pid"].unique().implode()))
+    )
+    return scan, total
+
+
 def read_parquet_for(
     path: str | Path,
     contract: Contract,
     persons: pl.DataFrame,
     aliases: Mapping[str, list[str]] | None = None,
+    *,
+    keep_pid: bool = False,
 ) -> Table:
     """Only the rows of ``persons`` (a frame with a ``pid`` column) from a large Parquet file.
 
@@ -419,10 +489,13 @@ def read_parquet_for(
     # A predicate (not a join) is pushed into the Parquet reader: row groups whose pid range
     # misses every cohort person are skipped, and other columns are decoded only where it holds.
     kept = scan.filter(key.is_in(persons["pid"].unique().implode()))
-    table = Table(
-        kept.drop(*(["pid"] if "pid" in schema else [])).collect(), path, first_data_row=1
-    )
-    _parse(table, contract)
+    frame = kept.collect()
+    pid = frame["pid"] if "pid" in schema and "pid" not in renames else None
+    table = Table(frame.drop(*(["pid"] if "pid" in schema else [])), path, first_data_row=1)
+    if not (pid is not None and _already_parsed(path, contract, schema)):
+        _parse(table, contract)
+    if keep_pid and pid is not None:
+        table.frame = table.frame.with_columns(pid.alias(CONVERT_PID))
     table.counts["rows_in_file"] = total
     return table
 

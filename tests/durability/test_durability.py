@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nbnb_cbs.durability import END_OUTCOMES, DurabilityOptions, Inputs, compute
+from nbnb_cbs.schemas import JOBS, person_key
 from tests.conftest import Cli
 from tests.strategies import spells
 
@@ -295,17 +296,34 @@ def test_parquet_cohort_cut_equals_full_read(tmp_path: Path) -> None:
     match_files(
         tmp_path / "prep" / "keys.csv", tmp_path / "csv" / "register", tmp_path / "linked.csv"
     )
+    # A file convert wrote (cut to the cohort) is scanned lazily instead of read and parsed.
+    from nbnb_cbs.io.convert import convert_files
+    from nbnb_cbs.io.readers import scan_converted
+
+    (tmp_path / "conv").mkdir()
+    convert_files([tmp_path / "csv" / "jobs.csv"], tmp_path / "conv" / "jobs.parquet",
+                  cohort=tmp_path / "linked.csv")  # fmt: skip
+    linked = pl.read_csv(tmp_path / "linked.csv", separator=";", infer_schema=False)
+    cohort = linked.filter(pl.col("RINPERSOON") != "").select(person_key())
+    assert scan_converted(tmp_path / "conv" / "jobs.parquet", JOBS, cohort) is not None
+    assert scan_converted(tmp_path / "pq" / "jobs.parquet", JOBS, cohort) is None
     results = {}
-    for fmt, suffix in (("csv", ".csv"), ("pq", ".parquet")):
+    for fmt, suffix, enrol in (("csv", ".csv", "csv/enrolments.csv"),
+                               ("pq", ".parquet", "pq/enrolments.parquet"),
+                               ("conv", ".parquet", "csv/enrolments.csv")):  # fmt: skip
         inputs = read_inputs(tmp_path / "prep" / "analysis.parquet", tmp_path / "linked.csv",
-                             tmp_path / fmt / f"jobs{suffix}", tmp_path / fmt / f"enrolments{suffix}")  # fmt: skip
+                             tmp_path / fmt / f"jobs{suffix}", tmp_path / enrol)  # fmt: skip
         results[fmt] = (inputs, compute(inputs, DurabilityOptions(END)))
-    (_, csv_out), (pq_in, pq_out) = results["csv"], results["pq"]
+    (_, csv_out), (pq_in, _) = results["csv"], results["pq"]
     assert pq_in.quality["jobs rows_in_file"] == data.jobs.height
     assert pq_in.jobs.collect().height < data.jobs.height / 5
-    assert csv_out.persons.equals(pq_out.persons)
-    assert csv_out.durability.equals(pq_out.durability)
-    assert csv_out.series.equals(pq_out.series)
+    for _, out in (results["pq"], results["conv"]):
+        assert csv_out.persons.equals(out.persons)
+        assert csv_out.durability.equals(out.durability)
+        assert csv_out.series.equals(out.series)
+        assert csv_out.snapshot.equals(out.snapshot)
+        assert csv_out.working_at_end is not None
+        assert csv_out.working_at_end.equals(out.working_at_end)
 
 
 @given(st.lists(st.tuples(st.integers(1, 6), st.integers(0, 40), st.integers(0, 8)), min_size=1, max_size=60),
