@@ -187,7 +187,8 @@ def run_project(
     result.bundle = write_bundle(
         settings.export_dir, release.tables, profile, project=settings.name, params=params,
         inputs=result.inputs, make_zip=make_zip,
-        review={"audit": release.audit, "cells": release.review, "projects": projects},
+        review={"audit": release.audit, "cells": release.review, "projects": projects,
+                "certificate": release.protection.certificate},
         release_audit=release.audit, models=_model_exports(result.models),
     )  # fmt: skip
     if release.ledger is not None:

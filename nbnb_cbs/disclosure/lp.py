@@ -16,18 +16,27 @@ integer programming may narrow an interval by less than one unit more (the log s
 Before an LP is solved, the form is evaluated on every vertex found so far: if those feasible
 points already spread the form over at least the protection width, it cannot be violated and no
 LP is needed. Most forms are settled that way.
+
+The protection hands its evidence to the audit as a ``Certificate``: feasible points (each a
+release that agrees with everything published) and, for sets it proved hold at least t records,
+row multipliers (an LP dual) that prove that lower bound. The audit trusts neither: it checks each
+point against its own rows and each multiplier vector against its own matrix, uses what holds, and
+solves an LP for every form the evidence does not settle. Evidence can only save LPs; a wrong or
+foreign certificate changes no verdict.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 __all__ = [
     "INF",
+    "Certificate",
     "Form",
     "Infeasible",
     "Program",
@@ -74,6 +83,88 @@ class Form:
         out = np.zeros(n)
         out[list(self.index)] = self.coef
         return out
+
+
+FormKey = tuple[tuple[int, ...], tuple[float, ...]]
+
+
+def form_key(form: Form) -> FormKey:
+    return (form.index, form.coef)
+
+
+@dataclass
+class Certificate:
+    """Evidence for the audit: feasible points (rows of ``points``) and, per form, row multipliers
+    proving a lower bound (``proofs``: form key -> a vector over the release's published rows)."""
+
+    points: np.ndarray
+    proofs: dict[FormKey, np.ndarray]
+
+    def save(self, path: Path) -> None:
+        import json  # noqa: PLC0415
+
+        keys = list(self.proofs)
+        multipliers = np.stack([self.proofs[k] for k in keys]) if keys else np.zeros((0, 0))
+        with path.open("wb") as fh:
+            np.savez_compressed(
+                fh,
+                points=self.points,
+                proof_keys=np.array(json.dumps([[list(i), list(c)] for i, c in keys])),
+                proofs=multipliers,
+            )
+
+    @classmethod
+    def load(cls, path: Path) -> Certificate:
+        import json  # noqa: PLC0415
+
+        with np.load(path, allow_pickle=False) as data:
+            keys = json.loads(str(data["proof_keys"]))
+            multipliers = np.asarray(data["proofs"], dtype=float)
+            points = np.asarray(data["points"], dtype=float)
+        proofs = {
+            (tuple(int(v) for v in i), tuple(float(v) for v in c)): multipliers[k]
+            for k, (i, c) in enumerate(keys)
+        }
+        return cls(points, proofs)
+
+
+def feasible_points(
+    points: np.ndarray, matrix: Any, lower: np.ndarray, upper: np.ndarray
+) -> np.ndarray:
+    """The rows of ``points`` that satisfy every row (and x >= 0), within solver tolerance."""
+    if points.ndim != 2 or points.shape[0] == 0 or points.shape[1] != matrix.shape[1]:
+        return np.zeros((0, matrix.shape[1]))
+    values = (matrix @ points.T).T  # points x rows
+    slack = 1e-6 + 1e-9 * np.maximum(
+        np.abs(np.where(np.isfinite(lower), lower, 0)),
+        np.abs(np.where(np.isfinite(upper), upper, 0)),
+    )
+    ok = (points >= -1e-7).all(axis=1)
+    ok &= (values >= lower - slack).all(axis=1) & (values <= upper + slack).all(axis=1)
+    out: np.ndarray = np.clip(points[ok], 0.0, None)
+    return out
+
+
+def proven_lower(
+    cost: np.ndarray, multipliers: np.ndarray, matrix: Any, lower: np.ndarray, upper: np.ndarray
+) -> float | None:
+    """The lower bound on ``cost @ x`` that row multipliers ``y`` prove (weak LP duality), or None.
+
+    For every x >= 0 with ``lower <= A x <= upper``: ``cost @ x = y @ (A x) + r @ x`` with
+    ``r = cost - A.T y``; when r >= 0, ``cost @ x >= sum(y_i * (lower_i if y_i > 0 else upper_i))``.
+    Reduced costs below zero by a solver's tolerance are charged at the largest published bound."""
+    if multipliers.shape != lower.shape:
+        return None
+    y = np.where(np.abs(multipliers) > 1e-12, multipliers, 0.0)
+    reduced = cost - matrix.T @ y
+    if reduced.min(initial=0.0) < -1e-7:
+        return None
+    edge = np.where(y > 0, lower, np.where(y < 0, upper, 0.0))
+    if not np.isfinite(edge[y != 0]).all():
+        return None
+    finite = np.concatenate([np.abs(lower[np.isfinite(lower)]), np.abs(upper[np.isfinite(upper)])])
+    largest = float(finite.max(initial=1.0))
+    return float(y @ edge) - float(np.clip(-reduced, 0.0, None).sum()) * largest
 
 
 def set_bounds(
@@ -185,6 +276,10 @@ class Program:
         self.points: list[np.ndarray] = []
         self._bank = np.zeros((_POINTS, n))  # the points as rows, for hull products
         self.solves = 0
+        self.evidence: list[np.ndarray] = []  # points of the LPs solved while recording
+        self.proofs: dict[FormKey, np.ndarray] = {}  # form -> duals proving its lower bound
+        self.recording = False
+        self._duals = np.zeros(len(self.rows))
 
     def drop(self, cells: Iterable[int]) -> None:
         """Suppress cells: their rows no longer constrain the attacker."""
@@ -210,7 +305,10 @@ class Program:
             point = np.array(solution.col_value)
             self._bank[len(self.points)] = point
             self.points.append(point)
+        elif self.recording:
+            self.evidence.append(np.array(solution.col_value))
         duals = np.asarray(solution.row_dual)
+        self._duals = duals
         binding = {self.rows[r].cell for r in np.flatnonzero(np.abs(duals) > 1e-9)}
         return float(self.highs.getInfo().objective_function_value), binding - {-1}
 
@@ -241,6 +339,8 @@ class Program:
         if form.kind == "small":
             low_v, bind_low = self._solve(cost)
             low = -INF if low_v is None else low_v
+            if self.recording and low >= threshold - _EPS:
+                self.proofs[form_key(form)] = np.array(self._duals)
             _, hull_high = self.hull(form)
             if low < 1 - _EPS or low >= threshold - _EPS or hull_high - low >= width - _EPS:
                 return False, low, max(hull_high, low), bind_low
@@ -255,6 +355,33 @@ class Program:
         low_v, bind_low = self._solve(cost)
         low = -INF if low_v is None else low_v
         return violated(form, low, high, width, threshold), low, high, bind_low | bind_high
+
+    def record(self) -> None:
+        """Start a fresh record of evidence (points beyond the bank and lower-bound proofs)."""
+        self.recording = True
+        self.evidence = []
+        self.proofs = {}
+
+    def certificate(self, forms: Sequence[Form]) -> Certificate:
+        """The evidence for ``forms`` under the current rows: for each form the feasible points
+        where it is smallest and largest, and the recorded proofs, over the live rows."""
+        from scipy import sparse  # noqa: PLC0415
+
+        live = [r for r, row in enumerate(self.rows) if row.cell not in self.dropped]
+        candidates = np.vstack([self._bank[: len(self.points)], *self.evidence]) if (
+            self.points or self.evidence) else np.zeros((0, self.n))  # fmt: skip
+        chosen: set[int] = set()
+        if candidates.shape[0] and forms:
+            rows = [k for k, f in enumerate(forms) for _ in f.index]
+            cols = [c for f in forms for c in f.index]
+            data = [v for f in forms for v in f.coef]
+            matrix = sparse.csr_array((data, (rows, cols)), shape=(len(forms), self.n))
+            values = matrix @ candidates.T
+            chosen = set(values.argmin(axis=1).tolist()) | set(values.argmax(axis=1).tolist())
+        points = candidates[sorted(chosen)] if chosen else np.zeros((0, self.n))
+        keys = {form_key(f) for f in forms}
+        proofs = {k: y[live] for k, y in self.proofs.items() if k in keys}
+        return Certificate(points, proofs)
 
     def last_point(self) -> np.ndarray:
         return np.array(self.highs.getSolution().col_value)
@@ -341,11 +468,15 @@ def scipy_bounds(
     width: float | None = None,
     threshold: float | None = None,
     known: dict[tuple[int, ...], tuple[float, float]] | None = None,
+    certificate: Certificate | None = None,
+    used: dict[str, int] | None = None,
 ) -> list[tuple[float, float]]:
     """Every form's interval, each LP solved afresh with scipy (the steward's independent path).
 
     With ``width``, a form whose values over feasible points already found span ``width`` gets
-    that span (a sub-interval of its true interval, enough to prove it wide) without an LP."""
+    that span (a sub-interval of its true interval, enough to prove it wide) without an LP.
+    A ``certificate``'s points that satisfy these rows join those points, and its proofs that hold
+    for this matrix bound sets from below without an LP (``used`` counts what was taken)."""
     from scipy.optimize import linprog  # noqa: PLC0415
 
     matrix = _matrix(n, rows)
@@ -364,6 +495,7 @@ def scipy_bounds(
     out: list[tuple[float, float]] = []
 
     def solve(cost: np.ndarray) -> float | None:
+        tally["lps"] = tally.get("lps", 0) + 1
         res = linprog(
             cost,
             A_ub=a_ub if b_ub.size else None,
@@ -385,31 +517,51 @@ def scipy_bounds(
             points.append(bank[len(points)])
         return float(res.fun)
 
+    tally = used if used is not None else {}
+    tally.update(points_given=0, points_valid=0, proofs_given=0, proofs_valid=0, lps=0)
+    if certificate is not None:
+        valid = feasible_points(certificate.points, matrix, lower, upper)[:_POINTS]
+        tally["points_given"] = int(certificate.points.shape[0])
+        tally["points_valid"] = int(valid.shape[0])
+        tally["proofs_given"] = len(certificate.proofs)
+        for x in valid:
+            bank[len(points)] = x
+            points.append(bank[len(points)])
+    known = known if known is not None else set_bounds(rows)
+    # Forms decided without any LP: from the published sets' bounds, or by a verified proof.
+    decided: dict[int, tuple[float, float]] = {}
+    for k, form in enumerate(forms):
+        if width is None or threshold is None:
+            break
+        if prejudge(form, known, width, threshold) is False:
+            decided[k] = (0.0, INF)  # settled without an LP: not narrow
+            continue
+        proof = certificate.proofs.get(form_key(form)) if certificate is not None else None
+        if form.kind == "small" and proof is not None:
+            proved = proven_lower(form.dense(n), proof, matrix, lower, upper)
+            if proved is not None and proved >= threshold - _EPS:
+                tally["proofs_valid"] += 1
+                decided[k] = (proved, INF)  # at least the threshold, by the proof
     rng = np.random.default_rng(1)
-    for _ in range(24):
+    for _ in range(24 if not points else 1):
         solve(rng.normal(size=n))
         solve(-np.abs(rng.normal(size=n)))
     wide: set[int] = set()
-    empty: set[int] = set()
     if width is not None:
 
         def argmax(cost: np.ndarray) -> np.ndarray | None:
             return None if solve(cost) is None else points[-1]
 
-        wide, empty = settle(forms, width, n, argmax, points)
-    known = known if known is not None else set_bounds(rows)
+        rest = [k for k in range(len(forms)) if k not in decided]
+        settled, _ = settle([forms[k] for k in rest], width, n, argmax, points)
+        wide = {rest[k] for k in settled}
     for k, form in enumerate(forms):
-        if k in empty:
-            out.append((0.0, 0.0))
+        if k in decided:
+            out.append(decided[k])
             continue
         if k in wide:
             out.append((0.0, INF))  # feasible points already span the width
             continue
-        if width is not None and threshold is not None:
-            verdict = prejudge(form, known, width, threshold)
-            if verdict is False:
-                out.append((0.0, INF))  # settled without an LP: not narrow
-                continue
         coef = np.array(form.coef)
         hull_low = INF
         if points and width is not None:

@@ -30,7 +30,16 @@ from nbnb_cbs.disclosure.catalogue import (
     bin_bounds,
     universe,
 )
-from nbnb_cbs.disclosure.lp import Form, Program, Row, prejudge, scipy_bounds, set_bounds, violated
+from nbnb_cbs.disclosure.lp import (
+    Certificate,
+    Form,
+    Program,
+    Row,
+    prejudge,
+    scipy_bounds,
+    set_bounds,
+    violated,
+)
 from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.errors import DisclosureError
 
@@ -76,6 +85,15 @@ class ReleaseModel:
     def n_vars(self) -> int:
         return self.atoms.height + len(self.sums)
 
+    def layout(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each atom's factor, and the id of its shared cell (the same in every factor)."""
+        if "_factor" not in self.masks:
+            keys = [*self.domains.shared, "ls"]
+            ids = self.atoms.select(pl.struct(keys).rank("dense")).to_series().to_numpy()
+            self.masks["_factor"] = self.atoms["factor"].to_numpy()
+            self.masks["_shared"] = ids
+        return self.masks["_factor"], self.masks["_shared"]
+
     def mask(self, expr: pl.Expr | None) -> np.ndarray:
         if expr is None:
             return np.zeros(self.atoms.height, dtype=bool)
@@ -120,16 +138,14 @@ def _sum_rows(model: ReleaseModel) -> list[Row]:
 
 
 def _key(mask: np.ndarray) -> tuple[int, ...]:
-    return tuple(int(i) for i in np.flatnonzero(mask))
+    return tuple(np.flatnonzero(mask).tolist())
 
 
 def _form(mask: np.ndarray, kind: str, label: str, minus: np.ndarray | None = None) -> Form:
     coef = mask.astype(float) - (minus.astype(float) if minus is not None else 0.0)
     index = np.flatnonzero(coef)
     parts = (_key(mask), _key(minus) if minus is not None else ())
-    return Form(
-        tuple(int(i) for i in index), tuple(float(coef[i]) for i in index), kind, label, parts
-    )
+    return Form(tuple(index.tolist()), tuple(coef[index].tolist()), kind, label, parts)
 
 
 def lifted_bounds(
@@ -144,12 +160,10 @@ def lifted_bounds(
 
 
 def _lift(model: ReleaseModel, mask: np.ndarray) -> list[np.ndarray]:
-    factor = model.atoms["factor"].to_numpy()
+    factor, shared = model.layout()
     if not mask.any() or not (factor[mask] == "N").all():
         return []
-    shared = model.atoms.select(*model.domains.shared, "ls").rows()
-    keys = {shared[i] for i in np.flatnonzero(mask)}
-    inside = np.array([s in keys for s in shared])
+    inside = np.isin(shared, shared[mask])
     return [
         (factor == f) & inside
         for f in ("cohort", "snap", "series")
@@ -299,14 +313,21 @@ def _hidden_forms(model: ReleaseModel, i: int) -> list[Form]:
 
 
 def audit_rows(
-    model: ReleaseModel, rows: Sequence[Row], forms: Sequence[Form], profile: Profile
+    model: ReleaseModel,
+    rows: Sequence[Row],
+    forms: Sequence[Form],
+    profile: Profile,
+    certificate: Certificate | None = None,
+    used: dict[str, int] | None = None,
 ) -> list[tuple[Form, float, float]]:
-    """The independent audit: every form's interval solved afresh with scipy; the violations."""
+    """The independent audit: every form's interval solved afresh with scipy (evidence in a
+    ``certificate`` is verified against these rows and saves LPs); the violations."""
     width = profile.protection_width
     known = lifted_bounds(model, set_bounds(rows))
     bounds = scipy_bounds(
-        model.n_vars, rows, forms, width=width, threshold=profile.threshold, known=known
-    )
+        model.n_vars, rows, forms, width=width, threshold=profile.threshold, known=known,
+        certificate=certificate, used=used,
+    )  # fmt: skip
     return [
         (form, low, high)
         for form, (low, high) in zip(forms, bounds, strict=True)
@@ -323,6 +344,7 @@ class Protection:
     n_vars: int
     solves: int
     secondary: int
+    certificate: Certificate | None = None
 
 
 def protect_release(
@@ -366,6 +388,7 @@ def protect_release(
     while True:
         added = 0
         final = {}
+        program.record()  # the last pass, which adds nothing, is the evidence for the audit
         wide, empty = program.settle(sensitive, width)
         settled = {id(sensitive[k]) for k in wide | empty}
         queue = [(f, o) for f, o in queue if o is not None or id(f) not in settled]
@@ -413,7 +436,8 @@ def protect_release(
     forms = sensitive + [
         f for i, c in enumerate(cells) if c.suppressed for f in hidden_forms(model, i)
     ]
-    return Protection(live, forms, model.n_vars, program.solves, secondary)
+    certificate = program.certificate(forms)
+    return Protection(live, forms, model.n_vars, program.solves, secondary, certificate)
 
 
 def true_counts(model: ReleaseModel, frame: pl.DataFrame) -> np.ndarray:

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from nbnb_cbs.disclosure.catalogue import KINDS, TOTAL, Domains, RowSpec, table_rows
-from nbnb_cbs.disclosure.lp import Infeasible
+from nbnb_cbs.disclosure.lp import Certificate, Infeasible
 from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.disclosure.release import (
     _coupling,
@@ -50,9 +50,16 @@ def _float(value: Any) -> float | None:
 
 
 def audit_export(
-    export_dir: Path, log: dict[str, Any], manifest: dict[str, Any], profile: Profile
+    export_dir: Path,
+    log: dict[str, Any],
+    manifest: dict[str, Any],
+    profile: Profile,
+    certificate: Certificate | None = None,
 ) -> tuple[list[ReleaseFinding], dict[str, Any]]:
-    """Findings of the joint audit, and a summary (atoms, constraints, quantities)."""
+    """Findings of the joint audit, and a summary (atoms, constraints, quantities).
+
+    ``certificate``: the protection's evidence (``export-review/certificate.npz``); every point
+    and proof in it is verified against the rows rebuilt here before it saves an LP."""
     findings: list[ReleaseFinding] = []
     entries = [t for t in log.get("tables", []) if isinstance(t, dict)]
     known = [t for t in entries if t.get("kind") in KINDS]
@@ -165,8 +172,9 @@ def audit_export(
             found_forms = hidden_forms(model, i)
             hidden += bool(found_forms)
             forms += found_forms
+    used: dict[str, int] = {}
     try:
-        violations = audit_rows(model, rows_lp, forms, profile)
+        violations = audit_rows(model, rows_lp, forms, profile, certificate, used)
     except Infeasible:
         findings.append(("(release)", None, "inconsistent_release",
                          "the published numbers contradict each other (e.g. cells that do not add "
@@ -177,8 +185,21 @@ def audit_export(
                          f"{form.label} can be narrowed to [{low:g}, {high:g}] from everything the "
                          f"export publishes (protection width {profile.protection_width:g})"))  # fmt: skip
     summary = {"atoms": model.atoms.height, "constraints": len(rows_lp), "suppressed_cells": hidden,
-               "sensitive_quantities": len(forms), "violations": len(violations)}  # fmt: skip
+               "sensitive_quantities": len(forms), "violations": len(violations),
+               "evidence": used}  # fmt: skip
     return findings, summary
+
+
+def load_certificate(review: Path | None) -> Certificate | None:
+    """The protection's evidence beside the export, if present and readable (it is only ever
+    used after verification, so an unreadable one is ignored: the audit then solves every LP)."""
+    path = review / "certificate.npz" if review is not None else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        return Certificate.load(path)
+    except Exception:
+        return None
 
 
 # The audit is a function of the tables, the log, the parameters and the profile: solved once per
@@ -206,7 +227,9 @@ def audit_release(export: Any, previous: Any, profile: Profile) -> list[Any]:
     _ = previous  # earlier exports are compared cell by cell in the steward's own pass
     key = _content_key(export.root, export.log, export.manifest, profile)
     if key not in _SOLVED:
-        _SOLVED[key] = audit_export(export.root, export.log, export.manifest, profile)
+        _SOLVED[key] = audit_export(
+            export.root, export.log, export.manifest, profile, load_certificate(export.review)
+        )
     found, summary = _SOLVED[key]
     export.counters["cells_audited"] += int(summary.get("suppressed_cells", 0))
     return [Finding(file, None, cell, rule, message) for file, cell, rule, message in found]

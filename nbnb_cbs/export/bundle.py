@@ -213,6 +213,9 @@ def write_bundle(
     return BundleResult(export_dir, [*files, "manifest.json"], check, tables, zip_path, created)
 
 
+CERTIFICATE = "certificate.npz"
+
+
 def review_dir(export_dir: Path) -> Path:
     """Per-cell reasons and intervals for the output checker: beside the export, never in it
     (``export-review/`` in the export's parent folder, where the steward's check looks)."""
@@ -226,6 +229,16 @@ def write_review(export_dir: Path, review: dict[str, Any]) -> Path:
         folder / "review.json",
     )
     write_json(review.get("projects", []), folder / "projects.json")
+    # The protection's evidence (feasible points, lower-bound proofs): the steward's audit verifies
+    # it against the model it rebuilds from the export and solves whatever it does not settle.
+    target = folder / CERTIFICATE
+    certificate = review.get("certificate")
+    if certificate is None:
+        target.unlink(missing_ok=True)
+    else:
+        tmp = target.with_name(f".{target.name}.tmp")
+        certificate.save(tmp)
+        tmp.replace(target)
     return folder
 
 

@@ -1,0 +1,105 @@
+"""The protection's certificate: evidence the steward's audit verifies, never trusts.
+
+A certificate holds feasible points and lower-bound proofs (row multipliers). The audit uses a
+point only if it satisfies the rows it rebuilt from the export, and a proof only if weak duality
+holds for its own matrix; so a certificate can save LPs but cannot change a verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from nbnb_cbs.disclosure import load_profile
+from nbnb_cbs.disclosure.lp import (
+    Certificate,
+    Form,
+    Row,
+    feasible_points,
+    form_key,
+    proven_lower,
+    scipy_bounds,
+    violated,
+)
+from nbnb_cbs.disclosure.release_audit import audit_export, load_certificate
+
+T = W = 10.0
+INF = math.inf
+# Three atoms; published: x0 + x1 = 14 and x1 = 10 (so x0 = 4 is pinned), x1 + x2 = 20.
+ROWS = [
+    Row((0, 1), (1.0, 1.0), 14.0, 14.0, cell=0),
+    Row((1,), (1.0,), 10.0, 10.0, cell=1),
+    Row((1, 2), (1.0, 1.0), 20.0, 20.0, cell=2),
+]
+PINNED = Form((0,), (1.0,), "small", "x0")  # exactly 4: a count of 1..9
+BIG = Form((0, 1, 2), (1.0, 1.0, 1.0), "small", "x0+x1+x2")  # exactly 24
+
+
+def _matrix() -> tuple[object, np.ndarray, np.ndarray]:
+    from scipy import sparse
+
+    dense = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 1.0]])
+    return sparse.csr_array(dense), np.array([14.0, 10.0, 20.0]), np.array([14.0, 10.0, 20.0])
+
+
+def test_points_are_kept_only_when_feasible() -> None:
+    matrix, lower, upper = _matrix()
+    points = np.array([[4.0, 10.0, 10.0], [0.0, 14.0, 6.0], [14.0, 0.0, 20.0], [-1.0, 10.0, 10.0]])
+    kept = feasible_points(points, matrix, lower, upper)
+    assert kept.tolist() == [[4.0, 10.0, 10.0]]
+
+
+def test_a_proof_holds_only_under_weak_duality() -> None:
+    matrix, lower, upper = _matrix()
+    cost = BIG.dense(3)
+    # y = (1, 0, 1) minus the middle row: x0+x1 + x1+x2 - x1 = x0+x1+x2 >= 14 + 20 - 10 = 24.
+    assert proven_lower(cost, np.array([1.0, -1.0, 1.0]), matrix, lower, upper) == 24.0
+    # y = (1, 0, 0): reduced cost (0, 0, 1) >= 0, a weaker but valid bound.
+    assert proven_lower(cost, np.array([1.0, 0.0, 0.0]), matrix, lower, upper) == 14.0
+    # Claiming x0 >= 14 from x0 + x1 = 14 leaves a negative reduced cost on x1: refused.
+    assert proven_lower(PINNED.dense(3), np.array([1.0, 0.0, 0.0]), matrix, lower, upper) is None
+    assert proven_lower(cost, np.array([1.0, 1.0]), matrix, lower, upper) is None  # wrong length
+
+
+def test_a_forged_certificate_hides_no_violation() -> None:
+    honest = scipy_bounds(3, ROWS, [PINNED], width=W, threshold=T)
+    assert violated(PINNED, *honest[0], W, T)
+    forged = Certificate(
+        points=np.array([[0.0, 14.0, 6.0], [14.0, 0.0, 20.0]]),  # spread x0 over 14, infeasible
+        proofs={form_key(PINNED): np.array([1.0, 0.0, 0.0])},  # "x0 >= 14"
+    )
+    used: dict[str, int] = {}
+    bounds = scipy_bounds(3, ROWS, [PINNED], width=W, threshold=T, certificate=forged, used=used)
+    assert violated(PINNED, *bounds[0], W, T)
+    assert bounds[0] == honest[0] == (4.0, 4.0)
+    assert used["points_valid"] == 0 and used["proofs_valid"] == 0
+
+
+def test_a_valid_proof_saves_the_lp() -> None:
+    plain: dict[str, int] = {}
+    without = scipy_bounds(3, ROWS, [BIG], width=W, threshold=T, used=plain)
+    proof = Certificate(np.zeros((0, 3)), {form_key(BIG): np.array([1.0, -1.0, 1.0])})
+    used: dict[str, int] = {}
+    with_proof = scipy_bounds(3, ROWS, [BIG], width=W, threshold=T, certificate=proof, used=used)
+    assert without[0][0] == with_proof[0][0] == 24.0
+    assert used["proofs_valid"] == 1 and used["lps"] < plain["lps"]
+
+
+def test_the_runs_certificate_holds_and_changes_no_verdict(clean_export: Path) -> None:
+    """On a real export every point and proof the protection wrote verifies, and the audit with
+    it reaches the verdict of the audit without it, with a fraction of the LPs."""
+    log = json.loads((clean_export / "disclosure-log.json").read_text(encoding="utf-8"))
+    manifest = json.loads((clean_export / "manifest.json").read_text(encoding="utf-8"))
+    profile = load_profile("cbs")
+    certificate = load_certificate(clean_export.parent / "export-review")
+    assert certificate is not None and certificate.points.shape[0] > 0 and certificate.proofs
+    found, summary = audit_export(clean_export, log, manifest, profile, certificate)
+    bare_found, bare = audit_export(clean_export, log, manifest, profile, None)
+    assert found == bare_found == []
+    evidence = summary["evidence"]
+    assert evidence["points_valid"] == evidence["points_given"]
+    assert evidence["proofs_valid"] == evidence["proofs_given"]
+    assert evidence["lps"] * 4 < bare["evidence"]["lps"], (evidence, bare["evidence"])
