@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from nbnb_cbs.cells import MARGIN_LABELS, STATUS, TOTAL_LABEL, N
+from nbnb_cbs.cells import MARGIN_LABELS, STATUS, TOTAL_LABEL, N, Status
 from nbnb_cbs.cli import output
 from nbnb_cbs.cli.app import guarded
 from nbnb_cbs.errors import EXIT_VIOLATIONS
@@ -41,17 +41,19 @@ def _renames(pairs: list[str]) -> dict[str, str]:
 )
 @guarded
 def apply(
-    table: Annotated[
-        Path,
+    tables: Annotated[
+        list[Path],
         typer.Argument(
-            help="Long-format table: dimension columns, n, optional statistic, value, total, top1, top2."
+            help="Long-format table(s): dimension columns, n, optional statistic, value, total, "
+            "top1, top2. Several tables that count the same persons are protected together.",
         ),
     ],
     out: Annotated[
         Path,
         typer.Option(
             "--out",
-            help="Published table (CSV); its log goes to OUT.log.json, per-cell reasons to OUT.review.json.",
+            help="Published table (CSV); its log goes to OUT.log.json, per-cell reasons to "
+            "OUT.review.json. With several tables: a folder for all of them.",
         ),
     ],
     profile: Annotated[
@@ -115,6 +117,12 @@ def apply(
     if rounding not in (0, 5, 10):
         raise ConfigError(f"--rounding {rounding} must be 0, 5 or 10")
     rules = load_profile(profile)
+    if len(tables) > 1:
+        _apply_joint(tables, out, rules, count=count, statistic=statistic, rename=rename,
+                     dims=dims, pool_over=pool_over, rounding=rounding, total_label=total_label,
+                     no_dominance_risk=no_dominance_risk)  # fmt: skip
+        return
+    table = tables[0]
     dim_list = [d.strip() for d in dims.split(",") if d.strip()] if dims else None
     applied = apply_file(
         table, out, rules, dims=dim_list, count=count, statistic=statistic,
@@ -127,6 +135,47 @@ def apply(
     output.out().print(summary)
     output.out().print(
         f"Wrote {out}, {log_path(out)} and {review_path(out)} (keep the review inside)"
+    )
+
+
+def _apply_joint(
+    tables: list[Path],
+    out: Path,
+    rules: Any,
+    *,
+    count: str,
+    statistic: str | None,
+    rename: list[str] | None,
+    dims: str | None,
+    pool_over: str | None,
+    rounding: int,
+    total_label: str | None,
+    no_dominance_risk: bool,
+) -> None:
+    """Several tables that count the same persons: one release (``disclosure.joint``)."""
+    from nbnb_cbs.disclosure.files import JOINT_LOG, JOINT_REVIEW, apply_files  # noqa: PLC0415
+    from nbnb_cbs.errors import ConfigError  # noqa: PLC0415
+
+    for flag, given in (("--dims", dims), ("--pool-over", pool_over), ("--rounding", rounding)):
+        if given:
+            raise ConfigError(
+                f"{flag} applies to one table; with several tables every column but the cell "
+                "columns is a dimension, and pooling and rounding are not modelled jointly: "
+                f"leave out {flag}, or apply it to one table at a time"
+            )
+    applied, summary = apply_files(
+        tables, out, rules, count=count, statistic=statistic, rename=_renames(rename or []),
+        total_label=total_label, no_dominance_risk=no_dominance_risk,
+    )  # fmt: skip
+    summary_table = Table("table", *(s.value for s in Status), title=(
+        f"Disclosure control ({rules.name} profile), {len(tables)} tables as one release: "
+        f"{summary['atoms']} cells of their cross-classification"))  # fmt: skip
+    for table, result in zip(tables, applied, strict=True):
+        summary_table.add_row(table.name, *(str(result.counts.get(s.value, 0)) for s in Status))
+    output.out().print(summary_table)
+    output.out().print(
+        f"Wrote {len(tables)} tables to {out}, with {out / JOINT_LOG} and {out / JOINT_REVIEW} "
+        "(keep the review inside)"
     )
 
 

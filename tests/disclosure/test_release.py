@@ -8,13 +8,13 @@ organisations). None may give a count of 1..9 persons or pin a suppressed cell.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from tests.conftest import Cli
+from tests.disclosure import attacks
 
 T = 10
 
@@ -43,98 +43,39 @@ def export(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     return root / "export"
 
 
-def _table(export: Path, name: str) -> pl.DataFrame:
-    return pl.read_csv(export / "tables" / f"{name}.csv", separator=";", infer_schema=False)
-
-
-def _n(frame: pl.DataFrame, **where: str) -> float | None:
-    """The published n of the row matching ``where`` (None when suppressed or absent)."""
-    row = frame.filter(pl.all_horizontal([pl.col(k) == v for k, v in where.items()]))
-    if row.height != 1 or row["status"][0] == "suppressed" or row["n"][0] is None:
-        return None
-    return float(row["n"][0])
-
-
-def _small(x: float | None) -> bool:
-    return x is not None and 0.5 < x < T - 0.5
-
-
 def test_statuses_and_log_reveal_no_reasons(export: Path) -> None:
     """Class 6: released statuses are plain words; the log names no per-cell rule."""
-    for path in (export / "tables").glob("*.csv"):
-        statuses = set(pl.read_csv(path, separator=";", infer_schema=False)["status"].to_list())
-        assert statuses <= {"published", "suppressed", "pooled", "rounded"}, path.name
-    log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
-    text = json.dumps(log["tables"])
-    for word in ("suppressed_primary", "suppressed_secondary", '"rule"', "threshold_n", "interval"):
-        assert word not in text
+    assert attacks.statuses_and_log(export) == []
     assert (export.parent / "export-review" / "review.json").is_file()
 
 
 def test_anchors_do_not_differ_by_a_small_count(export: Path) -> None:
     """Classes 2 and 5: exit worked_1m is first-job exit_work; observed_12m of both anchors."""
-    ex, fj = _table(export, "durability_exit"), _table(export, "durability_first_job")
-    values = set(ex["sectoral"].to_list())
-    for v in values:
-        ew = _n(ex, group="exit_work", sectoral=v, statistic="n")
-        w1 = _n(ex, group="worked_1m", sectoral=v, statistic="n")
-        fj_ew = _n(fj, group="exit_work", sectoral=v, statistic="n")
-        for outer, inner in ((ew, w1), (ew, fj_ew)):
-            if outer is not None and inner is not None:
-                assert not _small(outer - inner), (v, outer, inner)
-        a, b = (
-            _n(ex, group="observed_12m", sectoral=v, statistic="n"),
-            _n(fj, group="observed_12m", sectoral=v, statistic="n"),
-        )
-        if a is not None and b is not None:
-            assert not _small(a - b), (v, a, b)
+    assert attacks.anchors(export, "sectoral") == []
 
 
 def test_distribution_does_not_give_back_a_hidden_group(export: Path) -> None:
     """Class 3: the bins add up to the distribution anchor's worked_1m group."""
-    dist, ex = _table(export, "durability_distribution"), _table(export, "durability_exit")
-    shown = dist.filter(pl.col("status") != "suppressed")
-    total = _n(ex, group="worked_1m", sectoral="Total", statistic="n")
-    if shown.height == dist.height:
-        bins = float(shown["n"].cast(pl.Float64).sum())
-        assert total is not None and bins == total
-        ew = _n(ex, group="exit_work", sectoral="Total", statistic="n")
-        if ew is not None:
-            assert not _small(ew - bins)
+    assert attacks.distribution(export) == []
 
 
 def test_two_shares_of_one_cell_give_no_small_count(export: Path) -> None:
     """Class 4: (share_ge_90 - share_100) x n must not pin a count of 1..9."""
-    for name in ("durability_exit", "durability_first_job"):
-        frame = _table(export, name)
-        for (group, v), part in frame.group_by("group", "sectoral"):
-            rows = {r["statistic"]: r for r in part.iter_rows(named=True)}
-            s100, s90 = rows.get("share_100"), rows.get("share_ge_90")
-            if not s100 or not s90 or "suppressed" in (s100["status"], s90["status"]):
-                continue
-            n = float(s90["n"])
-            diff = (float(s90["value"]) - float(s100["value"])) * n
-            low, high = diff - 0.01 * n, diff + 0.01 * n
-            assert not (low > 0.5 and high < T - 0.5), (name, group, v, low, high)
+    assert attacks.two_shares(export, "sectoral") == []
 
 
 def test_series_precision_does_not_undo_pooling(export: Path) -> None:
     """Class 1: shares to whole percents, denominators rounded to 10, pooled inflow."""
-    share = _table(export, "series_share_working").filter(pl.col("status") != "suppressed")
-    for value, n in share.select("value", "n").iter_rows():
-        assert len(value.split(".")[-1]) <= 2 and float(n) % 10 == 0
-    inflow = _table(export, "series_inflow").filter(pl.col("status") != "suppressed")
-    for value in inflow["n"].cast(pl.Float64).to_list():
-        assert value >= T
+    assert attacks.series(export) == []
 
 
 def test_tables_that_share_persons(export: Path) -> None:
     """Class 7: hidden linked counts are not published as snapshot denominators."""
-    yld, snap = _table(export, "linkage_yield"), _table(export, "snapshot_working")
-    for v in set(yld["sectoral"].to_list()):
-        linked = yld.filter((pl.col("sectoral") == v) & (pl.col("statistic") == "linked"))
-        if linked.height and linked["status"][0] == "suppressed":
-            assert _n(snap, sectoral=v, statistic="share_working") is None
+    assert attacks.shared_persons(export, "sectoral") == []
+
+
+def test_no_published_count_below_the_threshold(export: Path) -> None:
+    assert attacks.small_counts(export) == []
 
 
 def test_steward_check_agrees(export: Path, tmp_path: Path) -> None:
@@ -184,6 +125,7 @@ def test_a_rerun_after_one_withdrawal_is_refused_or_suppressed(tmp_path: Path) -
     )
     code, out, err = cli("run", project)
     assert code == 0, err + out
-    yld = _table(tmp_path / "export", "linkage_yield")
+    yld = attacks.table(tmp_path / "export", "linkage_yield")
+    assert yld is not None
     records = yld.filter((pl.col("statistic") == "records") & (pl.col("sectoral") == "Total"))
     assert records["status"][0] == "suppressed"

@@ -1,0 +1,169 @@
+"""Direct derivations an attacker who reads only export/ tries, written apart from the protection.
+
+Each function reads the published CSVs of one export and returns what it could derive that it
+must not: a count of 1..t-1 persons (or a hidden cell) with the derivation that gave it. The
+classes are those found against earlier versions (issue 13): the series' precision (1), two
+anchors (2, 5), the distribution (3), two shares of one cell (4), statuses and the log (6),
+tables that share persons (7).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+T = 10
+
+
+def table(export: Path, name: str) -> pl.DataFrame | None:
+    path = export / "tables" / f"{name}.csv"
+    if not path.is_file():
+        return None
+    return pl.read_csv(path, separator=";", infer_schema=False)
+
+
+def published_n(frame: pl.DataFrame, **where: str) -> float | None:
+    """The published n of the row matching ``where`` (None when suppressed or absent)."""
+    row = frame.filter(pl.all_horizontal([pl.col(k) == v for k, v in where.items()]))
+    if row.height != 1 or row["status"][0] == "suppressed" or row["n"][0] is None:
+        return None
+    return float(row["n"][0])
+
+
+def small(x: float | None) -> bool:
+    return x is not None and 0.5 < x < T - 0.5
+
+
+def statuses_and_log(export: Path) -> list[str]:
+    """Class 6: released statuses are plain words; the log names no per-cell rule."""
+    found = []
+    for path in (export / "tables").glob("*.csv"):
+        statuses = set(pl.read_csv(path, separator=";", infer_schema=False)["status"].to_list())
+        if not statuses <= {"published", "suppressed", "pooled", "rounded"}:
+            found.append(f"{path.name}: statuses {sorted(statuses)}")
+    log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
+    text = json.dumps(log["tables"])
+    for word in ("suppressed_primary", "suppressed_secondary", '"rule"', "threshold_n", "interval"):
+        if word in text:
+            found.append(f"the log says {word}")
+    return found
+
+
+def anchors(export: Path, by: str) -> list[str]:
+    """Classes 2 and 5: exit worked_1m is first-job exit_work; observed_12m of both anchors."""
+    ex, fj = table(export, "durability_exit"), table(export, "durability_first_job")
+    if ex is None or fj is None:
+        return []
+    found = []
+    for v in set(ex[by].to_list()):
+        ew = published_n(ex, group="exit_work", **{by: v}, statistic="n")
+        w1 = published_n(ex, group="worked_1m", **{by: v}, statistic="n")
+        fj_ew = published_n(fj, group="exit_work", **{by: v}, statistic="n")
+        for outer, inner, what in ((ew, w1, "exit_work - worked_1m"),
+                                   (ew, fj_ew, "exit_work - first-job exit_work")):  # fmt: skip
+            if outer is not None and inner is not None and small(outer - inner):
+                found.append(f"{by}={v}: {what} = {outer - inner:g}")
+        a = published_n(ex, group="observed_12m", **{by: v}, statistic="n")
+        b = published_n(fj, group="observed_12m", **{by: v}, statistic="n")
+        if a is not None and b is not None and small(a - b):
+            found.append(f"{by}={v}: observed_12m exit - first job = {a - b:g}")
+    return found
+
+
+def distribution(export: Path) -> list[str]:
+    """Class 3: the bins add up to the distribution anchor's worked_1m group."""
+    dist, ex = table(export, "durability_distribution"), table(export, "durability_exit")
+    if dist is None or ex is None:
+        return []
+    shown = dist.filter(pl.col("status") != "suppressed")
+    if shown.height != dist.height or dist.height == 0:
+        return []
+    bins = float(shown["n"].cast(pl.Float64).sum())
+    total = published_n(ex, group="worked_1m", **{ex.columns[1]: "Total"}, statistic="n")
+    found = []
+    if total is None:
+        found.append(f"the bins give the hidden worked_1m total: {bins:g}")
+    elif bins != total:
+        found.append(f"the bins ({bins:g}) do not add up to worked_1m ({total:g})")
+    ew = published_n(ex, group="exit_work", **{ex.columns[1]: "Total"}, statistic="n")
+    if ew is not None and small(ew - bins):
+        found.append(f"exit_work - bins = {ew - bins:g}")
+    return found
+
+
+def two_shares(export: Path, by: str) -> list[str]:
+    """Class 4: (share_ge_90 - share_100) x n must not pin a count of 1..9."""
+    found = []
+    for name in ("durability_exit", "durability_first_job"):
+        frame = table(export, name)
+        if frame is None:
+            continue
+        for (group, v), part in frame.group_by("group", by):
+            rows = {r["statistic"]: r for r in part.iter_rows(named=True)}
+            s100, s90 = rows.get("share_100"), rows.get("share_ge_90")
+            if not s100 or not s90 or "suppressed" in (s100["status"], s90["status"]):
+                continue
+            n = float(s90["n"])
+            diff = (float(s90["value"]) - float(s100["value"])) * n
+            low, high = diff - 0.01 * n, diff + 0.01 * n
+            if low > 0.5 and high < T - 0.5:
+                found.append(f"{name} {group} {by}={v}: 0.9 <= d < 1 holds [{low:g}, {high:g}]")
+    return found
+
+
+def series(export: Path) -> list[str]:
+    """Class 1: shares to whole percents, denominators rounded to 10, pooled inflow >= t."""
+    found = []
+    share = table(export, "series_share_working")
+    if share is not None:
+        for value, n in share.filter(pl.col("status") != "suppressed").select("value", "n").rows():
+            if len(value.split(".")[-1]) > 2 or float(n) % 10 != 0:
+                found.append(f"series share {value} of n {n} is more precise than published")
+    inflow = table(export, "series_inflow")
+    if inflow is not None:
+        for value in inflow.filter(pl.col("status") != "suppressed")["n"].cast(pl.Float64):
+            if value is not None and value < T:
+                found.append(f"series inflow {value:g} below the threshold")
+    return found
+
+
+def shared_persons(export: Path, by: str) -> list[str]:
+    """Class 7: hidden linked counts are not published as snapshot denominators."""
+    yld, snap = table(export, "linkage_yield"), table(export, "snapshot_working")
+    if yld is None or snap is None:
+        return []
+    found = []
+    for v in set(yld[by].to_list()):
+        linked = yld.filter((pl.col(by) == v) & (pl.col("statistic") == "linked"))
+        if linked.height and linked["status"][0] == "suppressed":
+            n = published_n(snap, **{by: v}, statistic="share_working")
+            if n is not None:
+                found.append(f"{by}={v}: hidden linked count published as a denominator ({n:g})")
+    return found
+
+
+def small_counts(export: Path) -> list[str]:
+    """No published count (n) of 1..t-1, in any table."""
+    found = []
+    for path in (export / "tables").glob("*.csv"):
+        frame = pl.read_csv(path, separator=";", infer_schema=False)
+        if "n" not in frame.columns:
+            continue
+        for value in frame.filter(pl.col("status") != "suppressed")["n"].drop_nulls():
+            if small(float(value)):
+                found.append(f"{path.name}: n = {value}")
+    return found
+
+
+def every_attack(export: Path, by: str) -> list[str]:
+    return [
+        *statuses_and_log(export),
+        *anchors(export, by),
+        *distribution(export),
+        *two_shares(export, by),
+        *series(export),
+        *shared_persons(export, by),
+        *small_counts(export),
+    ]
