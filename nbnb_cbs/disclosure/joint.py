@@ -186,7 +186,9 @@ def apply_joint(
     try:
         audit = scipy_bounds(n_atoms, live, forms, width=width, threshold=t)
     except Infeasible as exc:  # the published rows came from one feasible model
-        raise DisclosureError(f"internal: the joint audit found the tables inconsistent ({exc})") from None
+        raise DisclosureError(
+            f"internal: the joint audit found the tables inconsistent ({exc})"
+        ) from None
     left = [
         f.label for f, (lo, hi) in zip(forms, audit, strict=True) if violated(f, lo, hi, width, t)
     ]
