@@ -38,23 +38,38 @@ def synth(
     messiness: Annotated[
         float, typer.Option(help="0 = clean registration, 1 = realistic errors and odd forms.")
     ] = 1.0,
+    chunk_size: Annotated[
+        int,
+        typer.Option(
+            "--chunk-size",
+            help="Persons whose job rows are generated and written at once (bounds memory; "
+            "the files do not depend on it).",
+        ),
+    ] = 100_000,
 ) -> None:
     """Write synthetic CBS-like data: a messy registration, a population register, SPOLISBUS-like
     jobs, enrolments, and truth.parquet (for tests only)."""
     from nbnb_cbs import synth as synthetic  # noqa: PLC0415
 
-    options = synthetic.SynthOptions(participants, seed, population, messiness, fmt)  # type: ignore[arg-type]
+    options = synthetic.SynthOptions(
+        participants,
+        seed,
+        population,
+        messiness,
+        fmt,  # type: ignore[arg-type]
+        chunk_size,
+    )
     options.check()
     from nbnb_cbs.io.writers import check_folder  # noqa: PLC0415
 
     check_folder(out)
     with output.Steps() as steps:
-        steps(f"generating {participants} participants in a register of {options.population_size}")
-        data = synthetic.build(options)
-        steps(f"writing {out}")
-        paths = synthetic.write(data, out, options.format)
+        steps(
+            f"generating and writing {participants} participants in a register of "
+            f"{options.population_size}"
+        )
+        written = synthetic.generate(options, out)
     table = Table("file", "rows", title=f"Synthetic data in {out}")
-    rows = [data.registration, data.persons, data.addresses, data.jobs, data.enrolments, data.truth]
-    for path, frame in zip(paths, rows, strict=True):
-        table.add_row(str(path), f"{frame.height:,}")
+    for path, rows in written:
+        table.add_row(str(path), f"{rows:,}")
     output.out().print(table)

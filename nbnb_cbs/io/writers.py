@@ -24,6 +24,7 @@ from nbnb_cbs.errors import InputFileError
 __all__ = [
     "atomic_path",
     "check_folder",
+    "csv_frame",
     "ensure_folder",
     "file_sha256",
     "forget_inputs",
@@ -124,12 +125,15 @@ def write_csv(frame: pl.DataFrame, path: str | Path, *, separator: str = ";") ->
     """CSV, ``;``-separated by default (Dutch Excel opens it). Empty text is written as an empty
     field, not ``""``: CSV cannot tell empty from missing, so we do not pretend it can."""
     path = Path(path)
-    strings = [c for c, t in frame.schema.items() if t == pl.String]
-    if strings:
-        frame = frame.with_columns(pl.col(strings).replace("", None))
     with atomic_path(path) as tmp:
-        frame.write_csv(tmp, separator=separator, include_bom=False)
+        csv_frame(frame).write_csv(tmp, separator=separator, include_bom=False)
     return path
+
+
+def csv_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` as write_csv writes it: empty text as an empty field (for writers that append)."""
+    strings = [c for c, t in frame.schema.items() if t == pl.String]
+    return frame.with_columns(pl.col(strings).replace("", None)) if strings else frame
 
 
 def write_parquet(frame: pl.DataFrame, path: str | Path) -> Path:
@@ -189,15 +193,25 @@ def source_date() -> dt.datetime | None:
     return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
 
 
-def write_sav(frame: pl.DataFrame, path: str | Path, *, stamp: dt.datetime | None = None) -> Path:
-    """SPSS .sav through pyreadstat. SPSS headers carry a creation time; it is set from ``stamp``
-    or SOURCE_DATE_EPOCH when given, so the same data gives the same bytes."""
-    import pyreadstat  # noqa: PLC0415
+def write_sav(
+    frame: pl.DataFrame | pl.LazyFrame, path: str | Path, *, stamp: dt.datetime | None = None
+) -> Path:
+    """SPSS .sav (uncompressed) through polars-readstat, which streams a LazyFrame and measured
+    7x faster than pyreadstat (benchmarks/RESULTS.md); both read its files back identically.
+    SPSS headers carry a creation time; it is set from ``stamp`` or SOURCE_DATE_EPOCH when
+    given, so the same data gives the same bytes."""
+    import polars_readstat  # noqa: PLC0415
 
     path = Path(path)
     stamp = stamp or source_date()
     with atomic_path(path) as tmp:
-        pyreadstat.write_sav(frame, str(tmp))
+        # polars-readstat picks the format by the file's extension.
+        named = tmp.with_suffix(".sav")
+        try:
+            polars_readstat.write_readstat(frame, str(named), format="sav")
+            named.replace(tmp)
+        finally:
+            named.unlink(missing_ok=True)
         if stamp is not None:
             text = stamp.strftime("%d %b %y") + stamp.strftime("%H:%M:%S")
             with tmp.open("r+b") as fh:

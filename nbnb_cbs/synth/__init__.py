@@ -9,22 +9,41 @@ of the generator does not shift the random numbers of the others.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import queue
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
 from nbnb_cbs.errors import ConfigError
-from nbnb_cbs.io.writers import source_date, write_csv, write_parquet, write_sav
+from nbnb_cbs.io.writers import (
+    atomic_path,
+    csv_frame,
+    ensure_folder,
+    source_date,
+    write_csv,
+    write_parquet,
+    write_sav,
+)
 from nbnb_cbs.synth.addresses import make_addresses, registration_frame
 from nbnb_cbs.synth.jobs import enrolments_frame, jobs_frame
 from nbnb_cbs.synth.people import DESTINATIONS, make_participants, simulate_work
 
-__all__ = ["SynthData", "SynthOptions", "build", "write"]
+__all__ = ["SynthData", "SynthOptions", "build", "generate", "write"]
 
 Format = Literal["csv", "parquet", "sav"]
+# Job rows are drawn per block of BLOCK persons (in RINPERSOON order), each block from its own
+# random stream: the data do not depend on the chunk size, which only bounds memory (a chunk is
+# a whole number of blocks). Parquet row groups hold ROW_GROUP rows whatever the chunking.
+BLOCK = 10_000
+ROW_GROUP = 500_000
 _SYNTH_STAMP = dt.datetime(2022, 3, 31, tzinfo=dt.UTC)
 
 
@@ -35,6 +54,7 @@ class SynthOptions:
     population: int | None = None  # register size; default 12 x participants
     messiness: float = 1.0
     format: Format = "csv"
+    chunk_size: int = 100_000  # persons whose job rows are generated and written at once
 
     @property
     def population_size(self) -> int:
@@ -50,6 +70,8 @@ class SynthOptions:
                 f"--population {self.population_size} is too small for {self.participants} "
                 f"participants and their housemates; use at least {int(self.participants * 1.3) + 1}"
             )
+        if self.chunk_size < BLOCK:
+            raise ConfigError(f"--chunk-size {self.chunk_size} must be at least {BLOCK:,} persons")
         if self.format not in ("csv", "parquet", "sav"):
             raise ConfigError(f"--format {self.format!r} must be csv, parquet or sav")
 
@@ -78,10 +100,26 @@ def _ymd(days: np.ndarray) -> pl.Series:
     return pl.Series(days).dt.strftime("%Y%m%d")
 
 
-def build(options: SynthOptions) -> SynthData:
+@dataclass
+class _Plan:
+    """Everything but the job rows, and what the job rows are drawn from."""
+
+    registration: pl.DataFrame
+    persons: pl.DataFrame
+    addresses: pl.DataFrame
+    enrolments: pl.DataFrame
+    truth: pl.DataFrame
+    work: np.ndarray  # persons x months in work
+    rin: np.ndarray
+    seed: int
+
+
+def _plan(options: SynthOptions) -> _Plan:
     options.check()
-    seeds = np.random.SeedSequence(options.seed).spawn(6)
-    r_people, r_mates, r_addr, r_work, r_reg, r_jobs = (np.random.default_rng(s) for s in seeds)
+    # Children 0-5 are the components' streams; 6 the enrolments'; (7, b) job block b's.
+    seeds = np.random.SeedSequence(options.seed).spawn(7)
+    r_people, r_mates, r_addr, r_work, r_reg, _ = (np.random.default_rng(s) for s in seeds[:6])
+    r_enrol = np.random.default_rng(seeds[6])
 
     people = make_participants(r_people, options.participants)
     n_part = people.n
@@ -148,9 +186,8 @@ def build(options: SynthOptions) -> SynthData:
             "GBADATUMEINDEADRESHOUDING": _ymd(addresses.end),
         }
     ).sort("RINPERSOON", "GBADATUMAANVANGADRESHOUDING", maintain_order=True)
-    jobs = jobs_frame(r_jobs, work, rin)
     to_education = people.destination == int(np.flatnonzero(DESTINATIONS == "education")[0])
-    enrolments = enrolments_frame(r_jobs, rin, people.exit, to_education, n_other=n_total // 20)
+    enrolments = enrolments_frame(r_enrol, rin, people.exit, to_education, n_other=n_total // 20)
     truth = pl.DataFrame(
         {
             "participant_id": registration["deelnemer_id"].unique(maintain_order=True),
@@ -160,7 +197,40 @@ def build(options: SynthOptions) -> SynthData:
             "corruption": kind,
         }
     )
-    return SynthData(registration, persons, address_frame, jobs, enrolments, truth)
+    return _Plan(registration, persons, address_frame, enrolments, truth, work, rin, options.seed)
+
+
+def _job_chunks(plan: _Plan, chunk_size: int) -> Iterator[pl.DataFrame]:
+    """The job rows, sorted by RINPERSOON, in chunks of about ``chunk_size`` persons."""
+    order = np.argsort(plan.rin, kind="stable")
+    per_chunk = max(1, chunk_size // BLOCK)
+    n_blocks = -(-order.size // BLOCK)
+    first_job = 0
+    for start in range(0, n_blocks, per_chunk):
+        frames = []
+        for block in range(start, min(start + per_chunk, n_blocks)):
+            who = order[block * BLOCK : (block + 1) * BLOCK]
+            rng = np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(7, block)))
+            frame, n_jobs = jobs_frame(
+                rng, plan.work[who], plan.rin[who], first_job=first_job, person_key=who
+            )
+            first_job += n_jobs
+            frames.append(frame)
+        yield pl.concat(frames)
+
+
+def build(options: SynthOptions) -> SynthData:
+    """All synthetic frames in memory (tests and small sizes; ``generate`` streams the jobs)."""
+    plan = _plan(options)
+    jobs = pl.concat(list(_job_chunks(plan, options.chunk_size)))
+    return SynthData(
+        plan.registration, plan.persons, plan.addresses, jobs, plan.enrolments, plan.truth
+    )
+
+
+def _stamp() -> dt.datetime:
+    # Synthetic data carries a fixed creation time so that one seed gives identical files.
+    return source_date() or _SYNTH_STAMP
 
 
 def _write_table(frame: pl.DataFrame, path: Path, fmt: Format) -> Path:
@@ -168,8 +238,111 @@ def _write_table(frame: pl.DataFrame, path: Path, fmt: Format) -> Path:
         return write_csv(frame, path.with_suffix(".csv"))
     if fmt == "parquet":
         return write_parquet(frame, path.with_suffix(".parquet"))
-    # Synthetic data carries a fixed creation time so that one seed gives identical files.
-    return write_sav(frame, path.with_suffix(".sav"), stamp=source_date() or _SYNTH_STAMP)
+    return write_sav(frame, path.with_suffix(".sav"), stamp=_stamp())
+
+
+def _ahead(chunks: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """The chunks, the next one generated in a thread while the current one is written (numpy,
+    polars and pyarrow release the GIL): at most two chunks in memory, order unchanged."""
+    box: queue.Queue[pl.DataFrame | BaseException | None] = queue.Queue(maxsize=1)
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                box.put(chunk)
+            box.put(None)
+        except BaseException as exc:  # handed to the consumer, raised there
+            box.put(exc)
+
+    worker = threading.Thread(target=produce, daemon=True)
+    worker.start()
+    while (item := box.get()) is not None:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+    worker.join()
+
+
+def _write_jobs(chunks: Iterable[pl.DataFrame], path: Path, fmt: Format) -> tuple[Path, int]:
+    """Write job rows chunk by chunk (memory: two chunks and one row group). The bytes do not
+    depend on how the rows are chunked."""
+    chunks = _ahead(chunks)
+    rows = 0
+    if fmt == "csv":
+        path = path.with_suffix(".csv")
+        with atomic_path(path) as tmp, tmp.open("wb") as fh:
+            for i, chunk in enumerate(chunks):
+                csv_frame(chunk).write_csv(fh, separator=";", include_header=i == 0)
+                rows += chunk.height
+        return path, rows
+    if fmt == "parquet":
+        target = path.with_suffix(".parquet")
+        with atomic_path(target) as tmp:
+            rows = _write_parquet_chunks(chunks, tmp)
+        return target, rows
+    # The .sav is written from a temporary Parquet file by polars-readstat, which streams it.
+    target = path.with_suffix(".sav")
+    ensure_folder(target.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".parquet", dir=target.parent)
+    os.close(fd)
+    staging = Path(name)
+    try:
+        rows = _write_parquet_chunks(chunks, staging)
+        write_sav(pl.scan_parquet(staging), target, stamp=_stamp())
+    finally:
+        staging.unlink(missing_ok=True)
+    return target, rows
+
+
+def _write_parquet_chunks(chunks: Iterable[pl.DataFrame], path: Path) -> int:
+    """Parquet in row groups of exactly ROW_GROUP rows (the last one shorter), whatever the
+    chunks' sizes, so that the bytes do not depend on the chunking."""
+    rows = 0
+    writer: pq.ParquetWriter | None = None
+    rest: pl.DataFrame | None = None  # fewer than ROW_GROUP rows waiting for the next chunk
+    try:
+        for chunk in chunks:
+            rows += chunk.height
+            buffer = chunk if rest is None else pl.concat([rest, chunk])
+            full = buffer.height // ROW_GROUP * ROW_GROUP
+            for offset in range(0, full, ROW_GROUP):
+                writer = _write_group(writer, path, buffer.slice(offset, ROW_GROUP))
+            rest = buffer.slice(full)
+        if rest is not None and (rest.height or writer is None):
+            writer = _write_group(writer, path, rest)
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows
+
+
+# Dictionary encoding only where values repeat (dates and codes); ids are left plain.
+_DICTIONARY = [
+    "RINPERSOONS",
+    "SDATUMAANVANGIKO",
+    "SDATUMEINDEIKO",
+    "SCONTRACTSOORT",
+    "SSOORTBAAN",
+    "SPOLISDIENSTVERBAND",
+]
+
+
+def _write_group(
+    writer: pq.ParquetWriter | None, path: Path, group: pl.DataFrame
+) -> pq.ParquetWriter:
+    table = group.to_arrow()
+    if writer is None:
+        # Statistics on RINPERSOON only: they let a cohort cut skip row groups; on other
+        # columns they cost a third of the writing time and serve no reader here.
+        writer = pq.ParquetWriter(
+            path,
+            table.schema,
+            compression="snappy",
+            use_dictionary=_DICTIONARY,
+            write_statistics=["RINPERSOON"],
+        )
+    writer.write_table(table, row_group_size=ROW_GROUP)
+    return writer
 
 
 def write(data: SynthData, out_dir: str | Path, fmt: Format = "csv") -> list[Path]:
@@ -178,7 +351,27 @@ def write(data: SynthData, out_dir: str | Path, fmt: Format = "csv") -> list[Pat
     written = [write_csv(data.registration, out / "registration.csv")]
     written.append(_write_table(data.persons, out / "register" / "persons", fmt))
     written.append(_write_table(data.addresses, out / "register" / "addresses", fmt))
-    written.append(_write_table(data.jobs, out / "jobs", fmt))
+    written.append(_write_jobs([data.jobs], out / "jobs", fmt)[0])
     written.append(_write_table(data.enrolments, out / "enrolments", fmt))
     written.append(write_parquet(data.truth, out / "truth.parquet"))
+    return written
+
+
+def generate(options: SynthOptions, out_dir: str | Path) -> list[tuple[Path, int]]:
+    """Generate and write the data with job rows streamed in chunks of ``options.chunk_size``
+    persons (what ``nbnb-cbs synth`` does): the same files as ``write(build(options))``, in
+    bounded memory. Returns (path, rows) per file."""
+    out = Path(out_dir)
+    fmt = options.format
+    plan = _plan(options)
+    written = [(write_csv(plan.registration, out / "registration.csv"), plan.registration.height)]
+    written.append(
+        (_write_table(plan.persons, out / "register" / "persons", fmt), plan.persons.height)
+    )
+    written.append(
+        (_write_table(plan.addresses, out / "register" / "addresses", fmt), plan.addresses.height)
+    )
+    written.append(_write_jobs(_job_chunks(plan, options.chunk_size), out / "jobs", fmt))
+    written.append((_write_table(plan.enrolments, out / "enrolments", fmt), plan.enrolments.height))
+    written.append((write_parquet(plan.truth, out / "truth.parquet"), plan.truth.height))
     return written

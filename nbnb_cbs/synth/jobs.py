@@ -47,7 +47,18 @@ def _repeat_ranges(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return owner, np.arange(owner.size) - np.repeat(starts, lengths)
 
 
-def jobs_frame(rng: np.random.Generator, work: np.ndarray, rin: np.ndarray) -> pl.DataFrame:
+def jobs_frame(
+    rng: np.random.Generator,
+    work: np.ndarray,
+    rin: np.ndarray,
+    *,
+    first_job: int = 0,
+    person_key: np.ndarray | None = None,
+) -> tuple[pl.DataFrame, int]:
+    """Job rows of the persons whose months in work are the rows of ``work``, sorted by
+    RINPERSOON. IKVIDs count on from ``first_job``; ``person_key`` (default the row number)
+    is the person's number in the whole population, which the employer id is derived from.
+    Returns the rows and the number of jobs."""
     person, first, last = _spells(work)
     # Split some long spells over two consecutive jobs (a job change without a gap).
     length = last - first + 1
@@ -112,14 +123,28 @@ def jobs_frame(rng: np.random.Generator, work: np.ndarray, rin: np.ndarray) -> p
     is_sentinel[rows + n_corr :] = True
     job = job[dup]
     person = j_person[job]
-    # Strings are made by polars from numbers, dates and small code tables: numpy's unicode
-    # arrays would cost gigabytes and minutes at 30 million rows.
+    start_day = p_start[dup].astype(np.int64)
+    end_day = p_end[dup].astype(np.int64)
+    # Sorted by person like the real files (persons in RINPERSOON order), then period start and
+    # job: sorted here on numbers, before any text is made.
+    rank = np.argsort(np.argsort(rin, kind="stable"), kind="stable")
+    by = np.lexsort((job, start_day, rank[person]))
+    job, person, start_day, end_day = job[by], person[by], start_day[by], end_day[by]
+    hours, wage, is_sentinel = hours[by], wage[by], is_sentinel[by]
+    # Strings are made by polars from numbers, a table of dates and small code tables: numpy's
+    # unicode arrays would cost gigabytes and minutes at 30 million rows.
+    first_day = int(min(start_day.min(), end_day.min())) if by.size else 0
+    last_day = int(max(start_day.max(), end_day.max())) if by.size else 0
+    days = pl.Series(np.arange(first_day, last_day + 1).astype("datetime64[D]")).dt.strftime(
+        "%Y%m%d"
+    )
     frame = pl.DataFrame(
         {
             "_person": person.astype(np.int32),
-            "_job": (job + 1).astype(np.int64),
-            "_start": p_start[dup],
-            "_end": p_end[dup],
+            "_key": (person if person_key is None else person_key[person]).astype(np.int64),
+            "_job": (job + 1 + first_job).astype(np.int64),
+            "_start": (start_day - first_day).astype(np.int32),
+            "_end": (end_day - first_day).astype(np.int32),
             "_sentinel": is_sentinel,
             "SBASISUREN": hours,
             "SBASISLOON": wage,
@@ -128,19 +153,16 @@ def jobs_frame(rng: np.random.Generator, work: np.ndarray, rin: np.ndarray) -> p
             "_full": full_time[job],
         }
     )
-    del dup, job, person, hours, wage, p_start, p_end
-    rin_series = pl.Series(rin)
-    out = frame.select(
+    del dup, job, person, hours, wage, p_start, p_end, start_day, end_day, by
+    rows_sorted = frame.select(
         RINPERSOONS=pl.lit("R"),
-        RINPERSOON=rin_series.gather(frame["_person"]),
+        RINPERSOON=pl.Series(rin).gather(frame["_person"]),
         IKVID=pl.col("_job").cast(pl.String),
-        SBEID=(
-            900_000_000 + (pl.col("_person").cast(pl.Int64) * 7919 + pl.col("_job")) % 99_999_999
-        ).cast(pl.String),
-        SDATUMAANVANGIKO=pl.col("_start").dt.strftime("%Y%m%d"),
+        SBEID=(900_000_000 + (pl.col("_key") * 7919 + pl.col("_job")) % 99_999_999).cast(pl.String),
+        SDATUMAANVANGIKO=days.gather(frame["_start"]),
         SDATUMEINDEIKO=pl.when(pl.col("_sentinel"))
         .then(pl.lit("99999999"))
-        .otherwise(pl.col("_end").dt.strftime("%Y%m%d")),
+        .otherwise(days.gather(frame["_end"])),
         SBASISUREN="SBASISUREN",
         SBASISLOON="SBASISLOON",
         SVOLTIJDDAGEN=(pl.col("SBASISUREN") / 5.3).round(1),
@@ -148,13 +170,7 @@ def jobs_frame(rng: np.random.Generator, work: np.ndarray, rin: np.ndarray) -> p
         SSOORTBAAN=pl.Series(_KINDS).gather(frame["_kind"]),
         SPOLISDIENSTVERBAND=pl.when(pl.col("_full")).then(pl.lit("1")).otherwise(pl.lit("2")),
     )
-    # Sorted by person like the real files; persons ordered by their RINPERSOON.
-    order = pl.Series(np.argsort(np.argsort(rin, kind="stable"), kind="stable").astype(np.int32))
-    return (
-        out.with_columns(_rank=order.gather(frame["_person"]))
-        .sort("_rank", "SDATUMAANVANGIKO", "IKVID", maintain_order=True)
-        .drop("_rank")
-    )
+    return rows_sorted, n_jobs
 
 
 def enrolments_frame(
