@@ -26,7 +26,7 @@ from nbnb_cbs.durability.measure import (
     person_durability,
 )
 from nbnb_cbs.durability.series import monthly_series
-from nbnb_cbs.durability.snapshot import snapshot_cells, snapshot_records
+from nbnb_cbs.durability.snapshot import rows_at_end, snapshot_cells, snapshot_records
 from nbnb_cbs.errors import ColumnError, ConfigError
 from nbnb_cbs.io.readers import (
     CONVERT_PID,
@@ -322,7 +322,7 @@ def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
         .collect()
         .sort("_order")
     )
-    outcomes = _end_outcomes(records, at_end, inputs.enrolments, end_month)
+    outcomes = _end_outcomes(records, at_end, inputs.enrolments, end_month, options.snapshot_date)
     persons = persons_full.join(outcomes, on="record_id", how="left").select(PERSON_COLUMNS)
     cells = durability_cells(persons_full.lazy(), list(options.by))
     linked_records = records.filter(pl.col("pid").is_not_null())
@@ -365,20 +365,17 @@ def _end_outcomes(
     counted: pl.LazyFrame,
     enrolments: pl.LazyFrame | None,
     end_month: int,
+    snapshot_date: dt.date | None = None,
 ) -> pl.DataFrame:
     """Per record: in work, enrolled, and either, in the end month E (README: outcomes at E).
 
-    In work at E: a counted job row overlaps E by at least a day (as in the snapshot). Enrolled
+    In work at E: a counted job row overlaps E by at least a day, or with a snapshot date
+    contains that day (the snapshot's own rows: one definition of working at the end). Enrolled
     at E: a valid enrolment period (EINDINSCHR empty or 99999999 = still enrolled) overlaps E.
     Records that are not linked get nulls; without an enrolments file ``enrolled_at_end`` and
     ``work_or_education_at_end`` are null (unknown), never false.
     """
-    working = (
-        counted.filter((pl.col("ms") <= end_month) & (pl.col("me") >= end_month))
-        .select("pid")
-        .unique()
-        .collect()
-    )
+    working = rows_at_end(counted, end_month, snapshot_date).select("pid").unique().collect()
     linked = pl.col("pid").is_not_null()
     in_work = pl.when(linked).then(pl.col("pid").is_in(working["pid"].implode()))
     frame = records.select("record_id", "pid").collect()

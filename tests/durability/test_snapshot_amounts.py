@@ -215,3 +215,18 @@ def test_net_wage_alias_must_exist(tmp_path: Path) -> None:
     )
     got = read_inputs(analysis, linked, jobs, aliases={"net_wage": ["netto"]})
     assert got.jobs.collect()["net_wage"].to_list() == [900.0] * len(ROWS)
+
+
+def test_in_work_at_end_follows_the_snapshot_date() -> None:
+    """persons.parquet's in_work_at_end is the snapshot's working set, with or without a date."""
+    gap: list[Row] = [
+        (P1, "a", D(2021, 12, 1), D(2021, 12, 10), 40.0, 400.0, 5.0, "9"),
+        (P2, "b", D(2021, 12, 1), D(2021, 12, 31), 160.0, 2400.0, 20.0, "9"),
+    ]
+    for day, working in ((None, [True, True]), (D(2021, 12, 31), [False, True])):
+        result = compute(_inputs(gap, 2), DurabilityOptions(END, snapshot_date=day))
+        assert result.persons["in_work_at_end"].to_list() == working
+        assert result.working_at_end is not None
+        assert sorted(result.working_at_end["record_id"]) == [
+            r for r, w in zip(["r1", "r2"], working, strict=True) if w
+        ]
