@@ -79,6 +79,11 @@ def model(
                 else ""
             )
         )
+        if result.references:
+            console.print(
+                "  reference levels: "
+                + ", ".join(f"{k} = {v}" for k, v in result.references.items())
+            )
         for note in result.merges:
             console.print(f"  merged: {note}")
     console.print(

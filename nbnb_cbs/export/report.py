@@ -126,6 +126,11 @@ def _model_blocks(models: list[tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]
             "sample: linked participants"
             + (f", leavers to {', '.join(map(str, excluded))} excluded" if excluded else "")
         ]
+        references = entry.get("reference_levels") or {}
+        if references:
+            notes.append(
+                "reference levels: " + ", ".join(f"{k} = {v}" for k, v in references.items())
+            )
         if entry.get("fixed_effects"):
             notes.append("project fixed effects estimated, not published")
         notes += [str(m) for m in entry.get("merges", [])]

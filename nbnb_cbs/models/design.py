@@ -42,7 +42,7 @@ INTERCEPT = "(intercept)"
 UNKNOWN = "unknown"
 OTHER = "other"
 POOLED_PROJECTS = "(pooled projects)"
-AGE_GROUPS = ((25, "<25"), (35, "25-34"), (45, "35-44"), (1000, "45+"))
+AGE_GROUPS = ((25, "<25"), (30, "25-29"), (40, "30-39"), (1000, "40+"))
 _Y = "_nbnb_outcome"
 _PROJECT = "_nbnb_project"
 
@@ -191,7 +191,15 @@ def _ordered_levels(frame: pl.DataFrame, column: str, spec: ModelSpec) -> list[s
         reference = wanted
     else:
         reference = levels[0]  # the most frequent level
-    return [reference, *sorted(v for v in levels if v != reference)]
+    return [reference, *sorted((v for v in levels if v != reference), key=_level_order)]
+
+
+def _level_order(level: str) -> tuple[int, str]:
+    """Age groups in age order, other levels alphabetically; 'other' and 'unknown' last."""
+    ages = [label for _, label in AGE_GROUPS]
+    if level in ages:
+        return (0, f"{ages.index(level):03d}")
+    return ({OTHER: 2, UNKNOWN: 3}.get(level, 1), level)
 
 
 def _cell_table(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
@@ -312,7 +320,10 @@ def _merge_levels(
     left = [lv for lv in levels if lv not in movers] + (
         [OTHER] if OTHER in frame[column].to_list() and OTHER not in levels else []
     )
-    sample.levels[column] = [reference, *sorted(lv for lv in left if lv != reference)]
+    sample.levels[column] = [
+        reference,
+        *sorted((lv for lv in left if lv != reference), key=_level_order),
+    ]
     if len(sample.levels[column]) < 2:
         raise DisclosureError(
             f"model {sample.spec.name!r} refused: after merging its sparse levels, {column!r} has "

@@ -42,6 +42,7 @@ class ModelResult:
     vif: pl.DataFrame
     icc: float | None
     stepwise: list[dict[str, Any]] | None = None
+    references: dict[str, str] = field(default_factory=dict)  # categorical covariate -> level
     kept: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -100,9 +101,11 @@ def run_model(
         if _PROJECT in sample.frame.columns
         else None
     )
+    references = {column: levels[0] for column, levels in sample.levels.items()}
     return ModelResult(
-        spec, fit, sample.merges, sample.pooled_projects, vif(design), icc, steps, kept
-    )
+        spec, fit, sample.merges, sample.pooled_projects, vif(design), icc, steps,
+        kept=kept, references=references,
+    )  # fmt: skip
 
 
 def export_tables(result: ModelResult) -> dict[str, pl.DataFrame]:
@@ -132,6 +135,7 @@ def log_entry(result: ModelResult) -> dict[str, Any]:
         "excluded_destinations": list(spec.exclude_destinations),
         "sample_destinations": sorted(sample_destinations(spec)),
         "covariates": list(spec.covariates),
+        "reference_levels": dict(result.references),
         "interactions": [f"{a}*{b}" for a, b in spec.interactions],
         "fixed_effects": spec.fixed_effects,
         "stepwise": spec.stepwise,

@@ -128,6 +128,7 @@ def test_estimates_equal_a_direct_statsmodels_fit(kind: str, fixed_effects: bool
     )  # fmt: skip
     result = run_model(spec, analysis, persons, CBS)
     assert result.pooled_projects == 0 and not result.merges
+    assert result.references == {"sex": "man", "region": "north"}
     y, cols = _direct_design(analysis, persons, fixed_effects)
     x = np.column_stack(list(cols.values()))
     direct = Logit(y, x).fit(disp=0) if kind == "logit" else OLS(y, x).fit()
@@ -353,13 +354,12 @@ def test_vif_is_one_over_one_minus_r2() -> None:
     analysis, persons = _data()
     sample = build_sample(_spec(covariates=("age", "region")), analysis, persons, threshold=10)
     design = build_design(sample)
-    table = vif(design)
-    i = design.terms.index("age")
-    others = np.delete(design.x, i, axis=1)
-    r2 = OLS(design.x[:, i], others).fit().rsquared
-    assert dict(table.select("term", "vif").iter_rows())["age"] == pytest.approx(
-        1 / (1 - r2), rel=1e-9
-    )
+    table = dict(vif(design).select("term", "vif").iter_rows())
+    assert set(table) == set(design.terms) - {"(intercept)"}
+    for term in ("age", "region: south", "age: unknown"):
+        i = design.terms.index(term)
+        r2 = OLS(design.x[:, i], np.delete(design.x, i, axis=1)).fit().rsquared
+        assert table[term] == pytest.approx(1 / (1 - r2), rel=1e-9)
 
 
 def test_stepwise_drops_noise_keeps_signal_and_respects_interactions() -> None:
