@@ -120,4 +120,13 @@ def stale_results(settings: Settings) -> list[tuple[Path, str]]:
             stale += [(folder / name, why) for name in DURABILITY_FILES]
         elif settings.enrolments is None:
             stale.append((folder / "education.csv", "this run has no enrolments"))
+    models = settings.work_dir / "models"
+    configured = {spec.name for spec in settings.models}
+    for summary in sorted(models.glob("*.json")):  # one per model an earlier run fitted
+        name = summary.stem
+        if name not in configured:
+            why = f"model {name!r} is not in [[models]]"
+            files = (f"{name}.json", f"{name}_all_terms.csv", f"{name}_vif.csv",
+                     f"model_{name}.csv", f"model_{name}_fit.csv")  # fmt: skip
+            stale += [(models / f, why) for f in files]
     return [(p, why) for p, why in stale if p.is_file() and p.resolve() not in inputs]

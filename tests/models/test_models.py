@@ -432,3 +432,53 @@ def test_covariate_columns_checked() -> None:
     )
     with pytest.raises(ConfigError, match="computed from birth_year and entry_date"):
         check_columns([age], ["record_id", "sex", "birth_year"], CBS, "p.toml")
+
+
+def test_model_command_before_run_explains(tmp_path: Path) -> None:
+    """`nbnb-cbs model` without an earlier run: exit 2, one line saying to run first; a project
+    without [[models]] says so too."""
+    from tests.conftest import Cli
+
+    project = _toml(
+        tmp_path,
+        '[output]\nwork = "w"\n[[models]]\nname = "a"\noutcome = "in_work_at_end"\n'
+        'covariates = ["sex"]\n',
+    )
+    code, out, err = Cli()("model", project)
+    assert code == 2, out
+    assert "analysis.parquet not found" in err and "run it first" in err
+    assert len(err.strip().splitlines()) == 1
+    bare = tmp_path / "bare.toml"
+    bare.write_text('[project]\nname = "t"\n', encoding="utf-8")
+    code, _, err = Cli()("model", bare)
+    assert code == 2 and "no [[models]] tables" in err
+
+
+def test_results_of_a_model_no_longer_configured_are_stale(tmp_path: Path) -> None:
+    """`run` removes work/models/ files of a model an earlier run fitted and the project no
+    longer has, and keeps those of the models it still has."""
+    from nbnb_cbs.preflight import stale_results
+
+    project = _toml(
+        tmp_path,
+        '[output]\nwork = "w"\n[[models]]\nname = "a"\noutcome = "in_work_at_end"\n'
+        'covariates = ["sex"]\n',
+    )
+    folder = tmp_path / "w" / "models"
+    folder.mkdir(parents=True)
+    for name in ("a", "old"):
+        for file in (
+            f"{name}.json",
+            f"{name}_vif.csv",
+            f"model_{name}.csv",
+            f"model_{name}_fit.csv",
+        ):
+            (folder / file).write_text("x", encoding="utf-8")
+    stale = stale_results(load_project(project))
+    assert sorted(p.name for p, _ in stale) == [
+        "model_old.csv",
+        "model_old_fit.csv",
+        "old.json",
+        "old_vif.csv",
+    ]
+    assert all("model 'old' is not in [[models]]" in why for _, why in stale)
