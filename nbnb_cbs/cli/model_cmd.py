@@ -23,17 +23,17 @@ app = typer.Typer(rich_markup_mode="rich")
 @guarded
 def model(
     project: Annotated[
-        Path, typer.Argument(help="The project file (project.toml) with [[models]].")
+        Path, typer.Argument(help="The project file (project.toml) with \\[\\[models]] tables.")
     ],
     name: Annotated[
         str | None, typer.Option("--name", help="Run only the model with this name.")
     ] = None,
 ) -> None:
-    """Fit the project's models (logit or linear probability, statsmodels) on the outcomes at the
-    end month of an earlier [bold]nbnb-cbs run[/bold], with every disclosure check for model
-    output. Writes work/models/ (internal: all terms, VIF, ICC, stepwise log) and the checked
-    tables model_<name>.csv and model_<name>_fit.csv there; [bold]run[/bold] puts those into the
-    export. A refused model exits 2 with the reason."""
+    """Fit the project's models (logit or linear probability model) on the outcomes at the end
+    month of an earlier run, with every disclosure check for model output: prints the checked
+    tables and writes work/models/ (internal: all terms, VIF, ICC, stepwise log; and the checked
+    model_<name>.csv and model_<name>_fit.csv, which [bold]run[/bold] puts into the export).
+    A refused model exits 2 with the reason."""
     from nbnb_cbs.disclosure import load_profile  # noqa: PLC0415
     from nbnb_cbs.models import check_columns, export_tables, model_inputs, run_models  # noqa: PLC0415
 

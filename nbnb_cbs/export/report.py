@@ -137,7 +137,13 @@ def _model_blocks(models: list[tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]
         coef = published
         if "Exp(B)" in coef.columns and coef["Exp(B)"].null_count() == coef.height:
             coef = coef.drop("Exp(B)")  # a linear probability model has no odds ratios
-        blocks += [Block("list", notes), Block("table", coef), Block("table", fit)]
+        counts = pl.col("statistic").is_in(["N", "residual_dof"])
+        shown = fit.with_columns(
+            value=pl.when(counts)
+            .then(pl.col("value").cast(pl.Int64).cast(pl.String))
+            .otherwise(pl.col("value").cast(pl.String))
+        )
+        blocks += [Block("list", notes), Block("table", coef), Block("table", shown)]
     return blocks
 
 
