@@ -152,6 +152,7 @@ def run_project(
             settings.models, inputs.analysis, first.persons, profile, work / "models",
             where=str(analysis),
         )  # fmt: skip
+        result.notes += [note for model in result.models for note in model.notes()]
     progress("disclosure control (the whole release at once)")
     check_breakdowns(settings.by, profile, inputs.analysis)
     # Linked as the durability step saw it (one definition for every table).

@@ -84,8 +84,10 @@ def model(
                 "  reference levels: "
                 + ", ".join(f"{k} = {v}" for k, v in result.references.items())
             )
-        for note in result.merges:
-            console.print(f"  merged: {note}")
+        if result.icc is not None:
+            console.print(f"  ICC of the project level (internal, not exported): {result.icc:.3f}")
+        for note in result.notes():
+            output.warn(note)
     console.print(
         f"Wrote {folder} (internal); 'nbnb-cbs run {project}' puts the checked tables in the export"
     )

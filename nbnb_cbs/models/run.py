@@ -31,6 +31,7 @@ __all__ = [
 _log = logging.getLogger(__name__)
 COEFFICIENT_COLUMNS = ("term", "B", "SE", "Exp(B)", "p")
 DECIMALS = 4  # published precision of B, SE, Exp(B), p and pseudo-R2
+VIF_LIMIT = 10.0  # the study dropped covariates above it; here they are named, not dropped
 
 
 @dataclass
@@ -44,6 +45,23 @@ class ModelResult:
     stepwise: list[dict[str, Any]] | None = None
     references: dict[str, str] = field(default_factory=dict)  # categorical covariate -> level
     kept: list[str] = field(default_factory=list)
+
+    def notes(self) -> list[str]:
+        """What the researcher should know about the fit (printed by run and model)."""
+        name = self.spec.name
+        out = [f"model {name}: {line}" for line in self.merges]
+        if self.pooled_projects:
+            out.append(
+                f"model {name}: {self.pooled_projects} project(s) with too few persons of an "
+                "outcome value share one fixed effect"
+            )
+        high = self.vif.filter(pl.col("vif") > VIF_LIMIT)["term"].to_list()
+        if high:
+            out.append(
+                f"model {name}: VIF above {VIF_LIMIT:g} (the study left such covariates out): "
+                + ", ".join(high)
+            )
+        return out
 
     def summary(self) -> dict[str, Any]:
         """Internal record of the model (work/models/<name>.json): never exported."""

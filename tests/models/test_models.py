@@ -482,3 +482,19 @@ def test_results_of_a_model_no_longer_configured_are_stale(tmp_path: Path) -> No
         "old_vif.csv",
     ]
     assert all("model 'old' is not in [[models]]" in why for _, why in stale)
+
+
+def test_notes_name_merges_pooled_projects_and_high_vif() -> None:
+    """A near-copy of a covariate has a VIF far above 10: named in the notes, not dropped."""
+    analysis, persons = _data()
+    rng = np.random.default_rng(4)
+    analysis = analysis.with_columns(
+        twin=pl.Series([float(b or 1985) + rng.normal(0, 0.05) for b in analysis["birth_year"]]),
+        project=pl.when(pl.int_range(pl.len()) < 8).then(pl.lit("P9")).otherwise(pl.col("project")),
+    )
+    spec = _spec(covariates=("age", "twin"), numeric=("twin",), fixed_effects=True)
+    result = run_model(spec, analysis, persons, CBS)
+    notes = result.notes()
+    assert any("1 project(s) with too few persons" in n for n in notes)
+    (high,) = [n for n in notes if "VIF above 10" in n]
+    assert "age" in high and "twin" in high and "twin" in result.fit.terms
