@@ -256,20 +256,29 @@ def _check_cells(sample: Sample, threshold: int, min_orgs: int) -> None:
     for a, b in spec.interactions:
         if a not in sample.levels or b not in sample.levels:
             continue  # with a number, the interaction's cells are those of the categorical side
+        # With the interaction every cell of the a x b table is estimable, the reference
+        # row and column included: all of them must hold enough persons.
         cells = _cell_table(sample.frame, [a, b])
         full = pl.DataFrame(
-            [(la, lb) for la in sample.levels[a][1:] for lb in sample.levels[b][1:]],
+            [(la, lb) for la in sample.levels[a] for lb in sample.levels[b]],
             schema={a: pl.String, b: pl.String},
             orient="row",
         )
-        estimated = full.join(cells, on=[a, b], how="left").fill_null(0)
-        sparse = _sparse(estimated, threshold, min_orgs)
+        every = full.join(cells, on=[a, b], how="left").fill_null(0)
+        sparse = _sparse(every, threshold, min_orgs)
         if sparse.height == 0:
             continue
+        on_reference = (pl.col(a) == sample.levels[a][0]) | (pl.col(b) == sample.levels[b][0])
         if not merge:
             problems += [_describe([a, b], r) for r in sparse.iter_rows(named=True)]
             continue
-        for row in sparse.iter_rows(named=True):
+        for row in sparse.filter(on_reference).iter_rows(named=True):
+            # No term of its own to merge away: its rate follows from the main effects.
+            problems.append(
+                _describe([a, b], row) + " (a reference level's cell: choose other reference "
+                "levels or regroup)"
+            )
+        for row in sparse.filter(~on_reference).iter_rows(named=True):
             sample.dropped_cells.add((a, row[a], b, row[b]))
             sample.merges.append(
                 f"{a} = {row[a]!r} x {b} = {row[b]!r}: too few persons for its own term; "

@@ -498,3 +498,24 @@ def test_notes_name_merges_pooled_projects_and_high_vif() -> None:
     assert any("1 project(s) with too few persons" in n for n in notes)
     (high,) = [n for n in notes if "VIF above 10" in n]
     assert "age" in high and "twin" in high and "twin" in result.fit.terms
+
+
+def test_interaction_cell_of_a_reference_level_is_checked_too() -> None:
+    """Men in the east are few: the cell (reference sex x east) has no term of its own, but with
+    the interaction its rate is estimable: refused, also with merge_sparse_levels."""
+    analysis, persons = _data()
+    sparse = analysis.with_columns(
+        region=pl.when((pl.col("sex") == "man") & (pl.col("region") == "east") & (pl.int_range(pl.len()) > 60))
+        .then(pl.lit("north")).otherwise(pl.col("region"))
+    )  # fmt: skip
+    spec = _spec(covariates=("sex", "region"), interactions=(("sex", "region"),),
+                 reference={"sex": "man", "region": "north"}, merge_sparse_levels=True)  # fmt: skip
+    with pytest.raises(
+        DisclosureError, match=r"sex = 'man' x region = 'east' \(a reference level's cell"
+    ):
+        run_model(spec, sparse, persons, CBS)
+    # Without the interaction the same data is fine: east as a whole is not sparse.
+    assert (
+        "region: east"
+        in run_model(dataclasses.replace(spec, interactions=()), sparse, persons, CBS).fit.terms
+    )
