@@ -28,7 +28,7 @@ class Figure:
     key: str
     label: str
     report: float
-    kind: str  # "share" (margin 3 percentage points), "count" (margin 15%) or "rise"
+    kind: str  # "share" (margin 3 points), "count" (15%), "rise" or "info" (shown, no margin)
     note: str = ""
 
     def within(self, value: float) -> bool:
@@ -36,6 +36,8 @@ class Figure:
             return abs(value - self.report) <= 0.15 * self.report
         if self.kind == "rise":
             return value >= self.report
+        if self.kind == "info":
+            raise ValueError(f"{self.key} is shown for comparison only; it has no margin")
         return abs(value - self.report) <= 0.03
 
 
@@ -58,6 +60,8 @@ REPORT = [
     Figure("worked_1m_weighted", "durability, worked >= 1 month: time-weighted", 0.77, "share"),
     Figure("year_mean", "durability, at least a year: mean", 0.73, "share", "Table 6.3"),
     Figure("year_weighted", "durability, at least a year: time-weighted", 0.73, "share"),
+    Figure("all_100", "exited to work: worked the whole period", 0.60, "info", "6.3"),
+    Figure("all_90", "exited to work: worked >= 90%", 0.65, "info", "6.3"),
     Figure("n_entered_2019_02", "entered by February 2019 (scaled count)", 72, "count"),
     Figure("n_worked_1m", "worked >= 1 month (scaled count)", 110, "count", "Table 6.3"),
     Figure("n_year", "at least a year (scaled count)", 60, "count", "Table 6.3"),
@@ -117,6 +121,8 @@ def figures(
         "worked_1m_weighted": _stat(result, "worked_1m", "weighted_mean"),
         "year_mean": _stat(result, "observed_12m", "mean"),
         "year_weighted": _stat(result, "observed_12m", "weighted_mean"),
+        "all_100": _stat(result, "exit_work", "share_100"),
+        "all_90": _stat(result, "exit_work", "share_ge_90"),
         "n_entered_2019_02": entered["2019-02"] * scale,
         "n_worked_1m": _stat(result, "worked_1m", "n") * scale,
         "n_year": _stat(result, "observed_12m", "n") * scale,
@@ -153,12 +159,12 @@ def markdown_table(measured: dict[str, float]) -> str:
         "| figure | report | demo (seed 2022) | margin | within |",
         "|---|---|---|---|---|",
     ]
-    margin = {"share": "3 points", "count": "15%", "rise": "at least"}
+    margin = {"share": "3 points", "count": "15%", "rise": "at least", "info": "none"}
     for figure in REPORT:
         value = measured[figure.key]
         report = _show(figure, figure.report) + (f" ({figure.note})" if figure.note else "")
         rows.append(
             f"| {figure.label} | {report} | {_show(figure, value)} | {margin[figure.kind]} | "
-            f"{'yes' if figure.within(value) else 'NO'} |"
+            f"{'-' if figure.kind == 'info' else 'yes' if figure.within(value) else 'NO'} |"
         )
     return "\n".join(rows)

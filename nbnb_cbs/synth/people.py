@@ -137,9 +137,9 @@ def make_participants(rng: np.random.Generator, n: int) -> Participants:
 
 # Durability after leaving for work: monthly stop and restart probabilities of the stable and
 # the fragile (report Table 6.3: 82% / 77% for all who worked, 73% after a year).
-FRAGILE_SHARE = 0.64
-FRAGILE_STOP, FRAGILE_RESTART = 0.3, 0.12
-STABLE_STOP, STABLE_RESTART = 0.03, 0.3
+FRAGILE_SHARE = 0.45
+FRAGILE_STOP, FRAGILE_RESTART = 0.5, 0.05
+STABLE_STOP, STABLE_RESTART = 0.004, 0.3
 # Everyone else: monthly chance to start work (in the project, after it), by sector focus, and
 # to stop.
 START_SECTOR = (0.045, 0.07)
@@ -203,7 +203,7 @@ def simulate_work(
         # The first job after leaving for work is a contract of 3, 6 or 12 months (the report's
         # most common lengths), rarely ended early; then persons differ in how durable their
         # work is: a stable majority and a fragile minority.
-        contract = rng.choice(np.array([3, 6, 12]), size=n_part, p=[0.3, 0.4, 0.3])
+        contract = rng.choice(np.array([3, 6, 12]), size=n_part, p=[0.45, 0.35, 0.2])
         fragile = rng.random(n_part) < FRAGILE_SHARE
         stop_after = np.where(fragile, FRAGILE_STOP, STABLE_STOP)
         restart_after = np.where(fragile, FRAGILE_RESTART, STABLE_RESTART)

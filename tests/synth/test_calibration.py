@@ -21,7 +21,10 @@ def measured(default_chain: DefaultChain) -> dict[str, float]:
     return figures(default_chain.data.registration, default_chain.linked, default_chain.result)
 
 
-@pytest.mark.parametrize("figure", REPORT, ids=[f.key for f in REPORT])
+CALIBRATED = [f for f in REPORT if f.kind != "info"]
+
+
+@pytest.mark.parametrize("figure", CALIBRATED, ids=[f.key for f in CALIBRATED])
 def test_figure_within_margin(figure: Figure, measured: dict[str, float]) -> None:
     assert figure.within(measured[figure.key]), (figure.label, measured[figure.key], figure.report)
 
