@@ -171,6 +171,15 @@ def run_project(
         series=first.series if first is not None else None,
         earlier=read_ledgers(ledgers), on_difference=settings.previous,
     )  # fmt: skip
+    from nbnb_cbs.export.survival import survival_export_tables  # noqa: PLC0415
+
+    survival, survival_review = survival_export_tables(
+        first.survival_spells if first is not None else None, release, profile,
+        unit=settings.unit, anchors=settings.anchors, rounding=settings.rounding,
+        projects=frame.select("record_id", "project") if "project" in frame.columns else None,
+    )  # fmt: skip
+    release.tables += survival
+    release.review += survival_review
     result.release = release
     progress("writing and checking the export")
     params = {

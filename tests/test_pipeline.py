@@ -58,8 +58,11 @@ def test_no_identifiers_or_person_rows_in_export(demo_dir: Path) -> None:
         assert not IDENTIFIERS & {c.lower() for c in frame.columns}, table.name
         assert frame.height < persons.height / 5, table.name
         shown = frame.filter(~pl.col("status").str.starts_with("suppressed"))
-        n = shown["n"].cast(pl.Float64)
-        assert not ((n > 0) & (n < 10)).any(), table.name
+        counts = [c for c in ("n", "at_risk", "events") if c in frame.columns]  # survival: no n
+        assert counts, table.name
+        for column in counts:
+            n = shown[column].cast(pl.Float64)
+            assert not ((n > 0) & (n < 10)).any(), table.name
     text = " ".join(
         p.read_text(encoding="utf-8", errors="ignore")
         for p in export.rglob("*")
@@ -200,3 +203,53 @@ def test_steward_refuses_doctored_model_files(demo_dir: Path, tmp_path: Path) ->
     assert ("model_in_work.csv", "project_term") in rules
     assert ("model_in_work_fit.csv", "dof_below_threshold") in rules
     assert ("model_extra.csv", "model_not_logged") in rules
+
+
+def test_demo_has_both_survival_tables(demo_dir: Path) -> None:
+    """Both survival tables are in the export; every published step meets the pooling rule, and
+    the first spell's start population is the durability table's worked_1m N (the same set)."""
+    tables = demo_dir / "export" / "tables"
+    durability = pl.read_csv(tables / "durability_exit.csv", separator=";")
+    sizes = {
+        r["group"]: r for r in durability.filter(pl.col("statistic") == "n").iter_rows(named=True)
+        if all(v == "Total" for k, v in r.items() if k not in ("group", "statistic", "value", "n", "status"))
+    }  # fmt: skip
+    spells = pl.read_parquet(demo_dir / "work" / "exit" / "survival_spells.parquet")
+    from nbnb_cbs.survival import survival_table
+
+    cases = (("survival_first_spell", "worked_1m", "spell_months", "spell_event"),
+             ("survival_to_first_job", "exit_work", "to_job_months", "to_job_event"))  # fmt: skip
+    for name, group, time, event in cases:
+        frame = pl.read_csv(tables / f"{name}.csv", separator=";", infer_schema_length=None)
+        steps = frame.filter(pl.col("statistic") == "step")
+        assert set(frame["statistic"]) == {"step", "half_interval", "survival_12m"}
+        if steps["status"].to_list() == ["suppressed"]:
+            # Only when the release hides a size the table repeats, or the rule cannot be met.
+            members = spells.filter(pl.col(group))
+            own = survival_table(members[time].to_numpy(), members[event].to_numpy(), 10)
+            tied = [sizes[g]["status"] for g in ("worked_1m", group)]
+            assert "suppressed" in tied or own.reason is not None
+            continue
+        assert sizes[group]["status"] == "published"
+        assert steps["at_risk"][0] == sizes[group]["n"] == spells.filter(pl.col(group)).height
+        at_risk = steps["at_risk"].to_list()
+        censored = [
+            a - b - e for a, b, e in zip(at_risk, [*at_risk[1:], 0], steps["events"], strict=True)
+        ]
+        assert min(at_risk) >= 10 and min(steps["events"]) >= 10
+        assert all(c == 0 or c >= 10 for c in censored)
+    data = (demo_dir / "export" / "figures" / "survival.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    report = (demo_dir / "export" / "report.md").read_text(encoding="utf-8")
+    assert "survival_first_spell.csv" in report and "half_interval" in report
+
+
+def test_suppressed_survival_table_draws_no_curve() -> None:
+    """A wholly suppressed survival table gives an empty panel: no line, no band."""
+    from nbnb_cbs.export.figures import plot_survival
+    from nbnb_cbs.survival import survival_table
+
+    hidden = survival_table([1, 2, 3], [True] * 3, 10).published
+    shown = survival_table([m for m in range(1, 25) for _ in range(10)], [True] * 240, 10).published
+    fig = plot_survival({"survival_first_spell": shown, "survival_to_first_job": hidden})
+    assert len(fig.axes[0].lines) >= 1 and not fig.axes[1].lines and not fig.axes[1].collections

@@ -27,6 +27,7 @@ from nbnb_cbs.durability.measure import (
 )
 from nbnb_cbs.durability.series import monthly_series
 from nbnb_cbs.durability.snapshot import rows_at_end, snapshot_cells, snapshot_records
+from nbnb_cbs.durability.spells import survival_spells
 from nbnb_cbs.errors import ColumnError, ConfigError
 from nbnb_cbs.io.readers import (
     CONVERT_PID,
@@ -103,6 +104,8 @@ class DurabilityResult:
     # Record-level memberships for the release model (stay in memory; never exported).
     working_at_end: pl.DataFrame | None = None
     education_persons: pl.DataFrame | None = None
+    # Spells for survival in work, per record of the exit anchor's exit_work group (durability/spells.py).
+    survival_spells: pl.DataFrame | None = None
 
 
 def read_inputs(
@@ -325,6 +328,12 @@ def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
     outcomes = _end_outcomes(records, at_end, inputs.enrolments, end_month, options.snapshot_date)
     persons = persons_full.join(outcomes, on="record_id", how="left").select(PERSON_COLUMNS)
     cells = durability_cells(persons_full.lazy(), list(options.by))
+    exit_months = (
+        persons_full
+        if options.unit == "month" and options.anchor == "exit"
+        else person_durability(records, merged_months, end=options.end, unit="month").collect()
+    )
+    spells = survival_spells(exit_months, merged_months, options.end)
     linked_records = records.filter(pl.col("pid").is_not_null())
     series = monthly_series(linked_records, merged_months, end_month)
     snapshot = snapshot_cells(
@@ -356,7 +365,7 @@ def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
     dq = pl.DataFrame({"check": list(quality), "rows": [int(v) for v in quality.values()]})
     return DurabilityResult(
         persons, cells, series, snapshot, exclusions, dq, education, list(inputs.notes),
-        working_at_end, education_persons,
+        working_at_end, education_persons, spells,
     )  # fmt: skip
 
 
@@ -520,6 +529,8 @@ def write_results(result: DurabilityResult, workdir: Path) -> list[Path]:
         write_csv(result.exclusions, workdir / "exclusions.csv"),
         write_csv(result.data_quality, workdir / "data_quality.csv"),
     ]
+    if result.survival_spells is not None:
+        paths.append(write_parquet(result.survival_spells, workdir / "survival_spells.parquet"))
     if result.education is not None:
         paths.append(write_csv(result.education, workdir / "education.csv"))
     else:

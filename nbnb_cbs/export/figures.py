@@ -21,6 +21,7 @@ __all__ = [
     "plot_snapshot",
     "series_figure",
     "snapshot_figure",
+    "survival_figure",
 ]
 
 _META = {"Software": None}
@@ -128,6 +129,75 @@ def plot_snapshot(tables: dict[str, pl.DataFrame]) -> Any:
                     transform=ax.transAxes, color="#777")  # fmt: skip
             ax.set_xticks([])
     axes[0][0].set_ylabel("% of those in work")
+    fig.tight_layout()
+    return fig
+
+
+def survival_figure(tables: dict[str, pl.DataFrame], path: Path) -> Path:
+    return _save(plot_survival(tables), path)
+
+
+_SURVIVAL_PANELS = {
+    "survival_first_spell": ("First job spell after exit (exit anchor, worked at least one month)",
+                             "months in work", "share still in work"),
+    "survival_to_first_job": ("Time from exit to the first job (exit anchor, exited to work)",
+                              "months since exit", "share not yet in work"),
+}  # fmt: skip
+
+
+def plot_survival(tables: dict[str, pl.DataFrame]) -> Any:
+    """Kaplan-Meier step curves drawn from the published steps only, with 95% limits. Each
+    pooled interval is shaded and labelled (the curve drops at its end: that is all the published
+    counts say); the open last step is dashed; n (at risk at the start) in each title."""
+    plt = _plt()
+    names = [n for n in _SURVIVAL_PANELS if n in tables]
+    fig, axes = plt.subplots(1, max(1, len(names)), figsize=(5.2 * max(1, len(names)), 3.8),
+                             squeeze=False)  # fmt: skip
+    colour = "#1f5f99"
+    for ax, name in zip(axes[0], names, strict=False):
+        title, xlabel, ylabel = _SURVIVAL_PANELS[name]
+        rows = _shown(tables[name].filter(pl.col("statistic") == "step")).to_dicts()
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_ylim(0, 1.05)
+        if not rows:
+            ax.set_title(f"{title}\n(suppressed)", fontsize=8)
+            ax.text(0.5, 0.5, "suppressed", ha="center", va="center", transform=ax.transAxes,
+                    color="#777")  # fmt: skip
+            continue
+        last = float(rows[-1]["from_month"])
+        tail = last + max(3.0, 0.2 * last)
+        level, low, high = 1.0, 1.0, 1.0
+        xs, ys, los, his = [float(rows[0]["from_month"]) - 0.5], [1.0], [1.0], [1.0]
+        for k, row in enumerate(rows):
+            a = float(row["from_month"]) - 0.5
+            b = tail if row["to_month"] is None else float(row["to_month"]) + 0.5
+            if row["status"] == "pooled":
+                ax.axvspan(a, b, color="#e4e9f1" if k % 2 == 0 else "#f2f4f8", zorder=0)
+            label = f"{row['from_month']}" + ("+" if row["to_month"] is None else
+                    ("" if row["to_month"] == row["from_month"] else f"-{row['to_month']}"))  # fmt: skip
+            ax.text((a + b) / 2, 0.02, label, ha="center", va="bottom", fontsize=7, color="#555")
+            if row["to_month"] is None:
+                break
+            xs.append(b)
+            ys.append(level)
+            los.append(low)
+            his.append(high)
+            level, low, high = (float(row[c]) for c in ("survival", "lower", "upper"))
+            xs.append(b)
+            ys.append(level)
+            los.append(low)
+            his.append(high)
+        end = tail if rows[-1]["to_month"] is None else xs[-1]
+        ax.plot([*xs, end], [*ys, level], color=colour, linewidth=1.6, label="Kaplan-Meier")
+        ax.fill_between([*xs, end], [*los, low], [*his, high], color=colour, alpha=0.15,
+                        linewidth=0, label="95% limits")  # fmt: skip
+        if rows[-1]["to_month"] is None:
+            final = rows[-1]
+            ax.plot([last - 0.5, tail], [float(final["survival"])] * 2, color=colour,
+                    linewidth=1.2, linestyle="--", label=f"by the end of observation (month {final['from_month']}+)")  # fmt: skip
+        ax.set_title(f"{title}\nn = {rows[0]['at_risk']}; shaded: pooled months", fontsize=8)
+        ax.legend(fontsize=7, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 0.07))
     fig.tight_layout()
     return fig
 

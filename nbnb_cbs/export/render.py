@@ -18,7 +18,12 @@ from typing import Any
 import polars as pl
 
 from nbnb_cbs.cells import TOTAL, VALUE, N
-from nbnb_cbs.export.figures import distribution_figure, series_figure, snapshot_figure
+from nbnb_cbs.export.figures import (
+    distribution_figure,
+    series_figure,
+    snapshot_figure,
+    survival_figure,
+)
 from nbnb_cbs.export.report import report_blocks, to_html, to_markdown
 from nbnb_cbs.io.writers import atomic_path, write_text, write_xlsx
 
@@ -32,6 +37,8 @@ _SNAPSHOT = (
     "snapshot_employment_type",
     "snapshot_relation",
 )
+
+_SURVIVAL = ("survival_first_spell", "survival_to_first_job")
 
 
 def library_versions() -> dict[str, str]:
@@ -126,6 +133,10 @@ def render_derived(
     if snap:
         path = _figure(snapshot_figure, (snap,), target / "figures" / "snapshot.png")
         figures.append(("Those in work at the end month", path))
+    survival = {n: frames[n] for n in _SURVIVAL if n in frames}
+    if survival:
+        path = _figure(survival_figure, (survival,), target / "figures" / "survival.png")
+        figures.append(("Survival in work and time to the first job (Kaplan-Meier)", path))
     written += [f"figures/{p.name}" for _, p in figures]
     project = str(manifest.get("project"))
     blocks = report_blocks(

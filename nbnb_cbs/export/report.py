@@ -95,6 +95,8 @@ def report_blocks(
             notes += [f"pooled periods: {p}" for p in pooled]
         if counts.get("rounded"):
             notes.append(f"{counts['rounded']} cell(s) rounded")
+        if log.get("kind") == "survival":
+            notes = _survival_notes(counts)
         blocks.append(Block("list", notes or ["no cells suppressed or pooled"]))
     if models:
         blocks += _model_blocks(models)
@@ -145,6 +147,23 @@ def _model_blocks(models: list[tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]
         )
         blocks += [Block("list", notes), Block("table", coef), Block("table", shown)]
     return blocks
+
+
+def _survival_notes(counts: dict[str, int]) -> list[str]:
+    """What a survival table's rows mean (report section of issue 16, part B)."""
+    if counts.get("suppressed", 0) and not counts.get("published") and not counts.get("pooled"):
+        return ["suppressed whole: the population is small, its steps cannot be pooled to the "
+                "threshold, or the release hides its size"]  # fmt: skip
+    return [
+        "each step: months from_month..to_month (an empty to_month: from from_month to the end of "
+        "observation); at_risk = persons followed at least to from_month, events = spells that "
+        "ended within the step; survival with its 95% limits (Greenwood, log-log) at the step's end",
+        "months are pooled until every step has at least the threshold at risk and events, and the "
+        "persons censored within it are none or at least the threshold; pooled steps are marked",
+        "half_interval: the step in which the curve reaches 0.5 (a median is one person's time and "
+        "is not published; empty when the curve stays above 0.5); survival_12m: survival at 12 "
+        "months, suppressed when no step can end there",
+    ]
 
 
 def to_markdown(blocks: list[Block]) -> str:

@@ -178,6 +178,29 @@ def model_inputs(settings: Any) -> tuple[pl.DataFrame, pl.DataFrame, Path]:
     return frame, pl.read_parquet(persons), Path(analysis)
 
 
+def _check_differences(
+    result: ModelResult, earlier: list[ModelResult], linked: int, threshold: int
+) -> None:
+    """A model's N next to the published number of linked records (or another model's N) must
+    not give away a group of 1..threshold-1 records: the destinations it leaves out, or the
+    records by which two samples differ. (The whole-release model generalises this check.)"""
+    name = result.spec.name
+    if 0 < linked - result.fit.n < threshold:
+        raise DisclosureError(
+            f"model {name!r} refused: the destinations it excludes hold fewer than {threshold} "
+            "linked records, which its N and the published number of linked records would give "
+            "away; keep those destinations in the sample (exclude_destinations)"
+        )
+    for other in earlier:
+        gap = abs(other.fit.n - result.fit.n)
+        if 0 < gap < threshold:
+            raise DisclosureError(
+                f"model {name!r} refused: its sample differs from model {other.spec.name!r}'s by "
+                f"fewer than {threshold} records, which the two N would give away; use the same "
+                "exclude_destinations for both, or drop one"
+            )
+
+
 def run_models(
     specs: tuple[ModelSpec, ...],
     analysis: pl.DataFrame,
@@ -188,9 +211,16 @@ def run_models(
 ) -> list[ModelResult]:
     """Every model; the internal results (all terms, fixed effects included; VIF; ICC; the
     stepwise log; merges) go to ``workdir`` (work/models/), which stays inside RA."""
-    results = []
+    results: list[ModelResult] = []
+    linked = (
+        persons.filter(pl.col("RINPERSOON").is_not_null())
+        .select(pl.col("record_id").cast(pl.String))
+        .join(analysis.select(pl.col("record_id").cast(pl.String)), on="record_id")
+        .height
+    )
     for spec in specs:
         result = run_model(spec, analysis, persons, profile, where)
+        _check_differences(result, results, linked, profile.threshold)
         results.append(result)
         _log.info("model %s: N %d, residual dof %d", spec.name, result.fit.n, result.fit.df_resid)
         if workdir is not None:

@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 LANDMARK = 12
-STATISTICS = ("step", "median_interval", f"survival_{LANDMARK}m")
+STATISTICS = ("step", "half_interval", f"survival_{LANDMARK}m")
 SCHEMA: dict[str, type[pl.DataType]] = {
     "statistic": pl.String,
     "from_month": pl.Int64,
@@ -220,10 +220,10 @@ def survival_table(
         })  # fmt: skip
     crossing = next((k for k in range(len(steps)) if survival[k] <= 0.5), None)
     if crossing is None:  # not reached during follow-up: the row says so by its empty interval
-        rows.append({"statistic": "median_interval", "status": "published"})
+        rows.append({"statistic": "half_interval", "status": "published"})
     else:
         step = steps[crossing]
-        rows.append({"statistic": "median_interval", "from_month": step.start,
+        rows.append({"statistic": "half_interval", "from_month": step.start,
                      "to_month": step.end, "status": _status(step)})  # fmt: skip
     at_landmark = next((k for k, s in enumerate(steps) if s.end == LANDMARK), None)
     if landmark and at_landmark is not None:

@@ -11,7 +11,16 @@ from tests.conftest import Cli
 def test_help_lists_every_group(cli: Cli) -> None:
     code, out, _ = cli("--help")
     assert code == 0
-    for group in ("synth", "linkage", "convert", "durability", "disclosure", "run", "demo"):
+    for group in (
+        "synth",
+        "linkage",
+        "convert",
+        "durability",
+        "disclosure",
+        "run",
+        "demo",
+        "model",
+    ):
         assert group in out
 
 

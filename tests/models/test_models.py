@@ -519,3 +519,33 @@ def test_interaction_cell_of_a_reference_level_is_checked_too() -> None:
         "region: east"
         in run_model(dataclasses.replace(spec, interactions=()), sparse, persons, CBS).fit.terms
     )
+
+
+def test_small_differences_between_published_populations_refused() -> None:
+    """Excluding a destination that holds 1..9 linked records, or two models whose samples
+    differ by 1..9 records, would give that group away: refused; 0 or >= 10 is fine."""
+    from nbnb_cbs.models import run_models
+
+    analysis, persons = _data()
+    linked = persons.filter(pl.col("RINPERSOON").is_not_null())["record_id"]
+    few = analysis.filter(pl.col("record_id").is_in(linked.implode())).head(6)["record_id"]
+    analysis = analysis.with_columns(
+        exit_destination=pl.when(pl.col("record_id").is_in(few.implode()))
+        .then(pl.lit("work_experience"))
+        .when(pl.col("exit_destination") == "work_experience")
+        .then(pl.lit("other"))
+        .otherwise(pl.col("exit_destination"))
+    )
+    alone = _spec(name="a", exclude_destinations=("work_experience",))
+    with pytest.raises(DisclosureError, match="the destinations it excludes hold fewer than 10"):
+        run_models((alone,), analysis, persons, CBS)
+    both = (_spec(name="a", exclude_destinations=("education",)),
+            _spec(name="b", exclude_destinations=("education", "work_experience")))  # fmt: skip
+    with pytest.raises(
+        DisclosureError, match="model 'b' refused: its sample differs from model 'a'"
+    ):
+        run_models(both, analysis, persons, CBS)
+    fine = (_spec(name="a", exclude_destinations=("education",)),
+            _spec(name="b", exclude_destinations=("education", "dropout")))  # fmt: skip
+    n_a, n_b = (r.fit.n for r in run_models(fine, analysis, persons, CBS))
+    assert n_a - n_b >= 10

@@ -74,7 +74,7 @@ def test_hand_pooled_table() -> None:
     ]
     assert steps["survival"].to_list() == [round(13 / 16, 3), round(13 / 16 * 4 / 13, 3)]
     assert steps["status"].to_list() == ["published", "pooled"]
-    median = table.published.filter(pl.col("statistic") == "median_interval")
+    median = table.published.filter(pl.col("statistic") == "half_interval")
     assert median.select("from_month", "to_month").row(0) == (2, None)
     year = table.published.filter(pl.col("statistic") == STATISTICS[2])
     assert year["status"].to_list() == ["suppressed"] and year["survival"].to_list() == [None]
@@ -94,7 +94,7 @@ def test_twelve_months_is_a_step_when_it_can_be() -> None:
         at12["survival"], at12["lower"], at12["upper"],
     )  # fmt: skip
     assert year["lower"] < year["survival"] < year["upper"]
-    median = table.published.filter(pl.col("statistic") == "median_interval").row(0, named=True)
+    median = table.published.filter(pl.col("statistic") == "half_interval").row(0, named=True)
     survival = steps["survival"].to_list()
     k = next(i for i, s in enumerate(survival) if s <= 0.5)
     assert (median["from_month"], median["to_month"]) == tuple(steps.row(k)[1:3])

@@ -23,6 +23,7 @@ from nbnb_cbs.disclosure.steward.identifiers import (
     organisation_in_text,
 )
 from nbnb_cbs.disclosure.steward.model import ExportFiles, Finding
+from nbnb_cbs.disclosure.steward.survival import SURVIVAL_KINDS
 
 __all__ = ["STATUSES", "content_pass"]
 
@@ -62,6 +63,8 @@ def content_pass(
     breakdowns = [str(b) for b in by] if isinstance(by, list) else []
     projects = export.projects()
     for rel, frame in export.tables.items():
+        if export.kind(rel) in SURVIVAL_KINDS:  # their own columns: steward/survival.py
+            continue
         meta = export.table_meta.get(rel, {})
         findings += _table(rel, frame, meta, breakdowns, projects, profile)
     return findings

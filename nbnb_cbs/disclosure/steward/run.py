@@ -19,6 +19,7 @@ from nbnb_cbs.disclosure.steward.model import AuditPass, CheckResult, load_expor
 from nbnb_cbs.disclosure.steward.models import models_pass
 from nbnb_cbs.disclosure.steward.releases import previous_pass
 from nbnb_cbs.disclosure.steward.rerender import rerender_pass
+from nbnb_cbs.disclosure.steward.survival import survival_pass
 
 __all__ = ["NOT_CHECKABLE", "PASSES", "check_export"]
 
@@ -30,6 +31,7 @@ PASSES: tuple[tuple[str, AuditPass], ...] = (
     ("tables", table_rules_pass),
     ("previous", previous_pass),
     ("models", models_pass),
+    ("survival", survival_pass),
 )
 NO_JOINT_AUDIT = (
     "relations between tables (shared populations, nested groups, anchors, series vs snapshot) "
