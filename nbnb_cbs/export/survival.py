@@ -25,7 +25,9 @@ __all__ = [
     "SURVIVAL_KIND",
     "SURVIVAL_TABLES",
     "SurvivalSpec",
+    "blocked_reason",
     "start_population_suppressed",
+    "steps_span_organisations",
     "survival_export_tables",
 ]
 
@@ -74,20 +76,20 @@ def start_population_suppressed(release: Release, groups: Sequence[str]) -> bool
     return any(found.values())
 
 
-def _blocked(release: Release, spec: SurvivalSpec, unit: str, anchors: Sequence[str],
-             rounding: int) -> str | None:  # fmt: skip
+def blocked_reason(hidden: bool | None, unit: str, anchors: Sequence[str], rounding: int) -> str | None:  # fmt: skip
+    """Why a survival table must be suppressed whole before its own rule is applied (or None).
+    ``hidden``: ``start_population_suppressed`` of the groups the table repeats."""
     if unit != "month" or "exit" not in anchors:
         return "groups_not_published"  # the month-unit exit-anchor groups are not a published set
     if rounding:
         return "rounding"
-    hidden = start_population_suppressed(release, spec.tied)
     if hidden is None:
         return "groups_not_published"
     return "start_population_suppressed" if hidden else None
 
 
-def _organisations(table: SurvivalTable, spells: pl.DataFrame, spec: SurvivalSpec,
-                   projects: pl.DataFrame | None, minimum: int) -> bool:  # fmt: skip
+def steps_span_organisations(table: SurvivalTable, spells: pl.DataFrame, spec: SurvivalSpec,
+                             projects: pl.DataFrame | None, minimum: int) -> bool:  # fmt: skip
     """Every step's at-risk set and event set hold records of at least ``minimum`` projects."""
     if projects is None or minimum <= 1 or not table.steps:
         return True
@@ -118,7 +120,8 @@ def survival_export_tables(
     review: list[dict[str, Any]] = []
     for spec in SURVIVAL_TABLES:
         members = spells.filter(pl.col(spec.population))
-        blocked = _blocked(release, spec, unit, anchors, rounding)
+        hidden = start_population_suppressed(release, spec.tied)
+        blocked = blocked_reason(hidden, unit, anchors, rounding)
         table = survival_table(
             members[spec.time].to_numpy(),
             members[spec.event].to_numpy(),
@@ -126,7 +129,7 @@ def survival_export_tables(
             start_suppressed=blocked is not None,
         )
         reason = blocked or table.reason
-        if reason is None and not _organisations(
+        if reason is None and not steps_span_organisations(
             table, members, spec, projects, profile.min_organisations
         ):
             reason = "organisations"
