@@ -188,6 +188,7 @@ def run_project(
         "rounding": settings.rounding, "threshold": profile.threshold,
         "snapshot": settings.snapshot_date or f"{settings.end} (amounts prorated by days)",
         "population": result.population.summary,
+        "language": settings.language,
     }  # fmt: skip
     projects = (
         sorted(frame["project"].drop_nulls().unique().to_list())
@@ -280,7 +281,9 @@ def check_breakdowns(
             )
 
 
-def demo(out: Path, seed: int = 2022, progress: Progress = _quiet) -> RunResult:
+def demo(
+    out: Path, seed: int = 2022, progress: Progress = _quiet, language: str | None = None
+) -> RunResult:
     """Synthetic data, a project file for it, and the chain run on it."""
     from nbnb_cbs import synth  # noqa: PLC0415
 
@@ -296,7 +299,8 @@ def demo(out: Path, seed: int = 2022, progress: Progress = _quiet) -> RunResult:
         ]
     )
     project = out / "project.toml"
-    write_text(
-        PROJECT_TEMPLATE.format(name="demo", inputs=inputs, end="2021-12") + DEMO_MODELS, project
-    )
+    text = PROJECT_TEMPLATE.format(name="demo", inputs=inputs, end="2021-12") + DEMO_MODELS
+    if language is not None:
+        text = text.replace('language = "nl"', f"language = {language!r}", 1)
+    write_text(text, project)
     return run_project(load_project(project), progress)

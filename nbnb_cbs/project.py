@@ -19,6 +19,8 @@ from nbnb_cbs.dates import parse_month
 from nbnb_cbs.errors import ConfigError, InputFileError
 from nbnb_cbs.population import Population
 
+LANGUAGES = ("nl", "en")
+
 __all__ = ["PROJECT_TEMPLATE", "Settings", "load_project", "resolve"]
 
 ANCHORS = ("exit", "first-job")
@@ -51,6 +53,7 @@ class Settings:
     work_dir: Path = Path("work")
     export_dir: Path = Path("export")
     models: tuple[Any, ...] = ()  # ModelSpec per [[models]] table (nbnb_cbs/models/spec.py)
+    language: str = "nl"
 
     @property
     def end_month(self) -> tuple[int, int]:
@@ -105,7 +108,11 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "rounding": ((int,), "rounding"),
         "previous": ((str,), "previous"),
     },
-    "output": {"work": ((str,), "work_dir"), "export": ((str,), "export_dir")},
+    "output": {
+        "work": ((str,), "work_dir"),
+        "export": ((str,), "export_dir"),
+        "language": ((str,), "language"),
+    },
 }
 _PATH_FIELDS = {f.name for f in fields(Settings) if "Path" in str(f.type) and f.name != "base_dir"}
 
@@ -133,6 +140,7 @@ previous = "refuse"              # a cell differing from an earlier release by 1
 [output]
 work = "work"                    # stays inside the secure environment
 export = "export"                # what you submit for output checking
+language = "nl"                  # report, figures and labels: "nl" (Dutch) or "en" (English)
 """
 
 
@@ -219,6 +227,7 @@ def _toml_hint(text: str, exc: tomllib.TOMLDecodeError) -> str:
 
 def canonical_columns() -> dict[str, str]:
     """Every name a file contract accepts (normalised) -> its canonical column name."""
+    from nbnb_cbs.cells import CELL_COLUMNS  # noqa: PLC0415
     from nbnb_cbs.linkage.match import ADDRESSES, PERSONS  # noqa: PLC0415
     from nbnb_cbs.schemas import (  # noqa: PLC0415
         ENROLMENTS,
@@ -228,7 +237,8 @@ def canonical_columns() -> dict[str, str]:
         normalise_name,
     )
 
-    found: dict[str, str] = {}
+    # A cell table for `disclosure apply` (n, value, statistic, total, top1, top2).
+    found: dict[str, str] = {name: name for name in CELL_COLUMNS}
     for contract in (REGISTRATION, JOBS, ENROLMENTS, LINKED, PERSONS, ADDRESSES):
         for col in contract.columns:
             for name in col.accepted():
@@ -359,6 +369,10 @@ def resolve(settings: Settings, **overrides: Any) -> Settings:
         raise ConfigError(
             f'[disclosure] previous = {merged.previous!r} must be "refuse" or "suppress" (what to do '
             "with cells that differ from an earlier release by a few records)"
+        )
+    if merged.language not in LANGUAGES:
+        raise ConfigError(
+            f'[output] language = {merged.language!r} must be "nl" (Dutch) or "en" (English)'
         )
     if merged.rounding not in (0, 5, 10):
         raise ConfigError(f"rounding {merged.rounding} must be 0 (off), 5 or 10")

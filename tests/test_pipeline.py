@@ -80,7 +80,7 @@ def test_figures_are_pngs(demo_dir: Path) -> None:
 
 def test_planted_small_count_never_reaches_a_figure() -> None:
     """The series figure is drawn from the checked table: a month with 3 new participants is
-    pooled, so no bar of height 3 is drawn, and a suppressed share draws no point."""
+    pooled, so no bar of height 3 is drawn, and a suppressed share draws no point but a mark."""
     from nbnb_cbs.disclosure import apply_table, load_profile
     from nbnb_cbs.export.figures import plot_series
 
@@ -94,8 +94,9 @@ def test_planted_small_count_never_reaches_a_figure() -> None:
     fig = plot_series(share, inflow)
     heights = [round(p.get_height(), 6) for ax in fig.axes for p in ax.patches]
     assert 3 not in heights and heights.count(16.5) == 2  # 3 + 30 pooled, spread evenly
-    line = fig.axes[1].lines[0]
+    line, marked = fig.axes[1].lines[:2]
     assert len(line.get_xdata()) == 5  # the 5% share (2 of 40) is suppressed and not drawn
+    assert list(marked.get_xdata()) == [0] and list(marked.get_ydata()) == [0.0]  # but marked
 
 
 def test_run_with_zip_and_rerun(cli: Cli, demo_dir: Path, tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ def test_paths_relative_to_project(tmp_path: Path) -> None:
         ('[analysis]\nend = "2021-13"\n', "YYYY-MM"),
         ("[disclosure]\nrounding = 3\n", "rounding"),
         ("[analysis\n", "not valid TOML"),
+        ('[output]\nlanguage = "de"\n', 'must be "nl"'),
     ],
 )
 def test_bad_project_files(tmp_path: Path, text: str, fragment: str) -> None:
@@ -50,3 +51,13 @@ def test_flags_override(tmp_path: Path) -> None:
     settings = resolve(load_project(project), end="2022-03", unit=None)
     assert settings.end_month == (2022, 3)
     assert settings.unit == "month"
+
+
+def test_language_dutch_by_default_english_on_request(tmp_path: Path) -> None:
+    """The report language is Dutch unless project.toml or --language says English."""
+    project = tmp_path / "project.toml"
+    project.write_text('[analysis]\nend = "2021-12"\n', encoding="utf-8")
+    assert load_project(project).language == "nl"
+    assert resolve(load_project(project), language="en").language == "en"
+    project.write_text('[output]\nlanguage = "en"\n', encoding="utf-8")
+    assert load_project(project).language == "en"

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from nbnb_cbs.cells import MARGIN_LABELS, STATUS, TOTAL_LABEL, N, Status
+from nbnb_cbs.cells import CELL_COLUMNS, MARGIN_LABELS, STATUS, TOTAL_LABEL, N, Status
 from nbnb_cbs.cli import output
 from nbnb_cbs.cli.app import guarded
 from nbnb_cbs.errors import EXIT_VIOLATIONS
+from nbnb_cbs.project import load_project
 
 app = typer.Typer(
     help="Apply disclosure control to tables; re-check an export folder (for data stewards).",
@@ -33,6 +35,29 @@ def _renames(pairs: list[str]) -> dict[str, str]:
             )
         renames[old] = new
     return renames
+
+
+def _cell_aliases(
+    table: Path, aliases: Mapping[str, list[str]], renames: dict[str, str]
+) -> dict[str, str]:
+    """[columns] aliases of the cell columns as renames: a table without ``n`` but with its
+    alias ``aantal`` has that column renamed (an explicit --rename wins)."""
+    from nbnb_cbs.io.readers import read_columns  # noqa: PLC0415
+
+    columns = read_columns(table)
+    lowered = {c.strip().lower(): c for c in columns}
+    out = dict(renames)
+    for canonical in CELL_COLUMNS:
+        if canonical in columns or canonical in out.values():
+            continue
+        found = [
+            lowered[a.strip().lower()]
+            for a in aliases.get(canonical, [])
+            if a.strip().lower() in lowered
+        ]
+        if found and found[0] not in out:
+            out[found[0]] = canonical
+    return out
 
 
 @app.command(
@@ -57,8 +82,12 @@ def apply(
         ),
     ],
     profile: Annotated[
-        str, typer.Option("--profile", help="Rule profile: cbs, acro, or a profile TOML path.")
-    ] = "cbs",
+        str | None,
+        typer.Option(
+            "--profile",
+            help="Rule profile: cbs, acro, or a profile TOML path (default: --config's, else cbs).",
+        ),
+    ] = None,
     dims: Annotated[
         str | None,
         typer.Option("--dims", help="Dimension columns, comma-separated (default: all others)."),
@@ -98,8 +127,12 @@ def apply(
         ),
     ] = None,
     rounding: Annotated[
-        int, typer.Option("--rounding", help="Round published counts to 5 or 10 (0 = off).")
-    ] = 0,
+        int | None,
+        typer.Option(
+            "--rounding",
+            help="Round published counts to 5 or 10 (0 = off; default: --config's, else 0).",
+        ),
+    ] = None,
     no_dominance_risk: Annotated[
         bool,
         typer.Option(
@@ -107,6 +140,14 @@ def apply(
             help="Allow magnitudes without top1/top2: no unit can dominate them (logged).",
         ),
     ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="project.toml: its [disclosure] profile and rounding, and [columns] aliases of n, "
+            'value, statistic, total, top1, top2 (e.g. n = ["aantal"]).',
+        ),
+    ] = None,
 ) -> None:
     """Apply disclosure rules to a table: primary suppression, secondary suppression with an LP
     audit (--margins), pooling (--pool-over) and rounding; reasons go to the review file."""
@@ -114,11 +155,24 @@ def apply(
     from nbnb_cbs.disclosure.files import log_path, review_path  # noqa: PLC0415
     from nbnb_cbs.errors import ConfigError  # noqa: PLC0415
 
+    settings = load_project(config) if config is not None else None
+    if rounding is None:
+        rounding = settings.rounding if settings is not None else 0
     if rounding not in (0, 5, 10):
         raise ConfigError(f"--rounding {rounding} must be 0, 5 or 10")
-    rules = load_profile(profile)
+    rules = load_profile(profile or (settings.profile if settings is not None else "cbs"))
+    renames = _renames(rename or [])
+    if settings is not None:
+        found = {str(t): _cell_aliases(t, settings.aliases, renames) for t in tables}
+        if len({tuple(sorted(r.items())) for r in found.values()}) > 1:
+            raise ConfigError(
+                f"{config}: the [columns] aliases rename different columns in the tables "
+                f"({'; '.join(f'{t}: {r}' for t, r in found.items())}); give the tables the same "
+                "column names, or use --rename"
+            )
+        renames = next(iter(found.values()))
     if len(tables) > 1:
-        _apply_joint(tables, out, rules, count=count, statistic=statistic, rename=rename,
+        _apply_joint(tables, out, rules, count=count, statistic=statistic, rename=renames,
                      dims=dims, pool_over=pool_over, rounding=rounding, total_label=total_label,
                      no_dominance_risk=no_dominance_risk)  # fmt: skip
         return
@@ -126,7 +180,7 @@ def apply(
     dim_list = [d.strip() for d in dims.split(",") if d.strip()] if dims else None
     applied = apply_file(
         table, out, rules, dims=dim_list, count=count, statistic=statistic,
-        rename=_renames(rename or []), margins=margins, pool_over=pool_over, rounding=rounding,
+        rename=renames, margins=margins, pool_over=pool_over, rounding=rounding,
         total_label=total_label, no_dominance_risk=no_dominance_risk,
     )  # fmt: skip
     summary = Table(STATUS, "cells", title=f"Disclosure control ({rules.name} profile)")
@@ -145,7 +199,7 @@ def _apply_joint(
     *,
     count: str,
     statistic: str | None,
-    rename: list[str] | None,
+    rename: dict[str, str],
     dims: str | None,
     pool_over: str | None,
     rounding: int,
@@ -164,7 +218,7 @@ def _apply_joint(
                 f"leave out {flag}, or apply it to one table at a time"
             )
     applied, summary = apply_files(
-        tables, out, rules, count=count, statistic=statistic, rename=_renames(rename or []),
+        tables, out, rules, count=count, statistic=statistic, rename=rename,
         total_label=total_label, no_dominance_risk=no_dominance_risk,
     )  # fmt: skip
     summary_table = Table("table", *(s.value for s in Status), title=(
@@ -185,10 +239,16 @@ def _apply_joint(
 )
 @guarded
 def check(
-    export_dir: Annotated[Path, typer.Argument(help="The export folder to check.")],
+    export_dir: Annotated[
+        Path | None,
+        typer.Argument(help="The export folder to check (default: --config's [output] export)."),
+    ] = None,
     profile: Annotated[
-        str, typer.Option("--profile", help="Rule profile to check against.")
-    ] = "cbs",
+        str | None,
+        typer.Option(
+            "--profile", help="Rule profile to check against (default: --config's, else cbs)."
+        ),
+    ] = None,
     report: Annotated[
         Path | None,
         typer.Option(
@@ -201,15 +261,33 @@ def check(
         list[Path] | None,
         typer.Option("--previous", help="An earlier export of the same project (repeatable)."),
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="project.toml: its [disclosure] profile, and its [output] export folder when "
+            "EXPORT_DIR is not given.",
+        ),
+    ] = None,
 ) -> None:
     """Re-check an export folder from its files alone (for data stewards): every file against an
     allow-list and the manifest, derived files re-rendered from the tables, identifiers and
     organisations by pattern, malformed cells, thresholds, an independent LP audit of additive
     tables, and differences from earlier exports. Exit 0 pass, 1 findings, 2 not an export."""
     from nbnb_cbs.disclosure import check_export, load_profile, verdict_paths, write_verdict  # noqa: PLC0415  # noqa: PLC0415
+    from nbnb_cbs.errors import ConfigError  # noqa: PLC0415
 
+    settings = load_project(config) if config is not None else None
+    if export_dir is None:
+        if settings is None:
+            raise ConfigError(
+                "give the export folder to check (nbnb-cbs disclosure check EXPORT_DIR), or "
+                "--config project.toml to check its [output] export folder"
+            )
+        export_dir = settings.export_dir
+    rules = load_profile(profile or (settings.profile if settings is not None else "cbs"))
     json_path, md_path = verdict_paths(export_dir, report)
-    result = check_export(export_dir, load_profile(profile), previous=previous or [])
+    result = check_export(export_dir, rules, previous=previous or [])
     write_verdict(result, json_path, md_path)
     console = output.out()
     if result.clean:

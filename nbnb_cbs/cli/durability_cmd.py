@@ -137,7 +137,7 @@ def durability(
     with output.Steps() as steps:
         result = run_files(
             analysis_file, settings.linked, settings.jobs, settings.work_dir, options,
-            settings.enrolments, aliases=settings.aliases, progress=steps,
+            settings.enrolments, aliases=settings.aliases, progress=steps, rows=steps.rows,
         )  # fmt: skip
     for note in result.notes:
         output.warn(note)

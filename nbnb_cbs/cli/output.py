@@ -139,6 +139,16 @@ class Steps:
             self._status = err().status(name)
             self._status.start()
 
+    def rows(self, what: str, rows: int, total: int | None = None) -> None:
+        """Rows read so far in the running step (and rows/s), shown on its spinner; the same
+        callback shape as ``rows_progress`` so library readers can report either way."""
+        if self._status is None:
+            return
+        elapsed = time.perf_counter() - self._started
+        rate = f", {rows / elapsed:,.0f} rows/s" if elapsed > 0 else ""
+        of = f" of {total:,}" if total else ""
+        self._status.update(f"{self._name}: {what} {rows:,}{of} rows read{rate}")
+
     def _finish(self) -> None:
         if self._status is not None:
             self._status.stop()

@@ -13,8 +13,9 @@ from nbnb_cbs.cells import PUBLISHED_COLUMNS, STATISTIC, TOTAL_LABEL
 from nbnb_cbs.cli import output
 from nbnb_cbs.cli.app import guarded
 from nbnb_cbs.cli.durability_cmd import durability_table
+from nbnb_cbs.export.labels import Language
 from nbnb_cbs.pipeline import RunResult, demo, run_project
-from nbnb_cbs.project import load_project
+from nbnb_cbs.project import load_project, resolve
 
 app = typer.Typer(rich_markup_mode="rich")
 
@@ -80,13 +81,20 @@ def run(
     make_zip: Annotated[
         bool, typer.Option("--zip", help="Also write LIGHT_<project>_<date>.zip of the export.")
     ] = False,
+    language: Annotated[
+        Language | None,
+        typer.Option(
+            "--language",
+            help="Report, figures and labels in nl (Dutch) or en (English); overrides [output] language.",
+        ),
+    ] = None,
 ) -> None:
     """Run the chain for a real project: linkage yield, durability (both anchors), monthly series,
     snapshot and education into work/, and a disclosure-checked export (tables, figures, report,
     log, manifest) into export/. Exits 1 if the export would not pass output checking."""
     from nbnb_cbs.preflight import check_project, stale_results  # noqa: PLC0415
 
-    settings = load_project(project)
+    settings = resolve(load_project(project), language=language)
     check_project(settings, project)
     for path, why in stale_results(settings):
         path.unlink()
@@ -105,6 +113,12 @@ def demo_cmd(
         Path, typer.Option("--out", help="Folder for the synthetic data and all results.")
     ] = Path("demo-out"),
     seed: Annotated[int, typer.Option(help="Seed for the synthetic data.")] = 2022,
+    language: Annotated[
+        Language,
+        typer.Option(
+            "--language", help="Report, figures and labels in nl (Dutch) or en (English)."
+        ),
+    ] = "nl",
 ) -> None:
     """Generate synthetic data, prepare keys, simulate CBS's match, and run the chain on it:
     the one-command tour of nbnb-cbs."""
@@ -112,6 +126,6 @@ def demo_cmd(
 
     check_folder(out)
     with output.Steps() as steps:
-        result = demo(out, seed, steps)
+        result = demo(out, seed, steps, language=language)
     _report(result)
     output.out().print(f"Project file used: {out / 'project.toml'}")

@@ -31,6 +31,7 @@ from nbnb_cbs.durability.spells import survival_spells
 from nbnb_cbs.errors import ColumnError, ConfigError
 from nbnb_cbs.io.readers import (
     CONVERT_PID,
+    RowsProgress,
     Table,
     read_parquet_for,
     read_table,
@@ -116,10 +117,12 @@ def read_inputs(
     *,
     aliases: Mapping[str, list[str]] | None = None,
     progress: Step | None = None,
+    rows: RowsProgress | None = None,
 ) -> Inputs:
     """Read the analysis and linked files, and the jobs (and enrolments) cut to the linked
-    persons. ``progress`` is told each step's name; ``aliases`` maps canonical column names to
-    the files' own (from [columns] in project.toml)."""
+    persons. ``progress`` is told each step's name, ``rows`` the rows read so far of a large
+    text file; ``aliases`` maps canonical column names to the files' own (from [columns] in
+    project.toml)."""
     step = progress or _no_step
     step(f"reading {analysis.name} and {linked.name}")
     a = read_table(analysis)
@@ -149,7 +152,7 @@ def read_inputs(
             "%s: converted file of %s rows, scanned for the linked persons", jobs.name, f"{total:,}"
         )
     else:
-        job_table = _read_cut(jobs, JOBS, cohort, aliases)
+        job_table = _read_cut(jobs, JOBS, cohort, aliases, rows)
         job_rows = job_table.frame.lazy()
         if "rows_in_file" in job_table.counts:
             _log.info(
@@ -169,7 +172,7 @@ def read_inputs(
     enrol = None
     if enrolments is not None:
         step(f"reading {enrolments.name} ({_size(enrolments)})")
-        e_table = _read_cut(enrolments, ENROLMENTS, cohort, aliases)
+        e_table = _read_cut(enrolments, ENROLMENTS, cohort, aliases, rows)
         quality |= {f"enrolments {k.replace(':', ' ')}": v for k, v in e_table.counts.items()}
         notes += e_table.notes
         enrol = e_table.frame.lazy()
@@ -190,13 +193,17 @@ def _size(path: Path) -> str:
 
 
 def _read_cut(
-    path: Path, contract: Contract, cohort: pl.DataFrame, aliases: Mapping[str, list[str]] | None
+    path: Path,
+    contract: Contract,
+    cohort: pl.DataFrame,
+    aliases: Mapping[str, list[str]] | None,
+    rows: RowsProgress | None = None,
 ) -> Table:
     """Parquet files are cut to the cohort while reading (they may hold a whole country);
     other formats are read whole and cut in memory."""
     if path.suffix.lower() == ".parquet":
         return read_parquet_for(path, contract, cohort, aliases, keep_pid=True)
-    return read_table(path, contract, aliases=aliases)
+    return read_table(path, contract, aliases=aliases, rows=rows)
 
 
 def _records(analysis: pl.DataFrame, linked: pl.DataFrame) -> pl.LazyFrame:
@@ -549,9 +556,12 @@ def run_files(
     *,
     aliases: Mapping[str, list[str]] | None = None,
     progress: Step | None = None,
+    rows: RowsProgress | None = None,
 ) -> DurabilityResult:
     step = progress or _no_step
-    inputs = read_inputs(analysis, linked, jobs, enrolments, aliases=aliases, progress=step)
+    inputs = read_inputs(
+        analysis, linked, jobs, enrolments, aliases=aliases, progress=step, rows=rows
+    )
     step(f"durability ({options.anchor} anchor), series and snapshot")
     result = compute(inputs, options)
     step(f"writing {workdir}")

@@ -12,6 +12,8 @@ from typing import Any
 
 import polars as pl
 
+from nbnb_cbs.export.labels import Language, label, phrase
+from nbnb_cbs.export.report import format_number
 from nbnb_cbs.io.writers import atomic_path
 
 __all__ = [
@@ -41,94 +43,160 @@ def _shown(table: pl.DataFrame) -> pl.DataFrame:
     return table.filter(~pl.col("status").str.starts_with("suppressed"))
 
 
-def series_figure(share: pl.DataFrame, inflow: pl.DataFrame, path: Path) -> Path:
-    return _save(plot_series(share, inflow), path)
+def _hidden(table: pl.DataFrame) -> pl.DataFrame:
+    return table.filter(pl.col("status").str.starts_with("suppressed"))
 
 
-def distribution_figure(table: pl.DataFrame, path: Path) -> Path:
-    return _save(plot_distribution(table), path)
+def _count(value: object, language: Language) -> str:
+    if isinstance(value, int | float):
+        return format_number(float(value), 0, language)
+    return phrase("unknown_n", language)
 
 
-def snapshot_figure(tables: dict[str, pl.DataFrame], path: Path) -> Path:
-    return _save(plot_snapshot(tables), path)
+def series_figure(
+    share: pl.DataFrame, inflow: pl.DataFrame, path: Path, language: Language = "nl"
+) -> Path:
+    return _save(plot_series(share, inflow, language), path)
 
 
-def plot_series(share: pl.DataFrame, inflow: pl.DataFrame) -> Any:
-    """Share of entered participants in work (line) and monthly inflow (bars; pooled months
-    hatched and lighter), after the source study's Figure 6.32."""
+def distribution_figure(
+    table: pl.DataFrame,
+    path: Path,
+    language: Language = "nl",
+    n: float | None = None,
+    anchor: str = "exit",
+) -> Path:
+    return _save(plot_distribution(table, language, n, anchor), path)
+
+
+def snapshot_figure(
+    tables: dict[str, pl.DataFrame], path: Path, language: Language = "nl", n: float | None = None
+) -> Path:
+    return _save(plot_snapshot(tables, language, n), path)
+
+
+def plot_series(share: pl.DataFrame, inflow: pl.DataFrame, language: Language = "nl") -> Any:
+    """Share of entered participants in work (line) and monthly inflow (bars; merged months
+    hatched and lighter), after the source study's Figure 6.32. A month whose share is not shown
+    is marked on the axis instead of silently missing from the line."""
     plt = _plt()
-    fig, ax_bar = plt.subplots(figsize=(9, 4.2))
+    fig, ax_bar = plt.subplots(figsize=(9, 4.4))
     months = inflow["month"].to_list()
     positions = {m: i for i, m in enumerate(months)}
     shown = _shown(inflow)
-    for pooled, colour, hatch, label in (
-        (False, "#9fb8d6", None, "inflow"),
-        (True, "#d9e3ef", "//", "inflow (pooled, indicative)"),
+    for pooled, colour, hatch, key in (
+        (False, "#9fb8d6", None, "f_inflow"),
+        (True, "#d9e3ef", "//", "f_inflow_pooled"),
     ):
         part = shown.filter((pl.col("status") == "pooled") == pooled)
         if part.height:
             ax_bar.bar([positions[m] for m in part["month"]], part["value"], color=colour, hatch=hatch,
-                       edgecolor="#6b84a3", linewidth=0.4, label=label)  # fmt: skip
-    ax_bar.set_ylabel("new participants per month")
+                       edgecolor="#6b84a3", linewidth=0.4, label=phrase(key, language))  # fmt: skip
+    ax_bar.set_ylabel(phrase("f_series_bars", language))
+    ax_bar.set_xlabel(phrase("f_month", language))
     ax_line = ax_bar.twinx()
-    line = _shown(share).filter(pl.col("month").is_in(months))
+    within = share.filter(pl.col("month").is_in(months))
+    line = _shown(within)
     ax_line.plot([positions[m] for m in line["month"]], line["value"] * 100, color="#c0392b", linewidth=1.8,
-                 marker="o", markersize=2.5, label="share in work (%)")  # fmt: skip
-    ax_line.set_ylabel("share of entered participants in work (%)")
+                 marker="o", markersize=2.5, label=phrase("f_share", language))  # fmt: skip
+    hidden = _hidden(within)
+    ax_line.plot([positions[m] for m in hidden["month"]], [0.0] * hidden.height, linestyle="none",
+                 marker="x", color="#555555", markersize=5,
+                 label=f"{phrase('f_share', language)}: {phrase('f_suppressed_point', language)}")  # fmt: skip
+    ax_line.set_ylabel(phrase("f_series_line", language))
     top = line["value"].max()
     ax_line.set_ylim(0, max(50.0, float(top) * 115 if isinstance(top, (int, float)) else 0.0))
     step = max(1, len(months) // 12)
-    ax_bar.set_xticks(range(0, len(months), step), months[::step], rotation=45, ha="right")
+    ax_bar.set_xticks(range(0, len(months), step),
+                      [label(m, language) for m in months[::step]], rotation=45, ha="right")  # fmt: skip
     handles = ax_bar.get_legend_handles_labels()
     more = ax_line.get_legend_handles_labels()
-    ax_bar.legend(
-        handles[0] + more[0],
-        handles[1] + more[1],
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.22),
-        ncol=3,
-        fontsize=8,
-        frameon=False,
+    ax_bar.legend(handles[0] + more[0], handles[1] + more[1], loc="upper center",
+                  bbox_to_anchor=(0.5, -0.28), ncol=2, fontsize=8, frameon=False)  # fmt: skip
+    last = line.filter(pl.col("n").is_not_null()).tail(1)
+    n = last["n"][0] if last.height else None
+    month = last["month"][0] if last.height else "·"
+    ax_bar.set_title(phrase("f_series_title", language, n=_count(n, language), month=month))
+    fig.tight_layout()
+    return fig
+
+
+def _bin_label(code: str, language: Language) -> tuple[str, bool]:
+    """'[0.5, 0.8)' as '50-80%', and whether the bin spans more than one tenth (merged)."""
+    if code.startswith("[") and code.endswith(")"):
+        low, _, high = code[1:-1].partition(",")
+        lo, hi = float(low), float(high)
+        upper = "<100%" if hi >= 1.0 else f"{round(hi * 100)}%"
+        return f"{round(lo * 100)}–{upper}", hi - lo > 0.1 + 1e-9
+    return ("100%" if code in ("1.0", "1") else label(code, language)), False
+
+
+def plot_distribution(
+    table: pl.DataFrame, language: Language = "nl", n: float | None = None, anchor: str = "exit"
+) -> Any:
+    """Persons per durability bin; a bin wider than a tenth is said to be merged, and a bin that
+    is not shown is marked where its bar would be."""
+    plt = _plt()
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
+
+    fig, ax = plt.subplots(figsize=(7, 4.0))
+    names: list[str] = []
+    for i, row in enumerate(table.iter_rows(named=True)):
+        text, merged = _bin_label(str(row["bin"]), language)
+        names.append(f"{text}\n({phrase('f_merged_bin', language)})" if merged else text)
+        if str(row["status"]).startswith("suppressed") or row["n"] is None:
+            ax.bar(i, 0.0, color="none")
+            ax.annotate(f"· {phrase('f_suppressed_point', language)}", (i, 0), xytext=(0, 4),
+                        textcoords="offset points", ha="center", fontsize=8, color="#555555")  # fmt: skip
+        else:
+            ax.bar(i, float(row["n"]), color="#5b8db8")
+    ax.set_xticks(range(len(names)), names)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(phrase("f_distribution_x", language))
+    ax.set_ylabel(phrase("f_persons", language))
+    ax.set_title(
+        phrase(
+            "f_distribution_title", language, anchor=label(anchor, language), n=_count(n, language)
+        )
     )
-    ax_bar.set_title("Participants in work and monthly inflow")
     fig.tight_layout()
     return fig
 
 
-def plot_distribution(table: pl.DataFrame) -> Any:
-    """Persons per durability bin (bins already merged to the threshold)."""
+def plot_snapshot(
+    tables: dict[str, pl.DataFrame], language: Language = "nl", n: float | None = None
+) -> Any:
+    """Shares per category of those in work at the end month, one panel per table; a category
+    that is not shown is marked at its place."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    shown = _shown(table)
-    ax.bar(range(shown.height), shown["n"].cast(pl.Float64), color="#5b8db8")
-    ax.set_xticks(range(shown.height), shown["bin"].to_list(), rotation=30, ha="right")
-    ax.set_xlabel("durability (share of observable months in work)")
-    ax.set_ylabel("persons")
-    ax.set_title("Durability of work, exited to work and worked at least one month")
-    fig.tight_layout()
-    return fig
-
-
-def plot_snapshot(tables: dict[str, pl.DataFrame]) -> Any:
-    """Shares per category of those in work at the end month, one panel per table."""
-    plt = _plt()
-    names = [n for n in tables if tables[n].height]
+    names = [name for name in tables if tables[name].height]
     fig, axes = plt.subplots(
-        1, max(1, len(names)), figsize=(3.2 * max(1, len(names)), 3.6), squeeze=False
+        1, max(1, len(names)), figsize=(3.2 * max(1, len(names)), 3.9), squeeze=False
     )
     for ax, name in zip(axes[0], names, strict=False):
-        part = _shown(tables[name]).filter(
+        part = tables[name].filter(
             (pl.col("statistic") == "share") & (pl.col("category") != "Total")
         )
-        ax.bar(range(part.height), part["value"] * 100, color="#7aa874")
-        ax.set_xticks(range(part.height), part["category"].to_list(), rotation=30, ha="right")
-        ax.set_title(name.replace("snapshot_", "").replace("_", " "))
+        hidden = part["status"].str.starts_with("suppressed").to_list()
+        values = [
+            0.0 if h or v is None else float(v) * 100
+            for v, h in zip(part["value"], hidden, strict=True)
+        ]
+        ax.bar(range(part.height), values, color="#7aa874")
+        for i, h in enumerate(hidden):
+            if h:
+                ax.annotate("·", (i, 0), xytext=(0, 3), textcoords="offset points", ha="center",
+                            fontsize=14, color="#555555")  # fmt: skip
+        ax.set_xticks(range(part.height), [label(c, language) for c in part["category"]],
+                      rotation=30, ha="right")  # fmt: skip
+        ax.set_title(phrase(f"t_{name}", language), fontsize=8)
         ax.set_ylim(0, 100)
-        if part.height == 0:
-            ax.text(0.5, 0.5, "suppressed\n(small categories)", ha="center", va="center",
+        if all(hidden):
+            ax.text(0.5, 0.5, phrase("f_not_shown_panel", language), ha="center", va="center",
                     transform=ax.transAxes, color="#777")  # fmt: skip
-            ax.set_xticks([])
-    axes[0][0].set_ylabel("% of those in work")
+    axes[0][0].set_ylabel(phrase("f_snapshot_y", language))
+    fig.suptitle(phrase("f_snapshot_title", language, n=_count(n, language)) + " (· = "
+                 + phrase("f_suppressed_point", language) + ")", fontsize=9)  # fmt: skip
     fig.tight_layout()
     return fig
 

@@ -17,13 +17,14 @@ from typing import Any
 
 import polars as pl
 
-from nbnb_cbs.cells import TOTAL, VALUE, N
+from nbnb_cbs.cells import PUBLISHED_COLUMNS, STATISTIC, TOTAL, TOTAL_LABEL, VALUE, N
 from nbnb_cbs.export.figures import (
     distribution_figure,
     series_figure,
     snapshot_figure,
     survival_figure,
 )
+from nbnb_cbs.export.labels import Language, phrase
 from nbnb_cbs.export.report import report_blocks, to_html, to_markdown
 from nbnb_cbs.io.writers import atomic_path, write_text, write_xlsx
 
@@ -68,10 +69,10 @@ def _report_params(manifest: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _figure(draw: Callable[..., Path], tables: tuple[Any, ...], path: Path) -> Path:
+def _figure(draw: Callable[..., Path], tables: tuple[Any, ...], path: Path, **options: Any) -> Path:
     """Draw a figure, or write the bytes this process already drew from identical tables
     (drawing is deterministic and the slowest part; the steward's check re-renders often)."""
-    digest = hashlib.sha256(f"{draw.__name__}|{path.name}".encode())
+    digest = hashlib.sha256(f"{draw.__name__}|{path.name}|{sorted(options.items())}".encode())
     for table in tables:
         for name, frame in sorted(table.items()) if isinstance(table, dict) else [("", table)]:
             digest.update(f"{name}|{frame.schema}|{frame.write_csv()}".encode())
@@ -81,7 +82,7 @@ def _figure(draw: Callable[..., Path], tables: tuple[Any, ...], path: Path) -> P
         with atomic_path(path) as tmp:
             tmp.write_bytes(_DRAWN[key])
         return path
-    draw(*tables, path)
+    draw(*tables, path, **options)
     if len(_DRAWN) > 64:
         _DRAWN.clear()
     _DRAWN[key] = path.read_bytes()
@@ -120,19 +121,24 @@ def render_derived(
     ).with_columns(note=pl.lit("suppressed cells are empty; see disclosure-log.json"))
     write_xlsx({**frames, "notes": notes}, target / "tables.xlsx", created=created)
     written = ["tables.xlsx"]
+    language = _language(manifest)
     figures: list[tuple[str, Path]] = []
     if "series_share_working" in frames and "series_inflow" in frames:
         path = _figure(series_figure, (frames["series_share_working"], frames["series_inflow"]),
-                       target / "figures" / "series.png")  # fmt: skip
-        figures.append(("Share of entered participants in work and monthly inflow", path))
+                       target / "figures" / "series.png", language=language)  # fmt: skip
+        figures.append((phrase("f_series", language), path))
     if "durability_distribution" in frames:
+        anchor = str(dict(named).get("durability_distribution", {}).get("anchor", "exit"))
         path = _figure(distribution_figure, (frames["durability_distribution"],),
-                       target / "figures" / "durability_distribution.png")  # fmt: skip
-        figures.append(("Distribution of durability", path))
+                       target / "figures" / "durability_distribution.png", language=language,
+                       n=_total_n(frames, f"durability_{anchor.replace('-', '_')}", "worked_1m", "n"),
+                       anchor=anchor)  # fmt: skip
+        figures.append((phrase("f_distribution", language), path))
     snap = {n: frames[n] for n in _SNAPSHOT if n in frames}
     if snap:
-        path = _figure(snapshot_figure, (snap,), target / "figures" / "snapshot.png")
-        figures.append(("Those in work at the end month", path))
+        path = _figure(snapshot_figure, (snap,), target / "figures" / "snapshot.png", language=language,
+                       n=_total_n(frames, "snapshot_working", None, "count_working"))  # fmt: skip
+        figures.append((phrase("f_snapshot", language), path))
     survival = {n: frames[n] for n in _SURVIVAL if n in frames}
     if survival:
         path = _figure(survival_figure, (survival,), target / "figures" / "survival.png")
@@ -142,10 +148,37 @@ def render_derived(
     blocks = report_blocks(
         project,
         _report_params(manifest),
-        [(str(t.get("title")), str(t["file"]), frames[n], dict(t)) for n, t in named],
+        [(str(t["file"]), frames[n], dict(t)) for n, t in named],
         figures,
+        language,
         models=_models(root, log),
     )
     write_text(to_markdown(blocks), target / "report.md")
-    write_text(to_html(blocks, f"Durability of work: {project}"), target / "report.html")
+    write_text(
+        to_html(blocks, phrase("title", language, project=project), language),
+        target / "report.html",
+    )
     return [*written, "report.md", "report.html"]
+
+
+def _language(manifest: Mapping[str, Any]) -> Language:
+    """The report's language as the manifest records it (Dutch when not recorded)."""
+    value = (manifest.get("parameters") or {}).get("language", "nl")
+    return "en" if value == "en" else "nl"
+
+
+def _total_n(
+    frames: Mapping[str, pl.DataFrame], name: str, group: str | None, statistic: str
+) -> float | None:
+    """The published size of a figure's population (its Total row), for the figure's title."""
+    frame = frames.get(name)
+    if frame is None or STATISTIC not in frame.columns:
+        return None
+    rows = frame.filter(pl.col(STATISTIC) == statistic)
+    if group is not None and "group" in rows.columns:
+        rows = rows.filter(pl.col("group") == group)
+    dims = [c for c in rows.columns if c not in PUBLISHED_COLUMNS and c != "group"]
+    for dim in dims:
+        rows = rows.filter(pl.col(dim).cast(pl.String) == TOTAL_LABEL)
+    value = rows[N][0] if rows.height == 1 else None
+    return float(value) if isinstance(value, int | float) else None

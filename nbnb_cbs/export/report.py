@@ -1,6 +1,8 @@
-"""The export's report: method in plain words, every table, the figures, what was suppressed or
-pooled and why, and the parameters. One list of blocks renders to Markdown and to a
-self-contained HTML page (figures embedded), so both always say the same."""
+"""The export's report: method in plain words, every table laid out as the source study lays it
+out (rows are groups, columns the statistics), the figures, every suppression and pooling in a
+sentence a reader understands, and the parameters. In Dutch or English (``labels``). One list of
+blocks renders to Markdown and to a self-contained HTML page (figures embedded), so both always
+say the same."""
 
 from __future__ import annotations
 
@@ -12,35 +14,87 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["Block", "report_blocks", "to_html", "to_markdown"]
+from nbnb_cbs.cells import POOL, PUBLISHED_COLUMNS, STATISTIC, STATUS, VALUE, N
+from nbnb_cbs.export.labels import Language, label, phrase
 
-METHOD = [
-    "Participants' registration was linked to CBS microdata on sex, birth date (or year), postcode, "
-    "house number and a reference date; a key that fits no person or several persons is not linked.",
-    "Durability of work is computed for linked participants who left their project for paid work: "
-    "the months (or days) after the exit up to and including the end month in which they could "
-    "have worked are observable; durability is the share of those in which they had paid work "
-    "(a job row with hours or wage above zero overlapping the month). With the first-job anchor "
-    "the window starts at the first month with work after the exit.",
-    "The mean is the average of the participants' durability; the time-weighted mean divides all "
-    "months worked by all months observable, so long observations weigh more.",
-    "Groups: exited to work; of those, worked at least one month; of those, observed at least "
-    "twelve months. The monthly series gives, per month, the share in work of all linked "
-    "participants who had entered by then, and the number of new participants.",
-    "The snapshot describes those in work in the end month; the largest job (most hours) "
-    "describes contract and type; hours and wages are monthly (each job row counts for the share "
-    "of its days that fall in the end month, or whole when a snapshot date is set) and summed "
-    "over jobs.",
-    "Disclosure control: no count below the threshold is published; shares need their numerator "
-    "and complement above it; means need enough units and must not be dominated by one or two; "
-    "the monthly inflow is pooled per calendar quarter and spread evenly over its months (marked as "
-    "pooled; entries after the end month count in the last quarter). "
-    "All tables are protected as one release: every published number is a constraint on the "
-    "counts of the smallest groups the release can tell apart, and further cells are suppressed "
-    "until linear programming shows that no combination of published numbers gives back a count "
-    "below the threshold or a suppressed cell (to within the protection width). Shares are "
-    "published to whole percents.",
+__all__ = [
+    "Block",
+    "format_number",
+    "report_blocks",
+    "table_title",
+    "to_html",
+    "to_markdown",
+    "wide_table",
 ]
+
+METHOD: dict[str, list[str]] = {
+    "nl": [
+        "De registratie van de deelnemers is gekoppeld aan CBS-microdata op geslacht, geboortedatum "
+        "(of -jaar), postcode, huisnummer en een peildatum; een sleutel die bij geen of bij meerdere "
+        "personen past, wordt niet gekoppeld.",
+        "Duurzaamheid van werk is berekend voor gekoppelde deelnemers die naar betaald werk zijn "
+        "uitgestroomd: de maanden (of dagen) na uitstroom tot en met de eindmaand waarin zij gewerkt "
+        "konden hebben, zijn waarneembaar; duurzaamheid is het deel daarvan waarin zij betaald werk "
+        "hadden (een baan met uren of loon boven nul in die maand). Vanaf de eerste baan telt de "
+        "periode vanaf de eerste maand met werk na uitstroom.",
+        "Het gemiddelde is het gemiddelde van de duurzaamheid van de deelnemers; het naar tijd "
+        "gewogen gemiddelde deelt alle gewerkte maanden door alle waarneembare maanden, zodat lange "
+        "waarnemingen zwaarder wegen.",
+        "Groepen: uitgestroomd naar werk; daarvan ten minste één maand gewerkt; daarvan ten minste "
+        "één jaar uitgestroomd. De maandreeks geeft per maand het aandeel aan het werk van alle "
+        "gekoppelde deelnemers die toen waren ingestroomd, en het aantal nieuwe deelnemers.",
+        "De momentopname beschrijft de werkenden in de eindmaand; de grootste baan (meeste uren) "
+        "bepaalt contract en soort; uren en lonen zijn maandbedragen (een baanregel telt mee voor "
+        "het deel van zijn dagen dat in de eindmaand valt, of geheel bij een peildag) opgeteld "
+        "over banen.",
+        "Onthullingsbeheersing: geen aantal onder de drempel wordt getoond; aandelen vragen een "
+        "teller en een complement boven de drempel; gemiddelden vragen genoeg personen en mogen niet "
+        "door één of twee personen worden bepaald; de instroom per maand is per kwartaal "
+        "samengevoegd. Alle tabellen zijn als één geheel beschermd: cijfers worden ook niet getoond "
+        "wanneer ze samen met andere gepubliceerde cijfers een klein aantal zouden verraden. "
+        "Aandelen staan in hele procenten.",
+    ],
+    "en": [
+        "Participants' registration was linked to CBS microdata on sex, birth date (or year), "
+        "postcode, house number and a reference date; a key that fits no person or several persons "
+        "is not linked.",
+        "Durability of work is computed for linked participants who left their project for paid "
+        "work: the months (or days) after the exit up to and including the end month in which they "
+        "could have worked are observable; durability is the share of those in which they had paid "
+        "work (a job with hours or wage above zero in the month). From the first job, the window "
+        "starts at the first month with work after the exit.",
+        "The mean is the average of the participants' durability; the time-weighted mean divides "
+        "all months worked by all months observable, so long observations weigh more.",
+        "Groups: exited to work; of those, worked at least one month; of those, exited at least one "
+        "year ago. The monthly series gives, per month, the share in work of all linked "
+        "participants who had entered by then, and the number of new participants.",
+        "The snapshot describes those in work in the end month; the largest job (most hours) "
+        "describes contract and type; hours and wages are monthly (each job row counts for the "
+        "share of its days that fall in the end month, or whole when a snapshot date is set) and "
+        "summed over jobs.",
+        "Disclosure control: no count below the threshold is shown; shares need their numerator "
+        "and complement above it; means need enough persons and must not be dominated by one or "
+        "two; the monthly inflow is merged per calendar quarter. All tables are protected as one "
+        "release: a figure is also not shown when, together with other published figures, it "
+        "would reveal a small number. Shares are shown in whole percents.",
+    ],
+}
+
+_COUNTS = {"n", "records", "linked", "count_working", "inflow", "count"}
+_PARAMETERS = {
+    "project": ("project", "project"),
+    "end": ("eindmaand", "end month"),
+    "anchors": ("startpunten", "anchors"),
+    "unit": ("eenheid", "unit"),
+    "by": ("uitsplitsingen", "breakdowns"),
+    "count_zero_rows": ("banen zonder uren en loon tellen mee", "jobs without hours or wage count"),
+    "rounding": ("afronding", "rounding"),
+    "threshold": ("drempel", "threshold"),
+    "profile": ("regelprofiel", "rule profile"),
+    "tool": ("programma", "tool"),
+    "created": ("gemaakt", "created"),
+    "language": ("taal", "language"),
+}
 
 
 @dataclass(frozen=True)
@@ -50,57 +104,158 @@ class Block:
     level: int = 2
 
 
-def _cell(value: Any) -> str:
-    if value is None:
+def format_number(value: float, decimals: int, language: Language) -> str:
+    """A number with thousands separators and the language's decimal mark."""
+    text = f"{value:,.{decimals}f}"
+    return text.translate(str.maketrans(",.", ".,")) if language == "nl" else text
+
+
+def _kind(statistic: str, table_kind: str) -> str:
+    if statistic in _COUNTS:
+        return "count"
+    if statistic.startswith("share"):
+        return "share"
+    if statistic in ("mean", "weighted_mean") and table_kind in ("durability", "education"):
+        return "percent"
+    return "amount"
+
+
+def _cell(value: Any, statistic: str, status: str, table_kind: str, language: Language) -> str:
+    if status.startswith("suppressed") or value is None:
         return "·"
-    if isinstance(value, float):
-        return f"{value:.3f}" if abs(value) < 10 else f"{value:,.1f}"
-    return str(value)
+    number = float(value)
+    kind = _kind(statistic, table_kind)
+    if kind == "share":
+        text = format_number(number * 100, 0, language) + "%"
+    elif kind == "percent":
+        text = format_number(number * 100, 1, language) + "%"
+    elif kind == "count":
+        text = format_number(number, 0 if number == round(number) else 1, language)
+    else:
+        text = format_number(number, 1 if abs(number) >= 10 else 2, language)
+    return text + ("*" if status == "pooled" else "")
+
+
+def wide_table(
+    frame: pl.DataFrame, table_kind: str, language: Language
+) -> tuple[list[str], list[list[str]]]:
+    """A published long table as the source study shows it: a row per group (its dimension
+    values), a column per statistic; a single-statistic share or mean also shows its N."""
+    dims = [c for c in frame.columns if c not in PUBLISHED_COLUMNS]
+    stats = list(dict.fromkeys(frame[STATISTIC].to_list())) if STATISTIC in frame.columns else []
+    with_n = len(stats) == 1 and _kind(stats[0], table_kind) != "count"
+    header = [label(d, language) for d in dims] + [label(s, language) for s in stats]
+    header += [label("n", language)] if with_n else []
+    rows: dict[tuple[Any, ...], list[str]] = {}
+    for row in frame.iter_rows(named=True):
+        key = tuple(row[d] for d in dims)
+        if key not in rows:
+            rows[key] = [label(v, language) for v in key] + ["·"] * (len(stats) + int(with_n))
+        status = str(row.get(STATUS) or "published")
+        statistic = str(row.get(STATISTIC))
+        rows[key][len(dims) + stats.index(statistic)] = _cell(
+            row.get(VALUE), statistic, status, table_kind, language
+        )
+        if with_n:
+            rows[key][-1] = _cell(row.get(N), "n", status, table_kind, language).rstrip("*")
+    return header, list(rows.values())
+
+
+def table_title(log: dict[str, Any], language: Language) -> str:
+    """The reader's title of a published table, from its catalogue kind and parameters."""
+    kind = str(log.get("kind", ""))
+    name = str(log.get("table", ""))
+    anchor = label(log.get("anchor", "exit"), language)
+    key = (
+        f"t_{name}" if name.startswith("snapshot_") and kind == "snapshot_category" else f"t_{kind}"
+    )
+    try:
+        title = phrase(key, language, anchor=anchor)
+    except KeyError:
+        return str(log.get("title") or name)
+    breakdown = log.get("breakdown")
+    if breakdown and kind in ("linkage_yield", "durability", "education", "snapshot_working"):
+        title += (
+            f", {label(breakdown, language).lower()}"
+            if language == "nl"
+            else f", by {label(breakdown, language).lower()}"
+        )
+    return title
+
+
+def _notes(
+    frame: pl.DataFrame, log: dict[str, Any], threshold: Any, language: Language
+) -> list[str]:
+    counts = log.get("status_counts", {})
+    notes = []
+    if counts.get("suppressed"):
+        notes.append(phrase("suppressed_note", language, k=counts["suppressed"], t=threshold))
+    if POOL in frame.columns:
+        pools = frame.filter(pl.col(POOL).is_not_null()).unique(
+            POOL, keep="first", maintain_order=True
+        )
+        for row in pools.iter_rows(named=True):
+            first, _, last = str(row[POOL]).partition("..")
+            n = "·" if row.get(N) is None else format_number(float(row[N]), 0, language)
+            notes.append(phrase("pooled_note", language, first=label(first, language),
+                                last=label(last or first, language), n=n))  # fmt: skip
+    if counts.get("rounded") or log.get("rounding"):
+        notes.append(phrase("rounded_note", language, b=log.get("rounding") or 10))
+    return notes or [phrase("nothing_note", language)]
 
 
 def report_blocks(
     project: str,
     params: dict[str, Any],
-    tables: list[tuple[str, str, pl.DataFrame, dict[str, Any]]],
+    tables: list[tuple[str, pl.DataFrame, dict[str, Any]]],
     figures: list[tuple[str, Path]],
+    language: Language,
     models: list[tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]] | None = None,
 ) -> list[Block]:
+    named = {
+        _PARAMETERS.get(k, (k, k))[0 if language == "nl" else 1]: _param(v, language)
+        for k, v in params.items()
+    }
     blocks = [
-        Block("heading", f"Durability of work: {project}", 1),
-        Block(
-            "text",
-            "All figures in this report passed disclosure control before they were "
-            "written; a dot (·) marks a suppressed cell.",
-        ),
-        Block("heading", "Method"),
-        *(Block("text", t) for t in METHOD),
-        Block("heading", "Parameters"),
-        Block("params", params),
-        Block("heading", "Figures"),
+        Block("heading", phrase("title", language, project=project), 1),
+        Block("text", phrase("intro", language)),
+        Block("heading", phrase("method", language)),
+        *(Block("text", t) for t in METHOD[language]),
+        Block("heading", phrase("parameters", language)),
+        Block("params", named),
+        Block("heading", phrase("figures", language)),
         *(Block("image", (title, path)) for title, path in figures),
-        Block("heading", "Tables"),
+        Block("heading", phrase("tables", language)),
     ]
-    for title, file, frame, log in tables:
-        blocks.append(Block("heading", f"{title} ({file})", 3))
-        blocks.append(Block("table", frame))
-        counts = log.get("status_counts", {})
-        notes = []
-        if counts.get("suppressed"):
-            notes.append(
-                f"{counts['suppressed']} cell(s) suppressed: fewer than the threshold of persons, "
-                "or a cell that together with the rest of the release would give such a count back"
-            )
-        if "pool" in frame.columns:
-            pooled = sorted({str(p) for p in frame["pool"].drop_nulls().to_list()})
-            notes += [f"pooled periods: {p}" for p in pooled]
-        if counts.get("rounded"):
-            notes.append(f"{counts['rounded']} cell(s) rounded")
+    source = phrase("source", language, end=params.get("end"))
+    for file, frame, log in tables:
+        # The file name stays out of sight (a code); the HTML table carries it as an attribute.
+        blocks.append(Block("heading", table_title(log, language), 3))
         if log.get("kind") == "survival":
-            notes = _survival_notes(counts)
-        blocks.append(Block("list", notes or ["no cells suppressed or pooled"]))
+            # Survival steps keep their own layout and notes (issue 16, part B; in English).
+            blocks.append(Block("table", _plain_table(frame, file)))
+            notes = _survival_notes(log.get("status_counts", {}))
+        else:
+            header, rows = wide_table(frame, str(log.get("kind", "")), language)
+            blocks.append(Block("table", (header, rows, file)))
+            notes = _notes(frame, log, params.get("threshold"), language)
+        blocks.append(Block("list", [*notes, source]))
     if models:
         blocks += _model_blocks(models)
     return blocks
+
+
+def _plain_table(frame: pl.DataFrame, file: str) -> tuple[list[str], list[list[str]], str]:
+    """A table shown as its file holds it (the models' coefficients and fit)."""
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return "·"
+        if isinstance(value, float):
+            return f"{value:.3f}" if abs(value) < 10 else f"{value:,.1f}"
+        return str(value)
+
+    return frame.columns, [[cell(v) for v in row] for row in frame.iter_rows()], file
 
 
 def _model_blocks(models: list[tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]]) -> list[Block]:
@@ -145,7 +300,12 @@ def _model_blocks(models: list[tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]
             .then(pl.col("value").cast(pl.Int64).cast(pl.String))
             .otherwise(pl.col("value").cast(pl.String))
         )
-        blocks += [Block("list", notes), Block("table", coef), Block("table", shown)]
+        name = str(entry.get("name"))
+        blocks += [
+            Block("list", notes),
+            Block("table", _plain_table(coef, f"model_{name}.csv")),
+            Block("table", _plain_table(shown, f"model_{name}_fit.csv")),
+        ]
     return blocks
 
 
@@ -174,20 +334,29 @@ def to_markdown(blocks: list[Block]) -> str:
         elif b.kind == "text":
             lines += [b.content, ""]
         elif b.kind == "params":
-            lines += ["| parameter | value |", "|---|---|"]
-            lines += [f"| {k} | {v} |" for k, v in b.content.items()] + [""]
+            keys = list(b.content)
+            lines += ["| | |", "|---|---|"]
+            lines += [f"| {k} | {b.content[k]} |" for k in keys] + [""]
         elif b.kind == "image":
             title, path = b.content
             lines += [f"![{title}](figures/{path.name})", ""]
         elif b.kind == "list":
             lines += [f"- {item}" for item in b.content] + [""]
         elif b.kind == "table":
-            frame: pl.DataFrame = b.content
-            lines.append("| " + " | ".join(frame.columns) + " |")
-            lines.append("|" + "---|" * frame.width)
-            lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.iter_rows()]
+            header, rows, _ = b.content
+            lines.append("| " + " | ".join(header) + " |")
+            lines.append("|" + "---|" * len(header))
+            lines += ["| " + " | ".join(row) + " |" for row in rows]
             lines.append("")
     return "\n".join(lines)
+
+
+def _param(value: Any, language: Language) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(_param(v, language) for v in value)
+    if isinstance(value, bool):
+        return label(str(value).lower(), language)
+    return label(value, language) if isinstance(value, str) else str(value)
 
 
 _STYLE = """
@@ -197,12 +366,13 @@ th, td { border: 1px solid #ccc; padding: 0.2rem 0.5rem; text-align: right; }
 th { background: #f0f3f7; } td:first-child, th:first-child { text-align: left; }
 img { max-width: 100%; border: 1px solid #ddd; margin: 0.5rem 0; }
 figcaption { font-size: 0.85rem; color: #555; }
+ul { font-size: 0.85rem; color: #444; }
 """
 
 
-def to_html(blocks: list[Block], title: str) -> str:
+def to_html(blocks: list[Block], title: str, language: Language) -> str:
     e = html.escape
-    out = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(title)}</title>",
+    out = [f"<!DOCTYPE html><html lang='{language}'><head><meta charset='utf-8'><title>{e(title)}</title>",
            f"<style>{_STYLE}</style></head><body>"]  # fmt: skip
     for b in blocks:
         if b.kind == "heading":
@@ -213,9 +383,7 @@ def to_html(blocks: list[Block], title: str) -> str:
             rows = "".join(
                 f"<tr><td>{e(str(k))}</td><td>{e(str(v))}</td></tr>" for k, v in b.content.items()
             )
-            out.append(
-                f"<table id='parameters'><tr><th>parameter</th><th>value</th></tr>{rows}</table>"
-            )
+            out.append(f"<table id='parameters'>{rows}</table>")
         elif b.kind == "image":
             caption, path = b.content
             data = base64.b64encode(path.read_bytes()).decode("ascii")
@@ -224,12 +392,11 @@ def to_html(blocks: list[Block], title: str) -> str:
         elif b.kind == "list":
             out.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in b.content) + "</ul>")
         elif b.kind == "table":
-            frame = b.content
-            head = "".join(f"<th>{e(c)}</th>" for c in frame.columns)
+            header, rows, file = b.content
+            head = "".join(f"<th>{e(c)}</th>" for c in header)
             body = "".join(
-                "<tr>" + "".join(f"<td>{e(_cell(v))}</td>" for v in row) + "</tr>"
-                for row in frame.iter_rows()
+                "<tr>" + "".join(f"<td>{e(v)}</td>" for v in row) + "</tr>" for row in rows
             )
-            out.append(f"<table class='result'><tr>{head}</tr>{body}</table>")
+            out.append(f"<table class='result' data-file='{e(file)}'><tr>{head}</tr>{body}</table>")
     out.append("</body></html>")
     return "\n".join(out)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,10 @@ from nbnb_cbs.dates import is_sentinel_expr, parse_date_expr
 from nbnb_cbs.errors import ColumnError, InputFileError, ValueParseError
 from nbnb_cbs.io.writers import mark_input
 from nbnb_cbs.schemas import Col, Contract, normalise_name, person_key
+
+RowsProgress = Callable[[str, int, int | None], None]
+"""Told ``(what, rows read so far, expected total or None)`` while a file is read."""
+_PROGRESS_ROWS = 1_000_000
 
 __all__ = [
     "CONVERT_PID",
@@ -84,6 +88,7 @@ def read_table(
     columns: list[str] | None = None,
     protect: bool = True,
     labels: bool = False,
+    rows: RowsProgress | None = None,
 ) -> Table:
     """Read ``path`` and resolve it against ``contract``.
 
@@ -92,7 +97,8 @@ def read_table(
     With ``labels`` an SPSS/Stata column's value labels replace its codes (a registration's
     ``geslacht`` 1/2 labelled Man/Vrouw reads as Man/Vrouw; unlabelled codes stay codes).
     ``columns`` limits the contract columns that are read. With ``protect`` (the default) the
-    file is registered as an input that no writer may overwrite.
+    file is registered as an input that no writer may overwrite. ``rows`` is told
+    ``(file name, rows read so far, None)`` while a text file is read in batches.
     """
     path = Path(path)
     _check_path(path)
@@ -105,7 +111,7 @@ def read_table(
             "spreadsheets are not read directly: save the sheet as CSV (;-separated) and use that",
         )
     if suffix in TEXT_SUFFIXES:
-        table = _read_text(path)
+        table = _read_text(path, rows)
     elif suffix == ".parquet":
         table = _read_parquet(path)
     elif suffix in (".sav", ".zsav", ".dta"):
@@ -237,16 +243,16 @@ def _detect_encoding(path: Path) -> str:
     return "utf-8"
 
 
-def _read_text(path: Path) -> Table:
+def _read_text(path: Path, rows: RowsProgress | None = None) -> Table:
     fmt = sniff_text(path)
     _check_header(path, fmt.header)
     if fmt.encoding == "cp1252":
         with tempfile.TemporaryDirectory(prefix="nbnb-") as tmp:
             utf8 = Path(tmp) / "utf8.csv"
             _transcode(path, utf8)
-            frame = _polars_csv(path, utf8, fmt.delimiter)
+            frame = _polars_csv(path, utf8, fmt.delimiter, rows)
     else:
-        frame = _polars_csv(path, path, fmt.delimiter)
+        frame = _polars_csv(path, path, fmt.delimiter, rows)
     if frame.height == 0:
         raise InputFileError(
             f"{path}: the file has a header but no data rows; export it again with its data"
@@ -280,17 +286,29 @@ def _transcode(src: Path, dst: Path) -> None:
         fout.write(decoder.decode(b"", final=True))
 
 
-def _polars_csv(shown: Path, source: Path, delimiter: str) -> pl.DataFrame:
+def _polars_csv(
+    shown: Path, source: Path, delimiter: str, rows: RowsProgress | None = None
+) -> pl.DataFrame:
+    options: dict[str, Any] = {
+        "separator": delimiter,
+        "infer_schema": False,
+        "quote_char": '"',
+        "null_values": [""],
+        "raise_if_empty": True,
+        "truncate_ragged_lines": False,
+    }
     try:
-        return pl.read_csv(
-            source,
-            separator=delimiter,
-            infer_schema=False,
-            quote_char='"',
-            null_values=[""],
-            raise_if_empty=True,
-            truncate_ragged_lines=False,
-        )
+        if rows is not None:
+            # The same parse in batches, so a caller can show rows read on a large file.
+            parts: list[pl.DataFrame] = []
+            read = 0
+            for part in pl.scan_csv(source, **options).collect_batches(chunk_size=_PROGRESS_ROWS):
+                parts.append(part)
+                read += part.height
+                rows(shown.name, read, None)
+            if parts:
+                return pl.concat(parts)
+        return pl.read_csv(source, **options)
     except pl.exceptions.NoDataError:
         raise InputFileError(f"{shown}: the file has no data; export it again") from None
     except (pl.exceptions.ComputeError, pl.exceptions.PolarsError) as exc:

@@ -1,7 +1,9 @@
-"""The HTML report renders in a real headless Chromium: title, tables and embedded figures."""
+"""The HTML report renders in a real headless Chromium, in English and in Dutch: title, tables,
+embedded figures, the expected labels on screen and no internal code visible."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -12,19 +14,43 @@ from tests.conftest import Cli
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 
+# Codes the tables carry and a reader must never see; the labels each language must show.
+CODES = ("exit_work", "worked_1m", "observed_12m", "share_ge_90", "share_100", "weighted_mean",
+         "temp_agency", "suppressed_secondary", "share_working", "count_working", "first-job")  # fmt: skip
+EXPECTED = {
+    "en": ("Durability of work", "Exited to work", "Time-weighted mean", "≥ 90% of the time",
+           "not shown (·)", "are merged (*)", "Sector-focused project"),
+    "nl": ("Duurzaamheid van werk", "Uitgestroomd naar werk", "Gemiddelde gewogen naar tijd",
+           "≥ 90% van de tijd", "niet getoond (·)", "zijn samengevoegd (*)", "Sectorale insteek"),
+}  # fmt: skip
+
+
+def _render_dutch(export: Path, target: Path) -> Path:
+    """The same checked tables rendered as a Dutch report (what `--language nl` writes)."""
+    from nbnb_cbs.export.render import render_derived
+
+    manifest = json.loads((export / "manifest.json").read_text(encoding="utf-8"))
+    log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
+    manifest["parameters"]["language"] = "nl"
+    render_derived(export, target, manifest, log)
+    return target / "report.html"
+
 
 @pytest.mark.browser
 @pytest.mark.skipif(
     not (CHROMIUM and DRIVER),
     reason="Chromium and chromedriver not installed (apt-get install chromium chromium-driver)",
 )
-def test_report_renders_in_chromium(cli: Cli, tmp_path: Path) -> None:
+def test_report_renders_in_chromium_in_both_languages(cli: Cli, tmp_path: Path) -> None:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    code, _, err = cli("demo", "--out", tmp_path / "demo", "--seed", "11")
+    code, _, err = cli("demo", "--out", tmp_path / "demo", "--seed", "11", "--language", "en")
     assert code == 0, err
-    report = tmp_path / "demo" / "export" / "report.html"
+    reports = {
+        "en": tmp_path / "demo" / "export" / "report.html",
+        "nl": _render_dutch(tmp_path / "demo" / "export", tmp_path / "nl"),
+    }
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM  # type: ignore[assignment]
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -34,14 +60,37 @@ def test_report_renders_in_chromium(cli: Cli, tmp_path: Path) -> None:
     driver = webdriver.Chrome(options=options, service=Service(DRIVER))
     try:
         driver.set_window_size(1200, 900)
-        driver.get(report.as_uri())
-        assert driver.title.startswith("Durability of work")
-        images = driver.execute_script(
-            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth])"
-        )
-        assert len(images) == 3 and all(done and width > 100 for done, width in images)
-        tables = driver.execute_script("return document.querySelectorAll('table.result').length")
-        assert tables >= 10
-        assert driver.save_screenshot(str(tmp_path / "report.png"))
+        for language, report in reports.items():
+            driver.get(report.as_uri())
+            assert driver.title.startswith(EXPECTED[language][0])
+            assert driver.execute_script("return document.documentElement.lang") == language
+            images = driver.execute_script(
+                "return Array.from(document.images).map(i => [i.complete, i.naturalWidth])"
+            )
+            assert len(images) == 3 and all(done and width > 100 for done, width in images)
+            tables = driver.execute_script(
+                "return document.querySelectorAll('table.result').length"
+            )
+            assert tables >= 10
+            # What is on screen: the rendered text of the page, as the screenshots show it.
+            shown = driver.execute_script("return document.body.innerText")
+            missing = [text for text in EXPECTED[language] if text not in shown]
+            assert not missing, f"{language}: labels not on screen: {missing}"
+            leaked = [code for code in CODES if code in shown]
+            assert not leaked, f"{language}: internal codes on screen: {leaked}"
+            # The durability table as the source study lays it out: a row per group.
+            header = driver.execute_script(
+                "return Array.from(document.querySelectorAll('table.result'))"
+                ".map(t => t.rows[0].innerText).find(h => h.includes('N\\t'))"
+            )
+            assert header is not None and header.count("\t") >= 5
+            height = driver.execute_script("return document.body.scrollHeight")
+            shots = []
+            for i, top in enumerate(range(0, min(height, 9000), 900)):
+                driver.execute_script(f"window.scrollTo(0, {top})")
+                shot = tmp_path / f"report-{language}-{i}.png"
+                assert driver.save_screenshot(str(shot))
+                shots.append(shot.stat().st_size)
+            assert len(shots) >= 3 and min(shots) > 5000
     finally:
         driver.quit()

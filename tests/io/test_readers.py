@@ -207,3 +207,23 @@ def test_not_spss(tmp_path: Path) -> None:
     path.write_text("this is not SPSS", encoding="utf-8")
     with pytest.raises(InputFileError, match="SPSS"):
         read_table(path, JOBS)
+
+
+def test_rows_progress_reads_the_same_table_in_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a rows callback a CSV is read in batches with the same result, and the callback
+    sees the rows read growing to the file's row count (durability's progress on large files)."""
+    from nbnb_cbs.io import readers
+
+    path = tmp_path / "t.csv"
+    lines = ["a;b"] + [f"{i};{'x' if i % 3 else ''}" for i in range(7)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    whole = readers.read_table(path, protect=False).frame
+    monkeypatch.setattr(readers, "_PROGRESS_ROWS", 2)
+    seen: list[tuple[str, int, int | None]] = []
+    batched = readers.read_table(path, protect=False, rows=lambda *a: seen.append(a)).frame
+    assert batched.equals(whole) and batched.height == 7
+    counts = [n for _, n, _ in seen]
+    assert counts == sorted(counts) and counts[-1] == 7 and len(counts) >= 2
+    assert {name for name, _, _ in seen} == {"t.csv"}

@@ -39,6 +39,7 @@ _PARAMETERS = {
     "threshold",
     "snapshot",
     "population",
+    "language",
 }
 _FILE_KEYS = {"path", "sha256", "bytes"}
 _INPUT_KEYS = {"name", "bytes", "rows"}
