@@ -242,7 +242,9 @@ def test_demo_has_both_survival_tables(demo_dir: Path) -> None:
     data = (demo_dir / "export" / "figures" / "survival.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     report = (demo_dir / "export" / "report.md").read_text(encoding="utf-8")
-    assert "survival_first_spell.csv" in report and "half_interval" in report
+    page = (demo_dir / "export" / "report.html").read_text(encoding="utf-8")
+    # The report names the file only where a reader does not see it (the table's data-file).
+    assert "data-file='tables/survival_first_spell.csv'" in page and "half_interval" in report
 
 
 def test_suppressed_survival_table_draws_no_curve() -> None:
