@@ -161,15 +161,21 @@ def run_project(
         if first is not None
         else inputs.linked.filter(pl.col("RINPERSOON").is_not_null())["record_id"].cast(pl.String)
     )
+    from nbnb_cbs.models import sample_destinations  # noqa: PLC0415
+
+    fits = [
+        (f"model_{m.spec.name}_fit", sorted(sample_destinations(m.spec)), float(m.fit.n))
+        for m in result.models
+    ]
     frame, domains = release_frame(
         inputs.analysis, linked_ids, result.durability, settings.by, settings.end_month,
-        profile.threshold,
+        profile.threshold, samples=[sample for _, sample, _ in fits],
     )  # fmt: skip
     ledgers = work / "release-ledger"
     release = build_release(
         frame, domains, profile, rounding=settings.rounding,
         series=first.series if first is not None else None,
-        earlier=read_ledgers(ledgers), on_difference=settings.previous,
+        earlier=read_ledgers(ledgers), on_difference=settings.previous, models=fits,
     )  # fmt: skip
     from nbnb_cbs.export.survival import survival_export_tables  # noqa: PLC0415
 
@@ -181,6 +187,14 @@ def run_project(
     release.tables += survival
     release.review += survival_review
     result.release = release
+    if release.withheld_models:
+        names = {f"model_{m.spec.name}_fit": m.spec.name for m in result.models}
+        withheld = [names[w] for w in release.withheld_models]
+        result.models = [m for m in result.models if m.spec.name not in withheld]
+        result.notes.append(
+            f"model(s) {', '.join(withheld)} withheld from the export: with everything else "
+            "released, their N would let a count below the threshold be derived"
+        )
     progress("writing and checking the export")
     params = {
         "end": settings.end, "anchors": list(settings.anchors), "unit": settings.unit,

@@ -27,6 +27,7 @@ __all__ = [
     "Col",
     "Contract",
     "destination_expr",
+    "exit_destination_expr",
     "normalise_name",
     "person_key",
     "require_shared_records",
@@ -160,6 +161,18 @@ ENROLMENTS = Contract(
         Col("OPLNR", "str"),
     ),
 )
+
+
+def exit_destination_expr() -> pl.Expr:
+    """A record's exit destination as every published population uses it: a destination without
+    an exit date counts as ``unknown`` (the durability and education cohorts need the date too),
+    so that a model's sample and the cohorts are built from one definition."""
+    return (
+        pl.when(pl.col("exit_date").is_null())
+        .then(pl.lit("unknown"))
+        .otherwise(pl.col("exit_destination").cast(pl.String).fill_null("unknown"))
+    )
+
 
 EXIT_DESTINATIONS = (
     "work",

@@ -42,6 +42,7 @@ __all__ = [
     "RowSpec",
     "TableKind",
     "bin_bounds",
+    "destination_classes",
     "table_rows",
     "universe",
 ]
@@ -69,7 +70,7 @@ SNAPSHOT_CATEGORIES: dict[str, tuple[str, ...]] = {
     "employment_type": ("temp_agency", "employment_contract", "other", "unknown"),
     "relation": ("flexible", "permanent", "unknown"),
 }
-COHORT = ("x", "f", "dx", "df", "bin", "e", "de", "ee")
+COHORT = ("x", "f", "dx", "df", "bin", "e", "de", "ee", "dest")
 SNAP = tuple(SNAPSHOT_CATEGORIES)
 SERIES = ("entry",)
 TableKind = Literal[
@@ -82,12 +83,13 @@ TableKind = Literal[
     "snapshot_working",
     "snapshot_category",
     "snapshot_amounts",
+    "model_fit",
 ]
 CellKind = Literal["count", "share", "mean", "magnitude", "pool"]
 # Every table kind the tool exports; the steward's check knows them from here, not from the log.
 KINDS: tuple[str, ...] = (
     "linkage_yield", "durability", "durability_distribution", "education", "series_share_working",
-    "series_inflow", "snapshot_working", "snapshot_category", "snapshot_amounts",
+    "series_inflow", "snapshot_working", "snapshot_category", "snapshot_amounts", "model_fit",
 )  # fmt: skip
 
 
@@ -102,10 +104,29 @@ class Domains:
     education: bool = False
     snapshot: bool = True
     net_wage: bool = False  # the snapshot's amounts include a net wage (the jobs file has one)
+    # Classes of exit destinations the models' samples tell apart ("dropout+other+work", ...);
+    # empty: no model is published and the cohort has no destination dimension.
+    destinations: tuple[str, ...] = ()
 
     @property
     def shared(self) -> list[str]:
         return [f"b{i}" for i in range(len(self.breakdowns))]
+
+
+def destination_classes(samples: Sequence[Sequence[str]], every: Sequence[str]) -> tuple[str, ...]:
+    """The partition of the exit destinations ``every`` that the samples ``samples`` (each the
+    destinations one model keeps) tell apart: destinations kept by the same models form a class
+    (labels are the sorted members joined by "+"). No samples: no classes."""
+    if not samples:
+        return ()
+    groups: dict[tuple[bool, ...], list[str]] = {}
+    for d in every:
+        groups.setdefault(tuple(d in s for s in samples), []).append(d)
+    return tuple(sorted("+".join(sorted(g)) for g in groups.values()))
+
+
+def _dest_has(label: str, destination: str) -> bool:
+    return destination in label.split("+")
 
 
 def bin_bounds(label: str) -> tuple[float, float, bool]:
@@ -135,10 +156,17 @@ def _cohort_states(domains: Domains) -> pl.DataFrame:
     es = ("none", "coh", "ew", "w1", "o12") if domains.education else ("none",)
     ees = ("none", "no", "yes") if domains.education else ("none",)
     first = domains.anchors[0] if domains.anchors else None
+    dests = domains.destinations or ("none",)
     states = []
-    for x, f, dx, df, b, e, de, ee in itertools.product(
-        xs, fs, classes, classes, bins, es, classes, ees
+    for x, f, dx, df, b, e, de, ee, dest in itertools.product(
+        xs, fs, classes, classes, bins, es, classes, ees, dests
     ):
+        # Leavers to work (either anchor's groups) and to education (its cohort) by definition.
+        if domains.destinations and (
+            ((x != "none" or f != "none") and not _dest_has(dest, "work"))
+            or (e != "none" and not _dest_has(dest, "education"))
+        ):
+            continue
         if (x == "none") != (dx == "none") or (x == "ew" and dx != "lt90"):
             continue
         if (f == "none") != (df == "none"):
@@ -161,7 +189,7 @@ def _cohort_states(domains: Domains) -> pl.DataFrame:
             continue
         if (e == "ew" and ee == "yes") or (de == "one" and ee != "yes"):
             continue
-        states.append((x, f, dx, df, b, e, de, ee))
+        states.append((x, f, dx, df, b, e, de, ee, dest))
     return pl.DataFrame(states, schema=list(COHORT), orient="row")
 
 
@@ -183,10 +211,20 @@ def universe(domains: Domains) -> pl.DataFrame:
     )
     empty = {c: pl.lit("none") for c in (*COHORT, *SNAP, *SERIES)}
     parts = [shared.with_columns(factor=pl.lit("N"), **empty)]
-    cohort = shared.join(_cohort_states(domains), how="cross").filter(
-        (pl.col("ls") != "u")
-        | ((pl.col("x") == "none") & (pl.col("f") == "none") & (pl.col("e") == "none"))
-    )
+    states = _cohort_states(domains)
+    if domains.destinations:  # unlinked records: no destination class (models hold linked ones)
+        states = pl.concat([
+            states,
+            states.filter(pl.col("x") == "none", pl.col("f") == "none", pl.col("e") == "none")
+            .with_columns(dest=pl.lit("none")).unique(maintain_order=True),
+        ])  # fmt: skip
+    cohort = shared.join(states, how="cross").filter(
+        ((pl.col("ls") != "u") & ((pl.col("dest") != "none") | pl.lit(not domains.destinations)))
+        | (
+            (pl.col("x") == "none") & (pl.col("f") == "none") & (pl.col("e") == "none")
+            & (pl.col("dest") == "none")
+        )
+    )  # fmt: skip
     parts.append(
         cohort.with_columns(
             factor=pl.lit("cohort"), **{c: pl.lit("none") for c in (*SNAP, *SERIES)}
@@ -269,12 +307,20 @@ _TIER = {"worked_1m": 4, "exit_work": 3, "enrolled_1m": 4, "exit_education": 3}
 
 def table_rows(
     kind: TableKind, table: str, domains: Domains, *, j: int | None = None, anchor: str = "exit",
-    rounding: int = 0,
+    rounding: int = 0, sample: Sequence[str] = (),
 ) -> list[RowSpec]:  # fmt: skip
-    """The rows a table of ``kind`` publishes, each with the sets it is about."""
+    """The rows a table of ``kind`` publishes, each with the sets it is about (``sample``: the
+    exit destinations a model keeps)."""
     rows: list[RowSpec] = []
     dim = _dim(domains, j)
     linked = _in("ls", ("n", "w"))
+    if kind == "model_fit":
+        # A model's N: the linked records whose exit destination the model keeps (no other
+        # restriction exists: a missing covariate is a level, never a dropped record).
+        kept = [c for c in domains.destinations if set(c.split("+")) <= set(sample)]
+        members = _cohort(linked & _in("dest", kept))
+        # A model the researcher configured is hidden last (a hidden N withholds the model).
+        rows.append(RowSpec(table, {}, "N", "count", members, members, f"{table}|N", 4))
     if kind == "linkage_yield":
         for v in _values(domains, j):
             b = _breakdown(domains, j, v)

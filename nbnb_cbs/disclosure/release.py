@@ -12,6 +12,7 @@ the steward's check builds the program from the exported files alone and calls i
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -260,6 +261,7 @@ def sensitive_forms(model: ReleaseModel) -> list[Form]:
         Form((int(v),), (1.0,), "small", f"atom {v}", ((int(v),), ()))
         for v in atoms["var"].to_list()
     ]
+    forms += _summed_atoms(model)
     sets: dict[tuple[int, ...], tuple[np.ndarray, str]] = {}
     for cell in model.cells:
         for name, expr in (("num", cell.spec.num), ("den", cell.spec.den)):
@@ -275,6 +277,12 @@ def sensitive_forms(model: ReleaseModel) -> list[Form]:
                 rest = model.mask(cell.spec.den) & ~mask
                 if rest.any():
                     sets.setdefault(tuple(np.flatnonzero(rest)), (rest, label + " complement"))
+            if name == "num" and cell.spec.table.startswith("model_") and cell.spec.kind == "count":
+                # The records a model leaves out (linked records with the other destinations).
+                linked = (pl.col("factor") == "cohort") & pl.col("ls").is_in(["n", "w"])
+                rest = model.mask(linked) & ~mask
+                if rest.any():
+                    sets.setdefault(tuple(np.flatnonzero(rest)), (rest, label + " left out"))
     masks = [m for m, _ in sets.values()]
     labels = [lab for _, lab in sets.values()]
     if masks:
@@ -288,6 +296,34 @@ def sensitive_forms(model: ReleaseModel) -> list[Form]:
     for form in forms:
         unique.setdefault((form.index, form.coef), form)
     return list(unique.values())
+
+
+def _summed_atoms(model: ReleaseModel) -> list[Form]:
+    """Atoms of one factor state summed over breakdown values and over the linked statuses: a
+    total can be pinned where none of its atoms is (e.g. linked leavers to education without an
+    exit date = linked - a model's N - the education cohort)."""
+    atoms = model.atoms
+    shared = model.domains.shared
+    state = [c for c in atoms.columns if c not in ("var", "factor", *shared, "ls")]
+    out: list[Form] = []
+    for keep in itertools.product((True, False), repeat=len(shared)):
+        for merge_ls in (False, True):
+            if all(keep) and not merge_ls:
+                continue  # the atoms themselves
+            ls = pl.col("ls").replace({"n": "linked", "w": "linked"}) if merge_ls else pl.col("ls")
+            keys = [*state, *(b for b, k in zip(shared, keep, strict=True) if k)]
+            groups = (
+                atoms.filter(pl.col("factor") != "N")
+                .with_columns(ls.alias("_ls"))
+                .group_by(["factor", *keys, "_ls"], maintain_order=True)
+                .agg(pl.col("var"))
+                .filter(pl.col("var").list.len() > 1)
+            )
+            for members in groups["var"].to_list():
+                index = tuple(sorted(int(v) for v in members))
+                out.append(Form(index, (1.0,) * len(index), "small",
+                                f"atoms {index[0]}.. summed over breakdowns", (index, ())))  # fmt: skip
+    return out
 
 
 def hidden_forms(model: ReleaseModel, i: int) -> list[Form]:

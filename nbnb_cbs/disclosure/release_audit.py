@@ -16,7 +16,14 @@ from typing import Any
 
 import polars as pl
 
-from nbnb_cbs.disclosure.catalogue import KINDS, TOTAL, Domains, RowSpec, table_rows
+from nbnb_cbs.disclosure.catalogue import (
+    KINDS,
+    TOTAL,
+    Domains,
+    RowSpec,
+    destination_classes,
+    table_rows,
+)
 from nbnb_cbs.disclosure.lp import Certificate, Infeasible
 from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.disclosure.release import (
@@ -28,6 +35,7 @@ from nbnb_cbs.disclosure.release import (
     hidden_forms,
     sensitive_forms,
 )
+from nbnb_cbs.schemas import EXIT_DESTINATIONS
 
 __all__ = ["KINDS", "ReleaseFinding", "audit_export", "audit_release"]
 
@@ -62,6 +70,14 @@ def audit_export(
     and proof in it is verified against the rows rebuilt here before it saves an LP."""
     findings: list[ReleaseFinding] = []
     entries = [t for t in log.get("tables", []) if isinstance(t, dict)]
+    # A published model's N counts the linked records whose exit destination it keeps.
+    for m in log.get("models", []) if isinstance(log.get("models"), list) else []:
+        if not isinstance(m, dict):
+            continue
+        fits = [f for f in m.get("files", []) if str(f).endswith("_fit.csv")]
+        if fits:
+            entries.append({"file": fits[0], "kind": "model_fit", "table": str(fits[0])[:-4],
+                            "sample": [str(d) for d in m.get("sample_destinations", [])]})  # fmt: skip
     known = [t for t in entries if t.get("kind") in KINDS]
     frames: dict[str, pl.DataFrame] = {}
     for entry in known:
@@ -106,6 +122,9 @@ def audit_export(
         education=education,
         snapshot=snapshot,
         net_wage=net_wage,
+        destinations=destination_classes(
+            [e["sample"] for e in known if e.get("kind") == "model_fit"], EXIT_DESTINATIONS
+        ),
     )
     order = list(breakdowns)
     rounding = int((manifest.get("parameters") or {}).get("rounding") or 0)
@@ -118,8 +137,10 @@ def audit_export(
             continue
         column = entry.get("breakdown")
         j = order.index(column) if column in order else None
+        fit = entry["kind"] == "model_fit"
         rows = table_rows(entry["kind"], str(entry.get("table", "")), domains, j=j,
-                          anchor=str(entry.get("anchor", "exit")), rounding=rounding)  # fmt: skip
+                          anchor=str(entry.get("anchor", "exit")), rounding=0 if fit else rounding,
+                          sample=entry.get("sample", ()))  # fmt: skip
         dims = [c for c in frame.columns if c not in ("statistic", "value", "n", "pool", "status")]
         published: dict[tuple[frozenset[tuple[str, str]], str], dict[str, Any]] = {}
         for r in frame.iter_rows(named=True):
@@ -137,7 +158,7 @@ def audit_export(
             else:
                 matched.add(key)
         for key in published:
-            if key not in matched:
+            if key not in matched and not fit:  # a fit's other rows are the models pass's
                 findings.append((file, f"{dict(key[0])} {key[1]}", "unknown_row",
                                  "a row the table's kind does not define: it cannot be audited jointly"))  # fmt: skip
     model = build_model(domains, specs)

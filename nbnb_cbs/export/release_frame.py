@@ -6,10 +6,13 @@ It stays in memory: it is built from the work folder's results and never written
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
-from nbnb_cbs.disclosure.catalogue import SNAPSHOT_CATEGORIES, Domains
+from nbnb_cbs.disclosure.catalogue import SNAPSHOT_CATEGORIES, Domains, destination_classes
 from nbnb_cbs.durability import DurabilityResult
+from nbnb_cbs.schemas import EXIT_DESTINATIONS, exit_destination_expr
 
 __all__ = ["distribution_bins", "release_frame"]
 
@@ -77,8 +80,10 @@ def release_frame(
     end_month: tuple[int, int],
     threshold: int,
     project: str | None = "project",
+    samples: Sequence[Sequence[str]] = (),
 ) -> tuple[pl.DataFrame, Domains]:
-    """The release frame and the domains of every dimension the export publishes."""
+    """The release frame and the domains of every dimension the export publishes (``samples``:
+    the exit destinations each published model keeps)."""
     frame = analysis.select(
         "record_id",
         *[pl.col(c).cast(pl.String).fill_null("unknown").alias(f"b{i}") for i, c in enumerate(by)],
@@ -88,7 +93,19 @@ def release_frame(
             else []
         ),
         *([pl.col("entry_date")] if "entry_date" in analysis.columns else []),
+        *(
+            [exit_destination_expr().alias("_dest")]
+            if {"exit_destination", "exit_date"} <= set(analysis.columns)
+            else [pl.lit("unknown").alias("_dest")]
+        ),
     ).with_columns(linked=pl.col("record_id").is_in(linked_ids.implode()))
+    destinations = destination_classes(samples, EXIT_DESTINATIONS)
+    label = {d: c for c in destinations for d in c.split("+")}
+    frame = frame.with_columns(
+        dest=pl.when(pl.col("linked") & pl.lit(bool(destinations)))
+        .then(pl.col("_dest").replace_strict(label, default="none", return_dtype=pl.String))
+        .otherwise(pl.lit("none"))
+    ).drop("_dest")
     anchors = tuple(durability)
     first = next(iter(durability.values()), None)
     columns = {"exit": "x", "first-job": "f"}
@@ -193,5 +210,6 @@ def release_frame(
         education=education is not None,
         snapshot=working is not None,
         net_wage=working is not None and "net_wage" in working.columns,
+        destinations=destinations,
     )
     return frame, domains

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,7 @@ class TableSpec:
     title: str
     j: int | None = None
     anchor: str = "exit"
+    sample: tuple[str, ...] = ()  # model_fit: the exit destinations the model keeps
 
     def describe(self, domains: Domains) -> dict[str, Any]:
         """What the steward's check needs to rebuild the table's sets (kept in the log)."""
@@ -85,6 +87,7 @@ class Release:
     review: list[dict[str, Any]] = field(default_factory=list)
     audit: dict[str, Any] = field(default_factory=dict)
     ledger: pl.DataFrame | None = None  # record ids per published cell: stays in work/
+    withheld_models: list[str] = field(default_factory=list)  # fit tables whose N was hidden
 
 
 def release_tables(domains: Domains, has_education: bool) -> list[TableSpec]:
@@ -323,6 +326,7 @@ def build_release(
     series: pl.DataFrame | None = None,
     earlier: dict[str, pl.DataFrame] | None = None,
     on_difference: str = "refuse",
+    models: Sequence[tuple[str, Sequence[str], float]] = (),
 ) -> Release:
     """Every export table from the release frame, protected and audited as one release.
 
@@ -330,11 +334,15 @@ def build_release(
     earlier release's by 1..t-1 refuses the export (or, with ``on_difference="suppress"``, is
     suppressed before the secondary suppression)."""
     specs = release_tables(domains, domains.education)
+    # A model's N is a count of a set the release already describes: one more row of the LP.
+    specs += [TableSpec("model_fit", name, "Model fit", sample=tuple(sample))
+              for name, sample, _ in models]  # fmt: skip
     rows: list[RowSpec] = []
     owner: list[int] = []
     for k, table in enumerate(specs):
         found = table_rows(table.kind, table.name, domains, j=table.j, anchor=table.anchor,
-                           rounding=rounding)  # fmt: skip
+                           rounding=0 if table.kind == "model_fit" else rounding,
+                           sample=table.sample)  # fmt: skip
         rows += found
         owner += [k] * len(found)
     model = build_model(domains, rows)
@@ -386,8 +394,17 @@ def build_release(
             ):
                 cell.reason = "release_difference"
     protection = protect_release(model, published, profile)
+    for name, _, expected in models:
+        found_n = [c.value for c, o in zip(model.cells, owner, strict=True)
+                   if specs[o].name == name and c.spec.statistic == "N"]  # fmt: skip
+        if found_n and found_n[0] != expected:
+            raise DisclosureError(
+                f"internal: model {name}: its sample holds {expected:g} records but the release "
+                f"model counts {found_n[0]:g} linked records with the destinations it keeps"
+            )
     tables: list[ExportTable] = []
     review: list[dict[str, Any]] = []
+    withheld: list[str] = []
     for k, table in enumerate(specs):
         mine = [i for i, o in enumerate(owner) if o == k]
         records = []
@@ -419,6 +436,11 @@ def build_release(
                     "organisations": cell.organisations,
                 }
             )
+        if table.kind == "model_fit":
+            # Written with the model's own files; a hidden N withholds the whole model.
+            if any(model.cells[i].suppressed for i in mine):
+                withheld.append(table.name)
+            continue
         frame_out = pl.DataFrame(records, infer_schema_length=None)
         frame_out = frame_out.with_columns(
             pl.col("value").cast(pl.Float64), pl.col("n").cast(pl.Int64)
@@ -455,7 +477,7 @@ def build_release(
         if not c.suppressed
     }
     ledger = everything.filter(pl.col("key").is_in(list(published_keys)))
-    return Release(tables, model, protection, review, audit, ledger)
+    return Release(tables, model, protection, review, audit, ledger, withheld)
 
 
 def _float(value: Any) -> float | None:

@@ -24,6 +24,7 @@ import polars as pl
 
 from nbnb_cbs.errors import ConfigError, DisclosureError, ValueParseError
 from nbnb_cbs.models.spec import ModelSpec
+from nbnb_cbs.schemas import exit_destination_expr
 
 __all__ = [
     "INTERCEPT",
@@ -117,7 +118,7 @@ def build_sample(
     )
     base = base.filter(
         pl.col("RINPERSOON").is_not_null()
-        & ~pl.col("exit_destination").is_in(list(spec.exclude_destinations))
+        & ~exit_destination_expr().is_in(list(spec.exclude_destinations))
     )
     if base.height == 0:
         raise DisclosureError(

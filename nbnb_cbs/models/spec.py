@@ -71,7 +71,8 @@ class ModelSpec:
 
 
 def sample_destinations(spec: ModelSpec) -> set[str]:
-    """The exit destinations whose linked records form the model's sample: a model's N is the
+    """The exit destinations whose linked records form the model's sample (a destination without
+    an exit date counts as "unknown": ``schemas.exit_destination_expr``); a model's N is the
     number of linked records with one of these destinations (no other restriction exists, and no
     record is dropped for a missing covariate), so the release model can join it."""
     return set(EXIT_DESTINATIONS) - set(spec.exclude_destinations)
