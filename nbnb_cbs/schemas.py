@@ -9,6 +9,7 @@ counts) can explain it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -163,14 +164,18 @@ ENROLMENTS = Contract(
 )
 
 
-def exit_destination_expr() -> pl.Expr:
+def exit_destination_expr(columns: Sequence[str] = ("exit_date",)) -> pl.Expr:
     """A record's exit destination as every published population uses it: a destination without
     an exit date counts as ``unknown`` (the durability and education cohorts need the date too),
-    so that a model's sample and the cohorts are built from one definition."""
+    so that a model's sample and the cohorts are built from one definition. ``columns``: the
+    frame's columns (without ``exit_date`` the destination is taken as it is)."""
+    destination = pl.col("exit_destination").cast(pl.String).fill_null("unknown")
+    if "exit_date" not in columns:
+        return destination
     return (
         pl.when(pl.col("exit_date").is_null())
         .then(pl.lit("unknown"))
-        .otherwise(pl.col("exit_destination").cast(pl.String).fill_null("unknown"))
+        .otherwise(destination)
     )
 
 

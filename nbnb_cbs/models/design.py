@@ -118,7 +118,7 @@ def build_sample(
     )
     base = base.filter(
         pl.col("RINPERSOON").is_not_null()
-        & ~exit_destination_expr().is_in(list(spec.exclude_destinations))
+        & ~exit_destination_expr(base.columns).is_in(list(spec.exclude_destinations))
     )
     if base.height == 0:
         raise DisclosureError(
