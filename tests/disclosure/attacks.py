@@ -157,6 +157,42 @@ def small_counts(export: Path) -> list[str]:
     return found
 
 
+def model_sample(export: Path) -> list[str]:
+    """A model's N counts the linked records with the destinations it keeps: linked minus N is
+    the records it leaves out (e.g. leavers to education), which the education table counts too."""
+    log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
+    yld, edu = table(export, "linkage_yield"), table(export, "education")
+    linked = (
+        published_n(yld, **{yld.columns[0]: "Total"}, statistic="linked")
+        if yld is not None
+        else None
+    )
+    found = []
+    for entry in log.get("models", []):
+        fit = export / f"model_{entry['name']}_fit.csv"
+        if not fit.is_file():
+            continue
+        rows = dict(
+            pl.read_csv(fit, separator=";", infer_schema=False).select("statistic", "value").rows()
+        )
+        if rows.get("N") in (None, ""):
+            continue
+        n = float(rows["N"])
+        if linked is None:
+            continue
+        left_out = linked - n
+        if small(left_out):
+            found.append(f"model {entry['name']}: linked - N = {left_out:g}")
+        if edu is not None and "education" in entry.get("excluded_destinations", []):
+            for group in ("exit_education", "enrolled_1m", "observed_12m"):
+                inner = published_n(edu, group=group, **{edu.columns[1]: "Total"}, statistic="n")
+                if inner is not None and small(left_out - inner):
+                    found.append(
+                        f"model {entry['name']}: linked - N - {group} = {left_out - inner:g}"
+                    )
+    return found
+
+
 def every_attack(export: Path, by: str) -> list[str]:
     return [
         *statuses_and_log(export),
@@ -166,4 +202,5 @@ def every_attack(export: Path, by: str) -> list[str]:
         *series(export),
         *shared_persons(export, by),
         *small_counts(export),
+        *model_sample(export),
     ]
