@@ -172,11 +172,7 @@ def exit_destination_expr(columns: Sequence[str] = ("exit_date",)) -> pl.Expr:
     destination = pl.col("exit_destination").cast(pl.String).fill_null("unknown")
     if "exit_date" not in columns:
         return destination
-    return (
-        pl.when(pl.col("exit_date").is_null())
-        .then(pl.lit("unknown"))
-        .otherwise(destination)
-    )
+    return pl.when(pl.col("exit_date").is_null()).then(pl.lit("unknown")).otherwise(destination)
 
 
 EXIT_DESTINATIONS = (
