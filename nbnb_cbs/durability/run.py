@@ -31,10 +31,12 @@ from nbnb_cbs.durability.spells import survival_spells
 from nbnb_cbs.errors import ColumnError, ConfigError
 from nbnb_cbs.io.readers import (
     CONVERT_PID,
+    TEXT_SUFFIXES,
     RowsProgress,
     Table,
     read_parquet_for,
     read_table,
+    read_text_for,
     scan_converted,
 )
 from nbnb_cbs.io.writers import write_csv, write_parquet
@@ -199,10 +201,12 @@ def _read_cut(
     aliases: Mapping[str, list[str]] | None,
     rows: RowsProgress | None = None,
 ) -> Table:
-    """Parquet files are cut to the cohort while reading (they may hold a whole country);
-    other formats are read whole and cut in memory."""
+    """Parquet and text files are cut to the cohort before their values are parsed (they may
+    hold a whole country); SPSS/Stata files are read whole (convert them first)."""
     if path.suffix.lower() == ".parquet":
         return read_parquet_for(path, contract, cohort, aliases, keep_pid=True)
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        return read_text_for(path, contract, cohort, aliases)
     return read_table(path, contract, aliases=aliases, rows=rows)
 
 

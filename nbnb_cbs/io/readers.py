@@ -35,6 +35,7 @@ __all__ = [
     "read_columns",
     "read_parquet_for",
     "read_table",
+    "read_text_for",
     "scan_converted",
     "sniff_text",
 ]
@@ -445,6 +446,50 @@ def _already_parsed(path: Path, contract: Contract, schema: Mapping[str, Any]) -
 CONVERT_PID = "__nbnb_pid__"
 
 
+def read_text_for(
+    path: str | Path,
+    contract: Contract,
+    persons: pl.DataFrame,
+    aliases: Mapping[str, list[str]] | None = None,
+) -> Table:
+    """Only the rows of ``persons`` (a frame with ``pid``) from a large CSV/TXT file.
+
+    The text is read whole (as text), but only RINPERSOONS and RINPERSOON are parsed for every
+    row (a malformed RINPERSOON still stops the run, wherever it is); the other columns are
+    parsed only in the rows kept. ``counts['rows_in_file']`` says how many rows the file holds.
+    """
+    path = Path(path)
+    _check_path(path)
+    mark_input(path)
+    table = _read_text(path)
+    _resolve(table, contract, aliases or {}, None)
+    frame = table.frame
+    names: list[str] = [c for c in ("RINPERSOONS", "RINPERSOON") if c in frame.columns]
+
+    def part(selected: pl.DataFrame, rows: pl.Series | None) -> Table:
+        return Table(
+            selected, path, encoding=table.encoding, delimiter=table.delimiter,
+            first_data_row=table.first_data_row, positions=rows,
+        )  # fmt: skip
+
+    person = part(frame.select(names), None)
+    _parse(person, contract)
+    pid = person.frame.select(person_key())["pid"]
+    keep = pid.is_in(persons["pid"].unique().implode()).fill_null(False)
+    rest = part(frame.drop(names).filter(keep), keep.arg_true())
+    _parse(rest, contract)
+    out = Table(
+        pl.concat([person.frame.filter(keep), rest.frame], how="horizontal"), path,
+        notes=[*table.notes, *person.notes, *rest.notes], encoding=table.encoding,
+        delimiter=table.delimiter, first_data_row=table.first_data_row,
+    )  # fmt: skip
+    for counts in (person.counts, rest.counts):
+        for key, n in counts.items():
+            out.counts[key] = out.counts.get(key, 0) + n
+    out.counts["rows_in_file"] = frame.height
+    return out
+
+
 def scan_converted(
     path: str | Path, contract: Contract, persons: pl.DataFrame
 ) -> tuple[pl.LazyFrame, int] | None:
@@ -539,17 +584,18 @@ def _as_text(frame: pl.DataFrame, name: str) -> pl.Expr:
 
 
 # Text that is already in the canonical form parses without the general (and far slower) path:
-# exactly eight ASCII digits as a date, nine as a RINPERSOON. Other values (sentinels, other
+# exactly eight ASCII digits as a date, nine as a RINPERSOON, a number without a comma. Other values (sentinels, other
 # date forms, other scripts' digits, spaces, invalid dates) take the general path, so the result
 # is the same value for value; only the work differs. An unsigned integer cast accepts only
 # ASCII digits and a leading '+'; a byte length of eight with a value of at least 10**7 leaves
 # no room for the sign, and a RINPERSOON starting with '+' is sent to the general path.
-_FAST_KINDS = ("date", "rin")
+_FAST_KINDS = ("date", "rin", "float")
 
 
 def _fast_parse(table: Table, col: Col) -> bool:
-    """Parse a text date or RINPERSOON column through the fast form where it applies and the
-    general path (``_parse_column``) for the rows it does not. False when it does not apply."""
+    """Parse a text date, RINPERSOON or number column through the fast form where it applies
+    and the general path (``_parse_column``) for the rows it does not. False when it does not
+    apply."""
     frame, name = table.frame, col.name
     if col.kind not in _FAST_KINDS or frame.schema[name] != pl.String:
         return False
@@ -558,9 +604,14 @@ def _fast_parse(table: Table, col: Col) -> bool:
     if col.kind == "date":
         canonical = (text.str.len_bytes() == 8) & (number >= 10_000_000)
         value = pl.when(canonical).then(text.str.to_date("%Y%m%d", strict=False))
-    else:
+    elif col.kind == "rin":
         canonical = (text.str.len_bytes() == 9) & number.is_not_null() & ~text.str.starts_with("+")
         value = pl.when(canonical).then(text)
+    else:
+        # A number without a comma (or spaces): the general path casts this very text.
+        value = pl.when(~text.str.contains(",", literal=True)).then(
+            text.cast(pl.Float64, strict=False)
+        )
     fast = frame.select(value.alias(name), slow=text.is_not_null() & value.is_null())
     rest = fast["slow"].arg_true()
     if rest.len():
