@@ -67,7 +67,22 @@ def main() -> None:
         "--rows", type=int, default=1_000_000, help="registration rows for linkage prepare"
     )
     parser.add_argument(
-        "--sav-rows", type=int, default=10_000_000, help="rows in the .sav to convert"
+        "--convert-rows",
+        type=int,
+        default=2_000_000,
+        help="rows in the .sav, .dta, .parquet and .csv to convert",
+    )
+    parser.add_argument(
+        "--participants",
+        type=int,
+        default=100_000,
+        help="participants for durability against DuckDB (300,000 and 1,000,000 runs are kept)",
+    )
+    parser.add_argument(
+        "--national-rows",
+        type=int,
+        default=0,
+        help="rows of a SPOLISBUS year to build and cut (0: report the kept run)",
     )
     parser.add_argument(
         "--table", type=int, default=50, help="size of the square table for secondary suppression"
@@ -92,8 +107,11 @@ def main() -> None:
         print(agreement)
         r["suppression"] = _run("suppression", folder, args.table)
         r["prepare"] = _run("prepare", folder, args.rows)
-        r["sav_setup"] = _run("sav_setup", folder, args.sav_rows)
-        r["convert_sav"] = _run("convert_sav", folder)
+        from benchmarks.perf import bench
+
+        perf_steps, perf_goals, perf_lines = bench(
+            folder, args.participants, args.convert_rows, args.national_rows
+        )
     t = {k: float(v["seconds"]) for k, v in r.items()}
     m = {k: float(v["peak_gb"]) for k, v in r.items()}
     nan = float("nan")
@@ -113,10 +131,9 @@ def main() -> None:
          f"{m['dur_toolkit']:.2f} GB vs {m['dur_explode']:.2f} GB"),
         ("cohort cut within 3x of a bare RINPERSOON scan", t["cohort"] <= 3 * t["scan"],
          f"{t['cohort'] / t['scan']:.1f}x ({t['cohort']:.2f} s vs {t['scan']:.2f} s)"),
-        ("convert of a 10M-row .sav with peak memory < 2 GB", m["convert_sav"] < 2,
-         f"{m['convert_sav']:.2f} GB, {r['convert_sav']['what']}"),
         ("secondary suppression of a 50x50 table with audit in <= 10 s", t["suppression"] <= 10,
          f"{t['suppression']:.1f} s"),
+        *perf_goals,
     ]  # fmt: skip
     why = {
         "durability >= 10x faster than pandas": (
@@ -133,13 +150,12 @@ def main() -> None:
         "cohort cut within 3x of a bare RINPERSOON scan": (
             "Every 100,000-row group holds at least one of 1,000 persons drawn at random, so row-group statistics cannot skip any group and the cut decodes all thirteen columns of almost every group, where the bare scan decodes one. Measured on this file: the pid column alone reads in 0.05 s and the pid predicate in 0.09 s; all columns with the predicate take 0.87 s. Writing 10,000-row groups brings the ratio to about 1.8x only by slowing the bare scan (0.54 s) while the cut stays at 0.9-1.0 s, so convert keeps 100,000-row groups."
         ),
-        "convert of a 10M-row .sav with peak memory < 2 GB": (
-            "pyreadstat decodes each chunk into Python objects before polars sees it; the bucket "
-            "sort then holds one person bucket (at most 1.5 million rows)."
-        ),
     }
+    from benchmarks.perf import WHY
+
+    why |= WHY
     missed = [
-        (g, why.get(g, "no explanation recorded"))
+        (g, why.get(g.split(", ")[0], "no explanation recorded"))
         for g, ok, v in goals
         if not ok and "nan" not in v
     ]
@@ -154,7 +170,7 @@ def main() -> None:
         "# Benchmark results",
         "",
         f"Machine: {machine}. Command: `python -m benchmarks --persons {args.persons} --rows {args.rows} "
-        f"--sav-rows {args.sav_rows}`.",
+        f"--convert-rows {args.convert_rows} --participants {args.participants} --national-rows {args.national_rows}`.",
         "",
         "Each step ran in its own process. *s* is the step's own work (imports and interpreter start",
         "excluded); *peak GB* is that process's peak resident memory (wait4), imports included.",
@@ -178,14 +194,26 @@ def main() -> None:
         *(["## Why goals were missed", ""] if missed else []),
         *(f"- **{g}**: {reason}" for g, reason in missed),
         "",
+        *perf_lines,
+        "",
     ])  # fmt: skip
     print(text)
     here = Path(__file__).parent
-    (here / "RESULTS.md").write_text(text, encoding="utf-8")
+    # Sections other benchmarks write by hand (whole-release protection) are kept.
+    old = (
+        (here / "RESULTS.md").read_text(encoding="utf-8") if (here / "RESULTS.md").exists() else ""
+    )
+    kept = old[old.index(_KEPT) :] if _KEPT in old else ""
+    (here / "RESULTS.md").write_text(text + ("\n" + kept if kept else ""), encoding="utf-8")
     (here / "results.json").write_text(
-        json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "steps": r}, indent=2),
+        json.dumps(
+            {"args": {k: str(v) for k, v in vars(args).items()}, "steps": r | perf_steps}, indent=2
+        ),
         encoding="utf-8",
     )
+
+
+_KEPT = "## Whole-release protection"
 
 
 if __name__ == "__main__":

@@ -61,13 +61,19 @@ def dur_setup_step(folder: Path, participants: int) -> str:
     ).filter(pl.Series(linked)).write_csv(folder / "linked.csv", separator=";")
     # Job rows: persons 0..n-1 are the participants, n..2n-1 others (the rows to cut away).
     rows = int(ROWS_PER_PERSON * n) * 2
-    frames = list(
-        spolis.chunks(rows, 2 * n, years=(2019, 2020, 2021), seed=12, chunk_rows=1_000_000)
-    )
-    jobs = pl.concat(frames)
-    jobs.write_parquet(folder / "jobs-raw.parquet", row_group_size=100_000)
-    jobs.write_csv(folder / "jobs-raw.csv", separator=";")
-    return f"{n:,} participants ({int(linked.sum()):,} linked), {jobs.height:,} raw job rows"
+    parts = folder / "dur-parts"
+    parts.mkdir(exist_ok=True)
+    chunks = spolis.chunks(rows, 2 * n, years=(2019, 2020, 2021), seed=12, chunk_rows=1_000_000)
+    for i, chunk in enumerate(chunks):
+        chunk.write_ipc(parts / f"{i:04d}.arrow", compression="uncompressed")
+    scan = pl.scan_ipc(sorted(parts.glob("*.arrow")))
+    scan.sink_parquet(folder / "jobs-raw.parquet", row_group_size=100_000)
+    if n <= 300_000:  # the CSV comparison at the issue's size; larger CSVs only cost disk
+        scan.sink_csv(folder / "jobs-raw.csv", separator=";")
+    for part in parts.glob("*.arrow"):
+        part.unlink()
+    parts.rmdir()
+    return f"{n:,} participants ({int(linked.sum()):,} linked), {rows:,} raw job rows"
 
 
 def dur_convert_step(folder: Path, _: int) -> tuple[str, float]:
@@ -282,42 +288,55 @@ def bare_dta_step(folder: Path, _: int) -> tuple[str, float]:
 NATIONAL_PERSONS_PER_ROW = 9.3 / 120  # one SPOLISBUS year: 120 M rows, 9.3 M persons
 
 
+def nat_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("nat-part-*.sav"))
+
+
 def nat_setup_step(folder: Path, rows: int) -> str:
-    """One SPOLISBUS-like year of ``rows`` rows (persons in proportion), written in chunks to
-    a .sav through polars-readstat's streaming writer, and the two cohorts' linked files."""
+    """One SPOLISBUS-like year of ``rows`` rows (persons in proportion) as .sav files of about
+    5 million rows each (polars-readstat's writer holds a whole file in memory; the parts keep
+    this process far under 6 GB), and the two cohorts' linked files."""
     import polars_readstat
 
     persons = int(rows * NATIONAL_PERSONS_PER_ROW)
-    lazy = pl.LazyFrame(schema=dict.fromkeys(spolis.COLUMNS, pl.String))
-    parts = folder / "nat-parts"
-    parts.mkdir(exist_ok=True)
-    for i, chunk in enumerate(spolis.chunks(rows, persons, seed=21, chunk_rows=2_000_000)):
-        chunk.write_ipc(parts / f"{i:04d}.arrow", compression="uncompressed")
-    lazy = pl.scan_ipc(sorted(parts.glob("*.arrow")))
-    polars_readstat.write_readstat(lazy, str(folder / "nat.sav"))
-    for f in parts.glob("*.arrow"):
-        f.unlink()
-    parts.rmdir()
+    for old in nat_files(folder):
+        old.unlink()
+    buffer: list[pl.DataFrame] = []
+    parts = 0
+
+    def flush() -> None:
+        nonlocal parts
+        frame = pl.concat(buffer)
+        buffer.clear()
+        polars_readstat.write_readstat(frame, str(folder / f"nat-part-{parts:02d}.sav"))
+        parts += 1
+
+    for chunk in spolis.chunks(rows, persons, seed=21, chunk_rows=1_000_000):
+        buffer.append(chunk)
+        if sum(f.height for f in buffer) >= 5_000_000:
+            flush()
+    if buffer:
+        flush()
     rng = np.random.default_rng(22)
     for size in (1000, 100_000):
-        who = np.sort(rng.choice(persons, size=size, replace=False))
+        who = np.sort(rng.choice(persons, size=min(size, persons // 2), replace=False))
         pl.DataFrame(
             {
-                "record_id": [f"n{i}" for i in range(size)],
+                "record_id": [f"n{i}" for i in range(who.size)],
                 "RINPERSOONS": "R",
                 "RINPERSOON": pl.select(spolis.rinpersoon(pl.lit(pl.Series(who)))).to_series(),
             }
         ).write_csv(folder / f"nat-linked-{size}.csv", separator=";")
     meta = {"rows": rows, "persons": persons}
     (folder / "nat.json").write_text(json.dumps(meta))
-    return f"{rows:,} rows of {persons:,} persons in nat.sav"
+    return f"{rows:,} rows of {persons:,} persons in {parts} .sav files"
 
 
 def _nat_convert(folder: Path, size: int) -> tuple[str, float]:
     from nbnb_cbs.io.convert import convert_files
 
     result = convert_files(
-        [folder / "nat.sav"], folder / f"nat-cut-{size}.parquet",
+        nat_files(folder), folder / f"nat-cut-{size}.parquet",
         cohort=folder / f"nat-linked-{size}.csv",
     )  # fmt: skip
     return (
@@ -366,7 +385,7 @@ STEPS = {
     "dur_tool": dur_tool_step,
     "dur_raw": dur_raw_step,
     "dur_csv": dur_csv_step,
-    "dur_duckdb": dur_duckdb_step,
+    "dur_sql": dur_duckdb_step,
     "conv_setup": conv_setup_step,
     "conv_sav": conv_sav_step,
     "conv_dta": conv_dta_step,
@@ -378,4 +397,215 @@ STEPS = {
     "nat_cut_1000": nat_cut_1000_step,
     "nat_cut_100000": nat_cut_100000_step,
     "nat_durability": nat_durability_step,
+}
+
+
+def run_national(rows: int, folder: Path, out: Path) -> dict[str, dict[str, float | str]]:
+    """The national-scale steps, each in its own process; results as JSON in ``out``."""
+    from benchmarks.__main__ import _run
+
+    results: dict[str, dict[str, float | str]] = {"uptime_before": {"what": _uptime()}}
+    results["nat_setup"] = _run("nat_setup", folder, rows)
+    for step in ("nat_cut_1000", "nat_cut_100000", "nat_durability"):
+        results[step] = _run(step, folder)
+    results["uptime_after"] = {"what": _uptime()}
+    out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return results
+
+
+def run_durability(participants: int, folder: Path, out: Path) -> dict[str, dict[str, float | str]]:
+    """The durability comparison at ``participants``; agreement checked before any timing is
+    reported; results as JSON in ``out``."""
+    from benchmarks.__main__ import _run
+
+    results: dict[str, dict[str, float | str]] = {"uptime_before": {"what": _uptime()}}
+    results["dur_setup"] = _run("dur_setup", folder, participants)
+    results["dur_convert"] = _run("dur_convert", folder)
+    steps = ["dur_tool", "dur_sql", "dur_raw"]
+    if (folder / "jobs-raw.csv").exists():
+        steps.append("dur_csv")
+    for step in steps:
+        results[step] = _run(step, folder)
+    works = ["work", "work-raw", *(["work-csv"] if "dur_csv" in steps else [])]
+    results["agreement"] = {"what": "; ".join(f"{w}: {agree(folder, w)}" for w in works)}
+    results["uptime_after"] = {"what": _uptime()}
+    out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return results
+
+
+def _uptime() -> str:
+    import subprocess
+
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+if __name__ == "__main__":
+    import sys
+
+    kind, size, data, target = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
+    data.mkdir(parents=True, exist_ok=True)
+    if kind == "national":
+        run_national(size, data, target)
+    else:
+        run_durability(size, data, target)
+
+
+# --- make bench: issue 15's goals -------------------------------------------------------------
+
+HERE = Path(__file__).parent
+FULL_YEAR_ROWS, FULL_YEAR_PERSONS = 120_000_000, 9_300_000
+
+
+def _rows_per_s(step: dict[str, float | str], rows: int) -> float:
+    return rows / float(step["seconds"])
+
+
+def bench(
+    folder: Path, participants: int, convert_rows: int, national_rows: int
+) -> tuple[dict[str, dict[str, float | str]], list[tuple[str, bool, str]], list[str]]:
+    """Run issue 15's benchmarks; return the steps, the goals (goal, met, measured) and the
+    lines RESULTS.md gets for them."""
+    from benchmarks.__main__ import _run
+
+    r: dict[str, dict[str, float | str]] = {"uptime": {"what": _uptime()}}
+    conv = folder / "conv"
+    conv.mkdir(exist_ok=True)
+    r["conv_setup"] = _run("conv_setup", conv, convert_rows)
+    for step in ("conv_sav", "bare_sav", "conv_dta", "bare_dta", "conv_parquet", "conv_csv"):
+        r[step] = _run(step, conv)
+    dur = folder / "dur"
+    dur.mkdir(exist_ok=True)
+    runs = {
+        participants: run_durability(
+            participants, dur, HERE / f"perf-durability-{participants}.json"
+        )
+    }
+    for size in (300_000, 1_000_000):
+        saved = HERE / f"perf-durability-{size}.json"
+        if size not in runs and saved.exists():
+            runs[size] = json.loads(saved.read_text(encoding="utf-8"))
+    if national_rows:
+        nat = run_national(national_rows, folder / "nat", HERE / "perf-national.json")
+    else:
+        saved = HERE / "perf-national.json"
+        nat = json.loads(saved.read_text(encoding="utf-8")) if saved.exists() else {}
+    r["uptime_end"] = {"what": _uptime()}
+    t = {k: float(v["seconds"]) for k, v in r.items() if "seconds" in v}
+    peak = {k: float(v["peak_gb"]) for k, v in r.items() if "peak_gb" in v}
+    goals: list[tuple[str, bool, str]] = []
+    for fmt in ("sav", "dta"):
+        ratio = t[f"conv_{fmt}"] / t[f"bare_{fmt}"]
+        goals.append((
+            f"convert from .{fmt} within 1.5x of a bare polars-readstat scan + sort + sink",
+            ratio <= 1.5, f"{ratio:.2f}x ({t[f'conv_{fmt}']:.1f} s vs {t[f'bare_{fmt}']:.1f} s, {convert_rows:,} rows)",
+        ))  # fmt: skip
+    for fmts, floor in ((("sav", "dta"), 1_000_000), (("parquet", "csv"), 2_000_000)):
+        speeds = {f: _rows_per_s(r[f"conv_{f}"], convert_rows) for f in fmts}
+        goals.append((
+            f"convert from {' and '.join('.' + f for f in fmts)} at >= {floor:,} rows/s",
+            min(speeds.values()) >= floor, ", ".join(f".{f} {v:,.0f} rows/s" for f, v in speeds.items()),
+        ))  # fmt: skip
+    conv_peaks = {k: v for k, v in peak.items() if k.startswith("conv_")}
+    conv_peaks |= {k: float(v["peak_gb"]) for k, v in nat.items() if k.startswith("nat_cut")}
+    goals.append((
+        "convert peak memory <= 2 GB (every input size measured)", max(conv_peaks.values()) <= 2,
+        f"at most {max(conv_peaks.values()):.2f} GB ({max(conv_peaks, key=lambda k: conv_peaks[k])})",
+    ))  # fmt: skip
+    for size, run in sorted(runs.items()):
+        tool, sql = float(run["dur_tool"]["seconds"]), float(run["dur_sql"]["seconds"])
+        goals.append((
+            f"durability (whole command, converted cohort jobs) >= 2x faster than DuckDB, {size:,} participants",
+            sql >= 2 * tool, f"{sql / tool:.2f}x ({tool:.1f} s vs DuckDB {sql:.1f} s; agreement checked first)",
+        ))  # fmt: skip
+        for step, name in (("dur_raw", "raw Parquet"), ("dur_csv", "raw CSV")):
+            if step in run:
+                other = float(run[step]["seconds"])
+                goals.append((
+                    f"durability on {name} within 1.5x of the converted path, {size:,} participants",
+                    other <= 1.5 * tool, f"{other / tool:.2f}x ({other:.1f} s vs {tool:.1f} s)",
+                ))  # fmt: skip
+    lines = ["## Issue 15: convert, durability against DuckDB, national scale", ""]
+    if nat:
+        rows = int(str(nat["nat_setup"]["what"]).split(" rows")[0].replace(",", ""))
+        lines += _national_lines(nat, rows)
+        cut = nat["nat_cut_100000"]
+        speed = _rows_per_s(cut, rows)
+        goals.append((
+            "national scale: a >= 40M-row SPOLISBUS year converted with --cohort (1,000 and 100,000 persons)",
+            rows >= 40_000_000,
+            f"{rows:,} rows: {_rows_per_s(nat['nat_cut_1000'], rows):,.0f} and {speed:,.0f} rows/s; "
+            f"projected 120 M-row year: {FULL_YEAR_ROWS / speed / 60:.1f} min",
+        ))  # fmt: skip
+    lines += [
+        f"Load while measuring: {r['uptime']['what']} (start), {r['uptime_end']['what']} (end). "
+        "Other developers ran tests on this 2-core machine at the same time: absolute times are "
+        "inflated by the load; ratios come from steps of the same run.",
+        "",
+        "| step | s | peak GB | what |",
+        "|---|---|---|---|",
+        *(f"| {k} | {float(v['seconds']):.2f} | {float(v['peak_gb']):.2f} | {v['what']} |"
+          for k, v in r.items() if "seconds" in v),
+    ]  # fmt: skip
+    for size, run in sorted(runs.items()):
+        lines += ["", f"Durability at {size:,} participants ({run['uptime_before']['what']}):", "",
+                  "| step | s | peak GB | what |", "|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"| {k} | {float(v['seconds']):.2f} | {float(v['peak_gb']):.2f} | {v['what']} |"
+            for k, v in run.items()
+            if "seconds" in v
+        ]
+        lines += ["", f"Agreement: {run['agreement']['what']}."]
+    return r, goals, lines
+
+
+def _national_lines(nat: dict[str, dict[str, float | str]], rows: int) -> list[str]:
+    lines = [
+        f"National scale ({nat['uptime_before']['what']}): one SPOLISBUS-like year of {rows:,} rows "
+        f"({nat['nat_setup']['what']}), built by the chunked generator in benchmarks/spolis.py.",
+        "",
+        "| step | s | peak GB | what | projected for 120 M rows, 9.3 M persons |",
+        "|---|---|---|---|---|",
+    ]
+    for k, v in nat.items():
+        if "seconds" not in v:
+            continue
+        seconds = float(v["seconds"])
+        if k.startswith("nat_cut"):
+            projected = f"{seconds * FULL_YEAR_ROWS / rows / 60:.1f} min (same rows/s)"
+        elif k == "nat_durability":
+            projected = f"{seconds:.1f} s (the cut's size follows the cohort, not the year)"
+        else:
+            projected = ""
+        lines.append(
+            f"| {k} | {seconds:.2f} | {float(v['peak_gb']):.2f} | {v['what']} | {projected} |"
+        )
+    return [*lines, ""]
+
+
+# Why a goal was missed, from this machine's measurements (keyed by the goal's text up to ", ").
+WHY = {
+    "convert from .sav and .dta at >= 1,000,000 rows/s": (
+        "Under the load of this shared 2-core machine the bare polars-readstat scan + sort + sink "
+        "alone runs far below 1,000,000 rows/s (see bare_sav and bare_dta in the same run); "
+        "convert stays within its ratio to that bare read."
+    ),
+    "convert from .parquet and .csv at >= 2,000,000 rows/s": (
+        "convert parses every RINPERSOON and every kept row's dates and numbers, sorts by person "
+        "and writes Parquet; on 2 loaded cores the Parquet write and sort alone take most of the "
+        "time (see the steps)."
+    ),
+    "durability (whole command, converted cohort jobs) >= 2x faster than DuckDB": (
+        "The command does far more than the query: it reads analysis and linked files, computes "
+        "exclusions, groups, data-quality counts, the snapshot with contract classes and outcomes "
+        "at E, and writes the work folder; DuckDB only computes the measure and the series."
+    ),
+    "durability on raw CSV within 1.5x of the converted path": (
+        "Reading a CSV means parsing all of its text (polars read_csv of every row and column "
+        "alone costs more than the whole converted path); only the cohort's rows are parsed "
+        "further. Convert the file once to get the converted path's speed on every later run."
+    ),
+    "durability on raw Parquet within 1.5x of the converted path": (
+        "A raw file holds every person of the export with text dates: the cut is worked out from "
+        "the RINPERSOON text of every row before the kept rows are parsed."
+    ),
 }

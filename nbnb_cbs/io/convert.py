@@ -101,20 +101,20 @@ def _estimate_rows(path: Path) -> int:
 
 
 def _stat_meta(path: Path) -> tuple[int, bool]:
-    """Rows of an SPSS/Stata file and whether its text is UTF-8 (from the header only)."""
-    reader, kind = stat_reader(path)
+    """Rows of an SPSS/Stata file and whether its text is UTF-8, from the header alone
+    (polars-readstat reads it without importing pyreadstat, which takes a second)."""
+    import polars_readstat  # noqa: PLC0415
+
     try:
-        _, meta = reader(str(path), metadataonly=True, output_format="polars")
-    except Exception as exc:  # see readers.unreadable_stat
-        raise unreadable_stat(path, kind, exc) from None
-    if path.suffix.lower() == ".dta":
-        # Stata 14 and later (format 118, 119) store text as UTF-8; older files in a code page.
-        with path.open("rb") as fh:
-            head = fh.read(64)
-        utf8 = head.startswith(b"<stata_dta><header><release>") and head[28:31] in (b"118", b"119")
-    else:
-        utf8 = str(meta.file_encoding or "").upper().replace("-", "") == "UTF8"
-    return int(meta.number_rows or 0), utf8
+        meta = polars_readstat.ScanReadstat(str(path)).metadata
+    except Exception as exc:  # the Rust reader raises RuntimeError for a bad file
+        raise unreadable_stat(path, stat_reader_kind(path), exc) from None
+    encoding = str(meta.get("encoding") or "").upper().replace("-", "")
+    return int(meta.get("row_count") or 0), encoding == "UTF8"
+
+
+def stat_reader_kind(path: Path) -> str:
+    return "Stata" if path.suffix.lower() == ".dta" else "SPSS"
 
 
 def stat_engine(path: Path) -> str:
@@ -133,7 +133,7 @@ def _source(path: Path, chunk_rows: int, work: Path) -> Source:
     delimiter (None for binary formats). Only the wanted columns are decoded."""
     suffix = path.suffix.lower()
     if suffix in (".sav", ".zsav", ".dta"):
-        reader, kind = stat_reader(path)
+        kind = stat_reader_kind(path)
         if stat_engine(path) == "polars-readstat":
             import polars_readstat  # noqa: PLC0415
 
@@ -156,6 +156,7 @@ def _source(path: Path, chunk_rows: int, work: Path) -> Source:
             return fast, names, None
         import pyreadstat  # noqa: PLC0415
 
+        reader, kind = stat_reader(path)
         try:
             _, meta = reader(str(path), metadataonly=True, output_format="polars")
         except Exception as exc:  # see readers.unreadable_stat
