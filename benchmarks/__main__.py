@@ -204,6 +204,7 @@ def main() -> None:
         (here / "RESULTS.md").read_text(encoding="utf-8") if (here / "RESULTS.md").exists() else ""
     )
     kept = old[old.index(_KEPT) :] if _KEPT in old else ""
+    kept = kept.split("## Issue 15")[0].rstrip("\n") + "\n" if kept else ""  # written anew above
     (here / "RESULTS.md").write_text(text + ("\n" + kept if kept else ""), encoding="utf-8")
     (here / "results.json").write_text(
         json.dumps(

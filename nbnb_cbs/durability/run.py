@@ -158,7 +158,7 @@ def read_inputs(
         job_rows = job_table.frame.lazy()
         if "rows_in_file" in job_table.counts:
             _log.info(
-                "%s: %s rows of the linked persons read (of %s in the file)",
+                "%s: %s rows read for the linked persons (of %s in the file)",
                 jobs.name,
                 f"{job_table.frame.height:,}",
                 f"{job_table.counts['rows_in_file']:,}",
