@@ -531,8 +531,11 @@ def report() -> tuple[list[tuple[str, bool, str]], list[str]]:
     peaks = {k: float(v["peak_gb"]) for k, v in conv.items() if k.startswith("conv_")}
     peaks |= {k: float(v["peak_gb"]) for k, v in nat.items() if k.startswith("nat_cut")}
     for size, run in runs.items():
-        if "dur_convert" in run:
-            peaks[f"dur_convert at {size:,}"] = float(run["dur_convert"]["peak_gb"])
+        # dur_convert_split: the same convert again after crowded buckets were split (the
+        # first 1,000,000-participant run, before that change, peaked at 2.53 GB).
+        step = run.get("dur_convert_split", run.get("dur_convert"))
+        if step is not None:
+            peaks[f"convert --cohort at {size:,} participants"] = float(step["peak_gb"])
     if peaks:
         worst = max(peaks, key=lambda k: peaks[k])
         goals.append((
@@ -590,9 +593,9 @@ def write_section(goals: list[tuple[str, bool, str]], lines: list[str]) -> str:
         *(f"| {g} | {'yes' if ok else 'NO'} | {v} |" for g, ok, v in goals),
         "",
     ]
-    missed = [(g, WHY.get(g.split(", ")[0], "")) for g, ok, _ in goals if not ok]
-    why = ["Why goals were missed:", "", *(f"- **{g}**: {w}" for g, w in missed if w), ""]
-    section = "\n".join([lines[0], "", *table, *(why if missed else []), *lines[2:]])
+    missed = [(g, why(g)) for g, ok, _ in goals if not ok]
+    reasons = ["Why goals were missed:", "", *(f"- **{g}**: {w}" for g, w in missed if w), ""]
+    section = "\n".join([lines[0], "", *table, *(reasons if missed else []), *lines[2:]])
     path = HERE / "RESULTS.md"
     text = path.read_text(encoding="utf-8")
     if head in text:
@@ -629,7 +632,12 @@ def _national_lines(nat: dict[str, dict[str, float | str]], rows: int) -> list[s
     return [*lines, ""]
 
 
-# Why a goal was missed, from this machine's measurements (keyed by the goal's text up to ", ").
+def why(goal: str) -> str:
+    """The recorded reason a goal was missed (WHY is keyed by the start of the goal's text)."""
+    return next((reason for key, reason in WHY.items() if goal.startswith(key)), "")
+
+
+# Why a goal was missed, from this machine's measurements.
 WHY = {
     "convert from .sav and .dta at >= 1,000,000 rows/s": (
         "Under the load of this shared 2-core machine the bare polars-readstat scan + sort + sink "
@@ -642,9 +650,15 @@ WHY = {
         "time (see the steps)."
     ),
     "durability (whole command, converted cohort jobs) >= 2x faster than DuckDB": (
-        "The command does far more than the query: it reads analysis and linked files, computes "
-        "exclusions, groups, data-quality counts, the snapshot with contract classes and outcomes "
-        "at E, and writes the work folder; DuckDB only computes the measure and the series."
+        "The command does far more than the query: it reads the analysis and linked files, "
+        "computes exclusions, groups, data-quality counts, the snapshot with contract classes and "
+        "the outcomes at E, and writes the work folder; the query computes only the measure and "
+        "the series. Process CPU time at 100,000 participants (2.5 M raw rows, 1.19 M cohort "
+        "rows): 1.27 s for the command against 1.1 s for DuckDB; this issue's changes took the "
+        "command from 2.6 s (measured with the semi-join, re-parsing the converted file and "
+        "reading all its columns for every row). At 5,000 participants the command is 2.4x faster than "
+        "DuckDB; the gap closes as the rows grow, and on this loaded machine the wall times "
+        "follow the CPU times."
     ),
     "durability on raw CSV within 1.5x of the converted path": (
         "Reading a CSV means parsing all of its text (polars read_csv of every row and column "

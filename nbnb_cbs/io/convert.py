@@ -17,6 +17,7 @@ of the expected total), whatever the size of the inputs.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import shutil
@@ -379,7 +380,7 @@ def convert_files(
             else [pl.concat(pending) if pending else None]
         )
         result.rows_written, result.duplicate_rows, result.row_groups = _write_sorted(
-            parts, out, row_group_rows, {c: t for c, t in schema.items() if c in present},
+            parts, out, row_group_rows, bucket_rows, {c: t for c, t in schema.items() if c in present},
             contract.name, dedupe=dedupe,
         )  # fmt: skip
     finally:
@@ -408,10 +409,32 @@ def _first_file_only(frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame.filter(pl.col("IKVID").is_null() | (pl.col(_FILE) == first))
 
 
+def _pieces(rows: pl.LazyFrame, count: int, limit: int) -> list[pl.LazyFrame]:
+    """A bucket of ``count`` rows as person ranges of about ``limit`` rows each (by the
+    quantiles of its ``pid`` column, the only column read for this), so that sorting holds at
+    most about one such range in memory however the persons' numbers cluster."""
+    if count <= limit:
+        return [rows]
+    pids = rows.select("pid").collect()["pid"]
+    n = math.ceil(count / limit)
+    cuts = sorted({int(pids.quantile(k / n, "lower") or 0) for k in range(1, n)})
+    bounds: list[int | None] = [None, *cuts, None]
+    pieces = []
+    for low, high in itertools.pairwise(bounds):
+        keep = pl.lit(True)
+        if low is not None:
+            keep = keep & (pl.col("pid") >= low)
+        if high is not None:
+            keep = keep & (pl.col("pid") < high)
+        pieces.append(rows.filter(keep))
+    return pieces
+
+
 def _write_sorted(
     parts: list[Path] | list[pl.DataFrame | None],
     out: Path,
     row_group_rows: int,
+    bucket_rows: int,
     schema: dict[str, pl.DataType],
     contract: str,
     *,
@@ -440,17 +463,25 @@ def _write_sorted(
         else:
             rows = bucket.lazy()
         before = int(rows.select(pl.len()).collect().item())
-        kept = _first_file_only(rows) if dedupe else rows
-        frame = kept.sort(order, nulls_last=True).select(list(schema)).collect()
-        written += frame.height
-        duplicates += before - frame.height
+        bucket_written = 0
+        for number, piece in enumerate(_pieces(rows, before, bucket_rows)):
+            kept = _first_file_only(piece) if dedupe else piece
+            frame = (
+                kept.sort(order, nulls_last=True)
+                .select(list(schema))
+                .collect(engine="streaming" if isinstance(bucket, Path) else "auto")
+            )
+            bucket_written += frame.height
+            if isinstance(bucket, Path):
+                target = bucket.with_suffix(f".{number:03d}.sorted.arrow")
+                frame.write_ipc(target, compression="uncompressed")
+                sorted_files.append(target)
+            else:
+                frames.append(frame)
+        written += bucket_written
+        duplicates += before - bucket_written
         if isinstance(bucket, Path):
-            target = bucket.with_suffix(".sorted.arrow")
-            frame.write_ipc(target, compression="uncompressed")
-            sorted_files.append(target)
             shutil.rmtree(bucket, ignore_errors=True)
-        else:
-            frames.append(frame)
     options: dict[str, Any] = {
         "compression": "lz4", "row_group_size": row_group_rows, "statistics": True,
         "metadata": {CONVERTED: contract},

@@ -129,3 +129,31 @@ def test_errors_name_the_row_and_cohort_cut_reads_only_its_rows(tmp_path: Path) 
         _expected(good).filter(pl.col("RINPERSOON").is_in(["000000101", "000000102"]))
         .select(cut.columns).sort(cut.columns)
     )  # fmt: skip
+
+
+def test_crowded_bucket_is_sorted_in_person_ranges(tmp_path: Path) -> None:
+    """Persons whose numbers cluster in one bucket: the bucket is sorted in pid ranges of about
+    bucket_rows each, and the file equals the one sorted in memory."""
+    from nbnb_cbs.io.convert import _pieces
+
+    rng = np.random.default_rng(9)
+    n = 12_000
+    frame = pl.DataFrame(
+        {
+            "RINPERSOONS": "R",
+            "RINPERSOON": (100_000_000 + rng.integers(0, 900, n) * 7).astype(str),
+            "SDATUMAANVANGIKO": "20210101",
+            "SDATUMEINDEIKO": rng.choice(["20210131", "20210215", "99999999"], n),
+            "SBASISUREN": rng.integers(0, 100, n).astype(float),
+            "SBASISLOON": rng.integers(0, 900, n).astype(float),
+        }
+    )
+    frame.write_parquet(tmp_path / "jobs.parquet")
+    pieces = _pieces(frame.lazy().select(pid=pl.col("RINPERSOON").cast(pl.Int64)), n, 2000)
+    assert len(pieces) >= 5 and sum(p.collect().height for p in pieces) == n
+    spilled = convert_files([tmp_path / "jobs.parquet"], tmp_path / "a.parquet",
+                            chunk_rows=1000, bucket_rows=2000)  # fmt: skip
+    in_memory = convert_files([tmp_path / "jobs.parquet"], tmp_path / "b.parquet")
+    a, b = pl.read_parquet(tmp_path / "a.parquet"), pl.read_parquet(tmp_path / "b.parquet")
+    assert spilled.rows_written == in_memory.rows_written == n and spilled.reconciles()
+    assert a["pid"].is_sorted() and a.equals(b)
