@@ -215,6 +215,7 @@ def run_project(
         review={"audit": release.audit, "cells": release.review, "projects": projects,
                 "certificate": release.protection.certificate},
         release_audit=release.audit, models=_model_exports(result.models),
+        csv_format=settings.csv_format or settings.language,
     )  # fmt: skip
     if release.ledger is not None:
         # Only an export that passed is a release later exports must not be differenced with.

@@ -54,6 +54,7 @@ class Settings:
     export_dir: Path = Path("export")
     models: tuple[Any, ...] = ()  # ModelSpec per [[models]] table (nbnb_cbs/models/spec.py)
     language: str = "nl"
+    csv_format: str | None = None  # None: the language's
 
     @property
     def end_month(self) -> tuple[int, int]:
@@ -112,6 +113,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], str]]] = {
         "work": ((str,), "work_dir"),
         "export": ((str,), "export_dir"),
         "language": ((str,), "language"),
+        "csv_format": ((str,), "csv_format"),
     },
 }
 _PATH_FIELDS = {f.name for f in fields(Settings) if "Path" in str(f.type) and f.name != "base_dir"}
@@ -141,6 +143,8 @@ previous = "refuse"              # a cell differing from an earlier release by 1
 work = "work"                    # stays inside the secure environment
 export = "export"                # what you submit for output checking
 language = "nl"                  # report, figures and labels: "nl" (Dutch) or "en" (English)
+# csv_format = "nl"              # tables/*.csv: "nl" (; and decimal comma) or "en" (, and decimal
+                                 # point); default: the language's
 """
 
 
@@ -373,6 +377,11 @@ def resolve(settings: Settings, **overrides: Any) -> Settings:
     if merged.language not in LANGUAGES:
         raise ConfigError(
             f'[output] language = {merged.language!r} must be "nl" (Dutch) or "en" (English)'
+        )
+    if merged.csv_format is not None and merged.csv_format not in LANGUAGES:
+        raise ConfigError(
+            f'[output] csv_format = {merged.csv_format!r} must be "nl" (; with a decimal comma, '
+            'for Dutch Excel) or "en" (, with a decimal point)'
         )
     if merged.rounding not in (0, 5, 10):
         raise ConfigError(f"rounding {merged.rounding} must be 0 (off), 5 or 10")

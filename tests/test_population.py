@@ -177,7 +177,9 @@ def test_run_uses_the_population(data: Path) -> None:
     assert stated.startswith("2 tranches merged into 1 projects; 1 projects excluded by name")
     assert f"{kept.height} of {reasons.height} records" in stated
     assert dropped not in json.dumps(manifest)  # project names stay inside
-    amounts = pl.read_csv(data / "export" / "tables" / "snapshot_amounts.csv", separator=";")
+    from nbnb_cbs.export.render import read_published
+
+    amounts = read_published(data / "export" / "tables" / "snapshot_amounts.csv", manifest)
     values = dict(amounts.select("category", "value").iter_rows())
     assert "net_wage" in values
     if values["net_wage"] is not None and values["base_wage"] is not None:

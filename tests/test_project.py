@@ -36,6 +36,7 @@ def test_paths_relative_to_project(tmp_path: Path) -> None:
         ("[disclosure]\nrounding = 3\n", "rounding"),
         ("[analysis\n", "not valid TOML"),
         ('[output]\nlanguage = "de"\n', 'must be "nl"'),
+        ('[output]\ncsv_format = "excel"\n', "csv_format"),
     ],
 )
 def test_bad_project_files(tmp_path: Path, text: str, fragment: str) -> None:
@@ -59,5 +60,6 @@ def test_language_dutch_by_default_english_on_request(tmp_path: Path) -> None:
     project.write_text('[analysis]\nend = "2021-12"\n', encoding="utf-8")
     assert load_project(project).language == "nl"
     assert resolve(load_project(project), language="en").language == "en"
-    project.write_text('[output]\nlanguage = "en"\n', encoding="utf-8")
-    assert load_project(project).language == "en"
+    assert load_project(project).csv_format is None  # the export follows the language
+    project.write_text('[output]\nlanguage = "en"\ncsv_format = "nl"\n', encoding="utf-8")
+    assert load_project(project).language == "en" and load_project(project).csv_format == "nl"

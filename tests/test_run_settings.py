@@ -13,6 +13,14 @@ from nbnb_cbs.pipeline import RESERVED
 from tests.conftest import Cli
 
 
+def _published(export: Path, name: str) -> pl.DataFrame:
+    """A published table typed as the render and the checks read it (any CSV format)."""
+    from nbnb_cbs.export.render import read_published
+
+    manifest = json.loads((export / "manifest.json").read_text(encoding="utf-8"))
+    return read_published(export / "tables" / f"{name}.csv", manifest)
+
+
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from nbnb_cbs import synth
@@ -37,7 +45,7 @@ def test_rounding_reaches_every_count(data: Path) -> None:
     """rounding = 10: every published count is a multiple of 10 and says 'rounded'."""
     code, out, err = Cli()("run", _project(data, "[disclosure]\nrounding = 10\n"))
     assert code == 0, err + out
-    yld = pl.read_csv(data / "export" / "tables" / "linkage_yield.csv", separator=";")
+    yld = _published(data / "export", "linkage_yield")
     counts = yld.filter(
         pl.col("statistic").is_in(["records", "linked"]) & (pl.col("status") != "suppressed")
     )

@@ -35,6 +35,7 @@ from nbnb_cbs.disclosure.release import (
     hidden_forms,
     sensitive_forms,
 )
+from nbnb_cbs.io.published import csv_format, read_published_text
 from nbnb_cbs.schemas import EXIT_DESTINATIONS
 
 __all__ = ["KINDS", "ReleaseFinding", "audit_export", "audit_release"]
@@ -44,8 +45,10 @@ _MONTH = re.compile(r"^\d{4}-\d{2}$")
 ReleaseFinding = tuple[str, str | None, str, str]  # file, cell, rule, message
 
 
-def _read(path: Path) -> pl.DataFrame:
-    return pl.read_csv(path, separator=";", infer_schema=False)
+def _read(path: Path, manifest: dict[str, Any]) -> pl.DataFrame:
+    """tables/*.csv in the export's CSV format; the models' files beside them keep ; and a point."""
+    in_tables = path.parent.name == "tables"
+    return read_published_text(path, csv_format(manifest if in_tables else {}))
 
 
 def _float(value: Any) -> float | None:
@@ -84,7 +87,7 @@ def audit_export(
         path = export_dir / str(entry.get("file", ""))
         if path.is_file():
             try:
-                frames[str(entry["file"])] = _read(path)
+                frames[str(entry["file"])] = _read(path, manifest)
             except Exception:  # an unreadable table is the table check's finding
                 continue
     if not frames:

@@ -28,6 +28,7 @@ from nbnb_cbs.disclosure import (
 from nbnb_cbs.errors import InputFileError, NbnbError
 from nbnb_cbs.export.render import library_versions, render_derived
 from nbnb_cbs.export.tables import ExportTable
+from nbnb_cbs.io.published import CSV_FORMATS, write_published
 from nbnb_cbs.io.writers import file_sha256, source_date, write_csv, write_json
 
 __all__ = ["BundleResult", "ExportCheckFailed", "review_dir", "write_bundle", "write_review"]
@@ -151,14 +152,16 @@ def write_bundle(
     review: dict[str, Any] | None = None,
     release_audit: dict[str, Any] | None = None,
     models: list[tuple[dict[str, Any], dict[str, Any]]] | None = None,
+    csv_format: str = "nl",
 ) -> BundleResult:
     """``models``: per model its export tables (file name -> frame, written at the export's
     top level) and its log entry (disclosure-log.json ``models``)."""
     created = source_date() or dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
     stage = _stage_dir(export_dir)
     try:
+        fmt = CSV_FORMATS[csv_format]
         for table in tables:
-            write_csv(table.applied.published, stage / table.file)
+            write_published(table.applied.published, stage / table.file, fmt)
         log = log_header(profile) | {
             "created": created.isoformat(),
             "tables": [t.applied.log | {"file": t.file, "title": t.title} for t in tables],
@@ -180,6 +183,7 @@ def write_bundle(
             "parameters": params,
             "inputs": [_input_entry(i, profile.threshold) for i in inputs],
             "render": library_versions(),
+            "csv": fmt,
         }
         render_derived(stage, stage, manifest, log)
         files = sorted(

@@ -26,6 +26,7 @@ from nbnb_cbs.export.figures import (
 )
 from nbnb_cbs.export.labels import Language, phrase
 from nbnb_cbs.export.report import report_blocks, to_html, to_markdown
+from nbnb_cbs.io.published import csv_format, read_published_text
 from nbnb_cbs.io.writers import atomic_path, write_text, write_xlsx
 
 __all__ = ["RENDER_LIBRARIES", "library_versions", "read_published", "render_derived"]
@@ -50,12 +51,12 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def read_published(path: Path) -> pl.DataFrame:
-    """A published table as both the bundle and the check read it back: types inferred, and the
-    number columns numbers even when every cell is empty (all suppressed)."""
-    frame = pl.read_csv(path, separator=";", infer_schema_length=None)
-    text = [c for c in (VALUE, N, TOTAL) if frame.schema.get(c) == pl.String]
-    return frame.with_columns(pl.col(text).cast(pl.Float64, strict=False)) if text else frame
+def read_published(path: Path, manifest: Mapping[str, Any]) -> pl.DataFrame:
+    """A published table as both the bundle and the check read it back (in the CSV format the
+    manifest records): the number columns numbers, even when every cell is empty."""
+    frame = read_published_text(path, csv_format(manifest))
+    numbers = [c for c in (VALUE, N, TOTAL) if c in frame.columns]
+    return frame.with_columns(pl.col(numbers).str.strip_chars().cast(pl.Float64, strict=False))
 
 
 def _report_params(manifest: Mapping[str, Any]) -> dict[str, Any]:
@@ -113,7 +114,7 @@ def render_derived(
     tables under ``root`` named in ``log``; return the written paths relative to ``target``."""
     entries = [t for t in log.get("tables", []) if isinstance(t, Mapping)]
     named = [(Path(str(t["file"])).stem, t) for t in entries]
-    frames = {name: read_published(root / str(t["file"])) for name, t in named}
+    frames = {name: read_published(root / str(t["file"]), manifest) for name, t in named}
     created = dt.datetime.fromisoformat(str(manifest["created"]))
     notes = pl.DataFrame(
         {"table": [n for n, _ in named], "title": [str(t.get("title")) for _, t in named]},

@@ -21,7 +21,11 @@ def table(export: Path, name: str) -> pl.DataFrame | None:
     path = export / "tables" / f"{name}.csv"
     if not path.is_file():
         return None
-    return pl.read_csv(path, separator=";", infer_schema=False)
+    from nbnb_cbs.io.published import csv_format, read_published_text
+
+    manifest = json.loads((export / "manifest.json").read_text(encoding="utf-8"))
+    # Numbers read with a point whatever the export's CSV format (as the checks read them).
+    return read_published_text(path, csv_format(manifest))
 
 
 def published_n(frame: pl.DataFrame, **where: str) -> float | None:

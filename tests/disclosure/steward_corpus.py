@@ -47,8 +47,27 @@ def edit(rel: str, fn: Callable[[pl.DataFrame], pl.DataFrame]) -> Doctor:
     return doctor
 
 
+def _marked(values: dict[str, str | None]) -> dict[str, str | None]:
+    """Numbers as the clean export writes them (its CSV format is nl: a decimal comma)."""
+    return {c: v.replace(".", ",") if v is not None and c in ("value", "n", "total") else v
+            for c, v in values.items()}  # fmt: skip
+
+
+def set_raw(rel: str, row: int, **values: str | None) -> Doctor:
+    """Set cells of data row ``row`` (0-based) to exactly the text given."""
+
+    def fn(frame: pl.DataFrame) -> pl.DataFrame:
+        is_row = pl.int_range(pl.len()) == row
+        return frame.with_columns(
+            *[pl.when(is_row).then(pl.lit(v, pl.String)).otherwise(pl.col(c)).alias(c) for c, v in values.items()]
+        )  # fmt: skip
+
+    return edit(rel, fn)
+
+
 def set_cell(rel: str, row: int, **values: str | None) -> Doctor:
-    """Set cells of data row ``row`` (0-based) of a table."""
+    """Set cells of data row ``row`` (0-based) of a table (numbers given with a point)."""
+    values = _marked(values)
 
     def fn(frame: pl.DataFrame) -> pl.DataFrame:
         assert row < frame.height, f"{rel}: no row {row} to doctor"
@@ -62,6 +81,7 @@ def set_cell(rel: str, row: int, **values: str | None) -> Doctor:
 
 def set_first(rel: str, where: pl.Expr, **values: str | None) -> Doctor:
     """Set cells of the first data row that matches ``where``."""
+    values = _marked(values)
 
     def fn(frame: pl.DataFrame) -> pl.DataFrame:
         first = frame.with_row_index("_i").filter(where)["_i"]
@@ -280,7 +300,7 @@ CASES: list[Case] = [
         "statistic",
     ),
     Case("negative_count", set_cell(DIST, 1, value="-5", n="-5"), DIST, "n"),
-    Case("decimal_comma", set_cell(DIST, 2, value="7,0"), DIST, "value"),
+    Case("decimal_point", set_raw(DIST, 2, value="7.0"), DIST, "value"),
     Case("percentage_as_share", set_cell(DX, 3, value="50.35"), DX, "value"),
     Case(
         "maximum_wage", set_cell(AMT, 2, statistic="maximum_wage", value="6120.0"), AMT, "statistic"

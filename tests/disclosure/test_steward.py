@@ -57,7 +57,7 @@ def _names(file: str, column: str | None, row: int | None, case: Case) -> bool:
     return column == case.column and (row is not None or not case.file.endswith(".csv"))
 
 
-@pytest.mark.parametrize("name", ["id_column_bsn", "txt_file", "png_replaced", "decimal_comma"])
+@pytest.mark.parametrize("name", ["id_column_bsn", "txt_file", "png_replaced", "decimal_point"])
 def test_corpus_cases_exit_1_through_the_cli(cli: Cli, clean_export: Path, tmp_path: Path, name: str) -> None:  # fmt: skip
     case = next(c for c in CASES if c.name == name)
     export = build(clean_export, tmp_path, case)

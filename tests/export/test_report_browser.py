@@ -47,6 +47,11 @@ def test_report_renders_in_chromium_in_both_languages(cli: Cli, tmp_path: Path) 
 
     code, _, err = cli("demo", "--out", tmp_path / "demo", "--seed", "11", "--language", "en")
     assert code == 0, err
+    # The English export's tables are ,-separated with a decimal point (the manifest says so).
+    manifest = json.loads((tmp_path / "demo" / "export" / "manifest.json").read_text("utf-8"))
+    assert manifest["csv"] == {"separator": ",", "decimal": "."}
+    header = (tmp_path / "demo" / "export" / "tables" / "linkage_yield.csv").read_text("utf-8")
+    assert header.startswith("sectoral,statistic,value,n,status\n")
     reports = {
         "en": tmp_path / "demo" / "export" / "report.html",
         "nl": _render_dutch(tmp_path / "demo" / "export", tmp_path / "nl"),

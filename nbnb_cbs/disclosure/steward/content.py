@@ -144,8 +144,9 @@ def _number_format(rel: str, cells: pl.DataFrame, column: str) -> list[Finding]:
         raw = row[column]
         if re.fullmatch(r"-?\d+,\d+", raw.strip()):
             why = (
-                "decimal comma",
-                f"{column} = {raw!r} uses a decimal comma; nbnb-cbs writes a point",
+                "decimal mark",
+                f"{column}: a number with a decimal mark other than the one this export's CSV "
+                "format uses (manifest 'csv')",
             )
         else:
             why = "not_a_number", f"{column} = {raw!r} is not a number"

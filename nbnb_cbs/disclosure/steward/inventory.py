@@ -28,7 +28,7 @@ ALLOWED = (
 )
 _ALLOWED = re.compile("|".join(f"(?:{a})" for a in ALLOWED))
 _FOLDERS = {"tables", "figures"}
-_MANIFEST_KEYS = {"tool", "version", "created", "project", "profile", "parameters", "inputs", "files", "render"}  # fmt: skip
+_MANIFEST_KEYS = {"tool", "version", "created", "project", "profile", "parameters", "inputs", "files", "render", "csv"}  # fmt: skip
 _PARAMETERS = {
     "end",
     "anchors",

@@ -13,6 +13,7 @@ import polars as pl
 
 from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.errors import InputFileError
+from nbnb_cbs.io.published import csv_format, read_published_text
 
 __all__ = ["AuditPass", "CheckResult", "ExportFiles", "Finding", "load_export"]
 
@@ -136,9 +137,7 @@ def load_export(export_dir: Path) -> ExportFiles:
     for path in sorted((export_dir / "tables").glob("*.csv")):
         if path.is_file() and not path.is_symlink():
             try:
-                tables[f"tables/{path.name}"] = pl.read_csv(
-                    path, separator=";", infer_schema=False, raise_if_empty=False
-                )
+                tables[f"tables/{path.name}"] = read_published_text(path, csv_format(manifest))
             except Exception:
                 unreadable.append(f"tables/{path.name}")
     review = export_dir.resolve().parent / REVIEW_DIR
