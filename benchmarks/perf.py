@@ -640,9 +640,9 @@ def why(goal: str) -> str:
 # Why a goal was missed, from this machine's measurements.
 WHY = {
     "convert from .sav within 1.5x": (
-        "Measured twice on 2,000,000 rows: 1.39x (.sav) and 1.41x (.dta) while the machine ran at "
-        "load 12 (66.8 s vs 48.1 s, 81.4 s vs 57.6 s), then 2.58x and 1.14x in the run above at "
-        "load 3. Beyond one bucket of 1.5 M rows convert spills to disk and sorts person range by "
+        "Measured three times on 2,000,000 rows (.sav, .dta): 1.39x and 1.41x at load 12 (66.8 s "
+        "vs 48.1 s, 81.4 s vs 57.6 s), 2.58x and 1.14x at load 3 (8.9 s vs 3.4 s, 6.8 s vs 6.0 "
+        "s), and 1.55x and 1.41x in the make bench run above. Beyond one bucket of 1.5 M rows convert spills to disk and sorts person range by "
         "person range so that memory stays bounded whatever the input size; the bare scan sorts "
         "everything in memory. Parsing every RINPERSOON and the kept rows' dates and numbers comes "
         "on top."
