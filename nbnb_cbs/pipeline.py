@@ -117,6 +117,15 @@ def run_project(
         from nbnb_cbs.models import check_columns  # noqa: PLC0415
 
         check_columns(settings.models, inputs.analysis.columns, profile, "project.toml")
+        for spec in settings.models:
+            shared = [c for c in spec.covariates if c in settings.by]
+            if shared:
+                raise ConfigError(
+                    f"project.toml: [[models]] {spec.name!r}: covariate {shared[0]!r} is also a "
+                    "breakdown (by); a model's estimates give away its counts per level, which "
+                    "next to the breakdown's tables can tell a group of fewer than the threshold "
+                    "(those it excludes, per level); drop the covariate or the breakdown"
+                )
     for anchor in settings.anchors:
         progress(f"durability ({anchor} anchor)")
         options = DurabilityOptions(
@@ -230,12 +239,13 @@ def _model_exports(models: list[Any]) -> list[tuple[dict[str, Any], dict[str, An
 
 
 # A B1.8-style model (report annex): in work at the end month, leavers to education excluded.
-# sectoral is a project feature, so this model has no project fixed effects (they would absorb it).
+# sectoral, the demo's breakdown, cannot be a covariate: the model's counts per level (which its
+# estimates give away) would be differenced with the breakdown's tables.
 DEMO_MODELS = """
 [[models]]
 name = "in_work"
 outcome = "in_work_at_end"
-covariates = ["sex", "age_group", "sectoral"]
+covariates = ["sex", "age_group"]
 reference = { sex = "man" }
 interactions = ["sex*age_group"]
 exclude_destinations = ["education"]

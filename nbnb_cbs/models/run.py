@@ -17,6 +17,7 @@ from nbnb_cbs.io.writers import write_csv, write_json
 from nbnb_cbs.models.design import _PROJECT, build_design, build_sample
 from nbnb_cbs.models.fit import Fit, backward_stepwise, fit_design, project_icc, vif
 from nbnb_cbs.models.spec import ModelSpec, sample_destinations
+from nbnb_cbs.schemas import exit_destination_expr
 
 __all__ = [
     "COEFFICIENT_COLUMNS",
@@ -218,9 +219,29 @@ def run_models(
         .join(analysis.select(pl.col("record_id").cast(pl.String)), on="record_id")
         .height
     )
+    # Linked records in work at the end month by the destination every population uses: a
+    # model of that outcome gives away its sample's count in work (a logit's fitted values add up
+    # to it), which next to the published count in work tells the excluded destinations' count.
+    at_work = (
+        persons.filter(
+            pl.col("RINPERSOON").is_not_null() & pl.col("in_work_at_end").fill_null(False)
+        )
+        .select(pl.col("record_id").cast(pl.String))
+        .join(analysis.with_columns(pl.col("record_id").cast(pl.String)), on="record_id")
+    )
+    destination = exit_destination_expr(at_work.columns)
     for spec in specs:
         result = run_model(spec, analysis, persons, profile, where)
         _check_differences(result, results, linked, profile.threshold)
+        if spec.outcome == "in_work_at_end" and spec.exclude_destinations:
+            left = at_work.filter(destination.is_in(list(spec.exclude_destinations))).height
+            if 0 < left < profile.threshold:
+                raise DisclosureError(
+                    f"model {spec.name!r} refused: fewer than {profile.threshold} of the records "
+                    "it excludes are in work at the end month, which its estimates and the "
+                    "published count in work would give away; keep those destinations in the "
+                    "sample (exclude_destinations)"
+                )
         results.append(result)
         _log.info("model %s: N %d, residual dof %d", spec.name, result.fit.n, result.fit.df_resid)
         if workdir is not None:
