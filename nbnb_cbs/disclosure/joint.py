@@ -133,6 +133,7 @@ def apply_joint(
         if c.n is not None and not np.isnan(c.n)
     ]
     width, t = profile.protection_width, profile.threshold
+    zeros = profile.suppress_zeros
     labels = [
         f"{frames[c.table][0]} {dict(zip(dims[c.table], c.values, strict=True))}" for c in cells
     ]
@@ -161,7 +162,7 @@ def apply_joint(
         queue += [(hidden_form(i), i) for i, c in enumerate(cells) if c.suppressed]
         while queue:
             form, owner = queue.pop()
-            bad, low, high, binding = program.check(form, width, t)
+            bad, low, high, binding = program.check(form, width, t, zeros)
             while bad:
                 candidates = [c for c in binding if c not in program.dropped]
                 if not candidates:
@@ -174,7 +175,7 @@ def apply_joint(
                 program.drop([chosen])
                 added += 1
                 queue.append((hidden_form(chosen), chosen))
-                bad, low, high, binding = program.check(form, width, t)
+                bad, low, high, binding = program.check(form, width, t, zeros)
             if owner is not None:
                 owners.setdefault(owner, []).append((low, high))
         if not added:
@@ -184,13 +185,15 @@ def apply_joint(
     live = [r for r in rows if r.cell not in program.dropped]
     forms = small + [hidden_form(i) for i, c in enumerate(cells) if c.suppressed]
     try:
-        audit = scipy_bounds(n_atoms, live, forms, width=width, threshold=t)
+        audit = scipy_bounds(n_atoms, live, forms, width=width, threshold=t, zeros=zeros)
     except Infeasible as exc:  # the published rows came from one feasible model
         raise DisclosureError(
             f"internal: the joint audit found the tables inconsistent ({exc})"
         ) from None
     left = [
-        f.label for f, (lo, hi) in zip(forms, audit, strict=True) if violated(f, lo, hi, width, t)
+        f.label
+        for f, (lo, hi) in zip(forms, audit, strict=True)
+        if violated(f, lo, hi, width, t, zeros)
     ]
     if left:
         raise DisclosureError(

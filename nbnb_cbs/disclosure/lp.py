@@ -181,7 +181,11 @@ def set_bounds(
 
 
 def prejudge(
-    form: Form, known: dict[tuple[int, ...], tuple[float, float]], width: float, threshold: float
+    form: Form,
+    known: dict[tuple[int, ...], tuple[float, float]],
+    width: float,
+    threshold: float,
+    zeros: bool = False,
 ) -> bool | None:
     """Decide a form from the sets' published bounds alone, where that is possible: the LP
     interval lies inside [low(A) - high(B), high(A) - low(B)]. None: an LP is needed."""
@@ -195,21 +199,26 @@ def prejudge(
     low, high = la - hb, ha - lb
     if form.kind == "hidden":
         return True if high - low < width - _EPS else None
-    if high < 1 - _EPS or low >= threshold - _EPS:
+    if low >= threshold - _EPS or (high < 1 - _EPS and not zeros):
         return False
     return None
 
 
-def violated(form: Form, low: float, high: float, width: float, threshold: float) -> bool:
+def violated(
+    form: Form, low: float, high: float, width: float, threshold: float, zeros: bool = False
+) -> bool:
     """Whether an attacker's interval [low, high] for ``form`` discloses too much.
 
     A suppressed cell ("hidden") must be left an interval at least ``width`` wide. Any other set
     ("small") must not be shown to hold 1..t-1 records: an interval that excludes 0, starts
     below the threshold and is narrower than ``width`` would say just that. An interval that
-    admits 0 does not tell that anyone is in the set."""
+    admits 0 does not tell that anyone is in the set; with ``zeros`` (a profile that treats
+    zeros as disclosive) it must not be shown to be empty either (an interval under 1)."""
     if high - low >= width - _EPS:
         return False
     if form.kind == "hidden":
+        return True
+    if zeros and high < 1 - _EPS:
         return True
     return low >= 1 - _EPS and low < threshold - _EPS
 
@@ -329,7 +338,7 @@ class Program:
         return low_v, high_v, bind_low | bind_high
 
     def check(
-        self, form: Form, width: float, threshold: float
+        self, form: Form, width: float, threshold: float, zeros: bool = False
     ) -> tuple[bool, float, float, set[int]]:
         """Whether ``form`` is violated, its interval (as far as computed) and the binding cells.
 
@@ -342,11 +351,17 @@ class Program:
             if self.recording and low >= threshold - _EPS:
                 self.proofs[form_key(form)] = np.array(self._duals)
             _, hull_high = self.hull(form)
-            if low < 1 - _EPS or low >= threshold - _EPS or hull_high - low >= width - _EPS:
+            may_hold = hull_high >= 1 - _EPS or not zeros
+            if (
+                (low < 1 - _EPS and may_hold)
+                or low >= threshold - _EPS
+                or (hull_high - low >= width - _EPS)
+            ):
                 return False, low, max(hull_high, low), bind_low
             high_neg, bind_high = self._solve(-cost)
             high = INF if high_neg is None else -high_neg
-            return violated(form, low, high, width, threshold), low, high, bind_low | bind_high
+            bad = violated(form, low, high, width, threshold, zeros)
+            return bad, low, high, bind_low | bind_high
         high_neg, bind_high = self._solve(-cost)
         high = INF if high_neg is None else -high_neg
         hull_low, _ = self.hull(form)
@@ -386,7 +401,9 @@ class Program:
     def last_point(self) -> np.ndarray:
         return np.array(self.highs.getSolution().col_value)
 
-    def settle(self, forms: Sequence[Form], width: float) -> tuple[set[int], set[int]]:
+    def settle(
+        self, forms: Sequence[Form], width: float, zeros: bool = False
+    ) -> tuple[set[int], set[int]]:
         """Settle most "small" set forms with a few LPs instead of one or two each.
 
         A set is settled when some feasible point gives it under one record (it may be empty), or
@@ -397,7 +414,7 @@ class Program:
             value, _ = self._solve(cost)
             return None if value is None else self.last_point()
 
-        return settle(forms, width, self.n, solve, self.points)
+        return settle(forms, width, self.n, solve, self.points, zeros)
 
     def explore(self, samples: int, seed: int = 0) -> None:
         """Collect feasible vertices with random objectives, to settle most forms without LPs."""
@@ -413,6 +430,7 @@ def settle(
     n: int,
     solve: Callable[[np.ndarray], np.ndarray | None],
     points: list[np.ndarray],
+    zeros: bool = False,
 ) -> tuple[set[int], set[int]]:
     """Settle most "small" set forms with a few LPs instead of two each.
 
@@ -424,6 +442,11 @@ def settle(
 
     wide: set[int] = set()
     empty: set[int] = set()
+
+    def may_be_empty(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        out: np.ndarray = (low < 1 - _EPS) & ((high >= 1 - _EPS) | (not zeros))
+        return out
+
     candidates = [k for k, f in enumerate(forms) if f.kind == "small" and min(f.coef) > 0]
     if not candidates:
         return wide, empty
@@ -444,8 +467,9 @@ def settle(
             v = matrix @ x
             low, high = np.minimum(low, v), np.maximum(high, v)
         seen = len(points)
-        # A feasible point where the set holds under one record shows it may be empty.
-        pending = ~((low < 1 - _EPS) | ((high - low) >= width - _EPS))
+        # A feasible point where the set holds under one record shows it may be empty (and,
+        # where zeros are disclosive, another where it holds one that it may not be).
+        pending = ~(may_be_empty(low, high) | ((high - low) >= width - _EPS))
         if not pending.any():
             break
         union = np.minimum(pending.astype(float) @ matrix, 1.0)
@@ -456,7 +480,7 @@ def settle(
     for x in points[seen:]:
         v = matrix @ x
         low, high = np.minimum(low, v), np.maximum(high, v)
-    done = (low < 1 - _EPS) | ((high - low) >= width - _EPS)
+    done = may_be_empty(low, high) | ((high - low) >= width - _EPS)
     wide = {candidates[i] for i in np.flatnonzero(done)}
     return wide, set()
 
@@ -470,6 +494,7 @@ def scipy_bounds(
     known: dict[tuple[int, ...], tuple[float, float]] | None = None,
     certificate: Certificate | None = None,
     used: dict[str, int] | None = None,
+    zeros: bool = False,
 ) -> list[tuple[float, float]]:
     """Every form's interval, each LP solved afresh with scipy (the steward's independent path).
 
@@ -533,7 +558,7 @@ def scipy_bounds(
     for k, form in enumerate(forms):
         if width is None or threshold is None:
             break
-        if prejudge(form, known, width, threshold) is False:
+        if prejudge(form, known, width, threshold, zeros) is False:
             decided[k] = (0.0, INF)  # settled without an LP: not narrow
             continue
         proof = certificate.proofs.get(form_key(form)) if certificate is not None else None
@@ -553,7 +578,7 @@ def scipy_bounds(
             return None if solve(cost) is None else points[-1]
 
         rest = [k for k in range(len(forms)) if k not in decided]
-        settled, _ = settle([forms[k] for k in rest], width, n, argmax, points)
+        settled, _ = settle([forms[k] for k in rest], width, n, argmax, points, zeros)
         wide = {rest[k] for k in settled}
     for k, form in enumerate(forms):
         if k in decided:
@@ -574,8 +599,13 @@ def scipy_bounds(
         if form.kind == "small" and width is not None and threshold is not None:
             low_v = solve(cost)
             low = -INF if low_v is None else low_v
-            if low < 1 - _EPS or low >= threshold - _EPS:
-                out.append((low, INF))  # may be empty, or at least the threshold
+            hull_high = (
+                float((bank[: len(points), list(form.index)] @ coef).max()) if points else -INF
+            )
+            if (low < 1 - _EPS and (hull_high >= 1 - _EPS or not zeros)) or low >= threshold - _EPS:
+                out.append(
+                    (low, INF)
+                )  # may be empty (and may hold some), or at least the threshold
                 continue
             high_neg = solve(-cost)
             out.append((low, INF if high_neg is None else -high_neg))

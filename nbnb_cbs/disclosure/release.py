@@ -360,14 +360,15 @@ def audit_rows(
     ``certificate`` is verified against these rows and saves LPs); the violations."""
     width = profile.protection_width
     known = lifted_bounds(model, set_bounds(rows))
+    zeros = profile.suppress_zeros
     bounds = scipy_bounds(
         model.n_vars, rows, forms, width=width, threshold=profile.threshold, known=known,
-        certificate=certificate, used=used,
+        certificate=certificate, used=used, zeros=zeros,
     )  # fmt: skip
     return [
         (form, low, high)
         for form, (low, high) in zip(forms, bounds, strict=True)
-        if violated(form, low, high, width, profile.threshold)
+        if violated(form, low, high, width, profile.threshold, zeros)
     ]
 
 
@@ -405,6 +406,7 @@ def protect_release(
     program.drop(i for i, c in enumerate(cells) if c.suppressed)
     program.explore(12)
     width, t = profile.protection_width, profile.threshold
+    zeros = profile.suppress_zeros
     sensitive = sensitive_forms(model)
     queue: list[tuple[Form, int | None]] = [(f, None) for f in sensitive]
     for i, cell in enumerate(cells):
@@ -425,7 +427,7 @@ def protect_release(
         added = 0
         final = {}
         program.record()  # the last pass, which adds nothing, is the evidence for the audit
-        wide, empty = program.settle(sensitive, width)
+        wide, empty = program.settle(sensitive, width, zeros)
         settled = {id(sensitive[k]) for k in wide | empty}
         queue = [(f, o) for f, o in queue if o is not None or id(f) not in settled]
         while queue:
@@ -433,14 +435,14 @@ def protect_release(
             if known_for != program.dropped:
                 known = lifted_bounds(model, set_bounds(rows, program.dropped))
                 known_for = set(program.dropped)
-            if prejudge(form, known, width, t) is False:
+            if prejudge(form, known, width, t, zeros) is False:
                 continue
             low, high = program.hull(form)
             if high - low >= width + 1e-7:
                 if owner is not None:
                     final.setdefault(owner, []).append((low, high))
                 continue
-            bad, low, high, binding = program.check(form, width, t)
+            bad, low, high, binding = program.check(form, width, t, zeros)
             while bad:
                 candidates = [c for c in binding if c not in program.dropped]
                 if not candidates:
@@ -457,7 +459,7 @@ def protect_release(
                         added += 1
                         queue += [(f, j) for f in hidden_forms(model, j)]
                 program.drop(hide)
-                bad, low, high, binding = program.check(form, width, t)
+                bad, low, high, binding = program.check(form, width, t, zeros)
             if owner is not None:
                 final.setdefault(owner, []).append((low, high))
         if not added:
