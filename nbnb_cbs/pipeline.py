@@ -115,17 +115,10 @@ def run_project(
     )
     if settings.models:
         from nbnb_cbs.models import check_columns  # noqa: PLC0415
+        from nbnb_cbs.models.spec import check_covariate_breakdowns  # noqa: PLC0415
 
         check_columns(settings.models, inputs.analysis.columns, profile, "project.toml")
-        for spec in settings.models:
-            shared = [c for c in spec.covariates if c in settings.by]
-            if shared:
-                raise ConfigError(
-                    f"project.toml: [[models]] {spec.name!r}: covariate {shared[0]!r} is also a "
-                    "breakdown (by); a model's estimates give away its counts per level, which "
-                    "next to the breakdown's tables can tell a group of fewer than the threshold "
-                    "(those it excludes, per level); drop the covariate or the breakdown"
-                )
+        check_covariate_breakdowns(settings.models, settings.by, "project.toml")
     for anchor in settings.anchors:
         progress(f"durability ({anchor} anchor)")
         options = DurabilityOptions(

@@ -96,7 +96,9 @@ def _check_models(settings: Settings, project: Path | str, columns: list[str]) -
     if not settings.models:
         return
     from nbnb_cbs.disclosure import load_profile  # noqa: PLC0415
-    from nbnb_cbs.models.spec import check_columns  # noqa: PLC0415
+    from nbnb_cbs.models.spec import check_columns, check_covariate_breakdowns  # noqa: PLC0415
+
+    check_covariate_breakdowns(settings.models, settings.by, project)
 
     profile = load_profile(
         settings.profile

@@ -77,3 +77,20 @@ def test_model_with_unknown_covariate_refused_before_work(data: Path, tmp_path: 
     assert code == 2, err + out
     assert "covariate 'woonsituatie' is not a column" in err and len(err.strip().splitlines()) == 1
     assert not (root / "w").exists()
+
+
+def test_model_covariate_that_is_a_breakdown_refused_before_work(
+    data: Path, tmp_path: Path
+) -> None:
+    """Its per-level counts (which the estimates give away) would meet the breakdown's tables."""
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "data").symlink_to(data / "data")
+    models = (
+        'by = ["sex"]\n[output]\nwork = "w"\nexport = "e"\n[[models]]\nname = "m"\n'
+        'outcome = "in_work_at_end"\ncovariates = ["sex"]\n'
+    )
+    code, out, err = Cli()("run", _project(root, models))
+    assert code == 2, err + out
+    assert "covariate 'sex' is also a breakdown" in err and len(err.strip().splitlines()) == 1
+    assert not (root / "w").exists()

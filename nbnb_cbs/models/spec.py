@@ -23,6 +23,7 @@ __all__ = [
     "KINDS",
     "ModelSpec",
     "check_columns",
+    "check_covariate_breakdowns",
     "parse_models",
     "sample_destinations",
 ]
@@ -203,6 +204,24 @@ def _interaction(where: str, text: str, covariates: tuple[str, ...]) -> tuple[st
                 f"{_did_you_mean(part, covariates)}"
             )
     return parts[0], parts[1]
+
+
+def check_covariate_breakdowns(
+    specs: Iterable[ModelSpec], by: Iterable[str], where: Path | str
+) -> None:
+    """A breakdown may not be a covariate: a model's estimates give away its counts per level
+    (a logit's fitted values add up to each level's outcome count), which next to the
+    breakdown's own tables would tell the records it excludes per level."""
+    breakdowns = set(by)
+    for spec in specs:
+        shared = [c for c in spec.covariates if c in breakdowns]
+        if shared:
+            raise ConfigError(
+                f"{where}: [[models]] {spec.name!r}: covariate {shared[0]!r} is also a breakdown "
+                "(by); the model's estimates give away its counts per level, which next to the "
+                "breakdown's tables can tell a group below the threshold; drop the covariate or "
+                "the breakdown"
+            )
 
 
 def check_columns(

@@ -152,8 +152,8 @@ def small_counts(export: Path) -> list[str]:
     """No published count (n) of 1..t-1, in any table."""
     found = []
     for path in (export / "tables").glob("*.csv"):
-        frame = pl.read_csv(path, separator=";", infer_schema=False)
-        if "n" not in frame.columns:
+        frame = table(export, path.stem)
+        if frame is None or "n" not in frame.columns:
             continue
         for value in frame.filter(pl.col("status") != "suppressed")["n"].drop_nulls():
             if small(float(value)):

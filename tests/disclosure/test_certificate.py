@@ -103,3 +103,16 @@ def test_the_runs_certificate_holds_and_changes_no_verdict(clean_export: Path) -
     assert evidence["points_valid"] == evidence["points_given"]
     assert evidence["proofs_valid"] == evidence["proofs_given"]
     assert evidence["lps"] * 4 < bare["evidence"]["lps"], (evidence, bare["evidence"])
+
+
+def test_a_derived_zero_is_sensitive_where_zeros_are() -> None:
+    """x0 + x1 = 10 and x1 = 10 say x0 is empty: a zero the profile would not publish."""
+    rows = [Row((0, 1), (1.0, 1.0), 10.0, 10.0, cell=0), Row((1,), (1.0,), 10.0, 10.0, cell=1)]
+    form = Form((0,), (1.0,), "small", "x0")
+    for zeros in (False, True):
+        (low, high) = scipy_bounds(2, rows, [form], width=W, threshold=T, zeros=zeros)[0]
+        assert low == 0.0 and (high == 0.0 or not zeros)  # without the rule: "may be empty"
+        assert violated(form, low, high, W, T, zeros) is zeros
+    # Hidden x1: x0 is then anywhere in [0, 10], neither pinned nor shown empty.
+    (low, high) = scipy_bounds(2, rows[:1], [form], width=W, threshold=T, zeros=True)[0]
+    assert not violated(form, low, high, W, T, True)
