@@ -451,8 +451,10 @@ def read_text_for(
     contract: Contract,
     persons: pl.DataFrame,
     aliases: Mapping[str, list[str]] | None = None,
+    rows: RowsProgress | None = None,
 ) -> Table:
-    """Only the rows of ``persons`` (a frame with ``pid``) from a large CSV/TXT file.
+    """Only the rows of ``persons`` (a frame with ``pid``) from a large CSV/TXT file (``rows``:
+    progress of the rows read, as ``read_table`` reports it).
 
     The text is read whole (as text), but only RINPERSOONS and RINPERSOON are parsed for every
     row (a malformed RINPERSOON still stops the run, wherever it is); the other columns are
@@ -461,7 +463,7 @@ def read_text_for(
     path = Path(path)
     _check_path(path)
     mark_input(path)
-    table = _read_text(path)
+    table = _read_text(path, rows)
     _resolve(table, contract, aliases or {}, None)
     frame = table.frame
     names: list[str] = [c for c in ("RINPERSOONS", "RINPERSOON") if c in frame.columns]

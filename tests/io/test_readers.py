@@ -11,7 +11,7 @@ import pytest
 
 from nbnb_cbs.errors import ColumnError, InputFileError, ValueParseError
 from nbnb_cbs.io.readers import read_table
-from nbnb_cbs.schemas import JOBS, LINKED, REGISTRATION
+from nbnb_cbs.schemas import JOBS, LINKED, REGISTRATION, person_key
 
 JOBS_FRAME = pl.DataFrame(
     {
@@ -227,3 +227,18 @@ def test_rows_progress_reads_the_same_table_in_batches(
     counts = [n for _, n, _ in seen]
     assert counts == sorted(counts) and counts[-1] == 7 and len(counts) >= 2
     assert {name for name, _, _ in seen} == {"t.csv"}
+
+
+def test_cut_csv_reports_rows_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Durability's cut of a large jobs CSV to the cohort reports the rows it reads too."""
+    from nbnb_cbs.io import readers
+
+    path = tmp_path / "jobs.csv"
+    header = "RINPERSOONS;RINPERSOON;IKVID;SDATUMAANVANGIKO;SDATUMEINDEIKO;SBASISUREN;SBASISLOON"
+    rows = [f"R;{100000000 + i:09d};1;20200101;20200131;80;2000" for i in range(5)]
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    cohort = readers.read_table(path, JOBS).frame.select(person_key().alias("pid")).head(2)
+    monkeypatch.setattr(readers, "_PROGRESS_ROWS", 2)
+    seen: list[int] = []
+    cut = readers.read_text_for(path, JOBS, cohort, rows=lambda _name, n, _total: seen.append(n))
+    assert cut.frame.height == 2 and seen and seen[-1] == 5 and seen == sorted(seen)
