@@ -15,6 +15,7 @@ into the reference cell, each merge logged.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -284,6 +285,28 @@ def _check_cells(sample: Sample, threshold: int, min_orgs: int) -> None:
             sample.merges.append(
                 f"{a} = {row[a]!r} x {b} = {row[b]!r}: too few persons for its own term; "
                 "merged into the reference (no interaction term)"
+            )
+    categorical = list(sample.levels)
+    if not problems and len(categorical) >= 2:
+        # A logit's coefficients, standard errors and likelihood determine the persons in every
+        # cell of the categorical covariates' cross-table (a red team rebuilt a sex x age table
+        # from a main-effects model): each cell, empty ones included, must hold enough persons.
+        full = pl.DataFrame(
+            list(itertools.product(*(sample.levels[c] for c in categorical))),
+            schema=dict.fromkeys(categorical, pl.String),
+            orient="row",
+        )
+        sizes = sample.frame.group_by(categorical).agg(persons=pl.len())
+        every = full.join(sizes, on=categorical, how="left").fill_null(0)
+        small = every.filter(pl.col("persons") < threshold)
+        if small.height:
+            shown = "; ".join(
+                _describe(categorical, r) for r in small.head(5).iter_rows(named=True)
+            )
+            raise DisclosureError(
+                f"model {spec.name!r} refused: its estimates give away the persons in each "
+                f"combination of {', '.join(categorical)}, and {small.height} combination(s) hold "
+                f"fewer than {threshold} (first: {shown}); leave out or regroup a covariate"
             )
     if problems:
         shown = "; ".join(problems[:5]) + (

@@ -219,9 +219,11 @@ def test_sparse_level_refused_naming_the_cell() -> None:
         match=r"refused: fewer than 10 persons with each outcome value.*region = 'west'",
     ):
         run_model(spec, _with_sparse_region(analysis, persons), persons, CBS)
-    # The threshold is the profile's: at 3 the same level is published.
+    # The threshold is the profile's: at 3 the same level is published (alone: with sex, its
+    # combinations with each sex would also need 3 persons).
     loose = dataclasses.replace(CBS, threshold=3)
-    terms = run_model(spec, _with_sparse_region(analysis, persons), persons, loose).fit.terms
+    alone = _spec(covariates=("region",))
+    terms = run_model(alone, _with_sparse_region(analysis, persons), persons, loose).fit.terms
     assert "region: west" in terms
 
 
@@ -255,9 +257,23 @@ def test_sparse_interaction_cell_refused_or_merged() -> None:
     )
     with pytest.raises(DisclosureError, match=r"sex = 'woman' x region = 'east'"):
         run_model(spec, sparse, persons, CBS)
-    merged = run_model(dataclasses.replace(spec, merge_sparse_levels=True), sparse, persons, CBS)
-    assert "sex: woman x region: east" not in merged.fit.terms
-    assert "sex: woman x region: south" in merged.fit.terms
+    # Merging the interaction term away does not hide the cell: the main effects' estimates
+    # still give away how many persons it holds.
+    with pytest.raises(DisclosureError, match=r"each combination of sex, region"):
+        run_model(dataclasses.replace(spec, merge_sparse_levels=True), sparse, persons, CBS)
+    # A cell with enough persons but few of one outcome value loses its own term only.
+    few_working = persons.join(sparse, on="record_id").filter(
+        (pl.col("sex") == "woman") & (pl.col("region") == "south") & pl.col("in_work_at_end")
+    )["record_id"].head(-5)  # fmt: skip
+    outcome_sparse = persons.with_columns(
+        in_work_at_end=pl.when(pl.col("record_id").is_in(few_working.implode()))
+        .then(pl.lit(False)).otherwise(pl.col("in_work_at_end"))
+    )  # fmt: skip
+    unsparse = analysis  # every combination holds enough persons here
+    merged = run_model(dataclasses.replace(spec, merge_sparse_levels=True), unsparse,
+                       outcome_sparse, CBS)  # fmt: skip
+    assert "sex: woman x region: south" not in merged.fit.terms
+    assert "sex: woman x region: east" in merged.fit.terms
     assert any("merged into the reference" in m for m in merged.merges)
 
 
@@ -514,11 +530,9 @@ def test_interaction_cell_of_a_reference_level_is_checked_too() -> None:
         DisclosureError, match=r"sex = 'man' x region = 'east' \(a reference level's cell"
     ):
         run_model(spec, sparse, persons, CBS)
-    # Without the interaction the same data is fine: east as a whole is not sparse.
-    assert (
-        "region: east"
-        in run_model(dataclasses.replace(spec, interactions=()), sparse, persons, CBS).fit.terms
-    )
+    # Without the interaction the main effects still give away the persons per combination.
+    with pytest.raises(DisclosureError, match=r"each combination of sex, region"):
+        run_model(dataclasses.replace(spec, interactions=()), sparse, persons, CBS)
 
 
 def test_small_differences_between_published_populations_refused() -> None:
@@ -549,3 +563,22 @@ def test_small_differences_between_published_populations_refused() -> None:
             _spec(name="b", exclude_destinations=("education", "dropout")))  # fmt: skip
     n_a, n_b = (r.fit.n for r in run_models(fine, analysis, persons, CBS))
     assert n_a - n_b >= 10
+
+
+def test_sparse_combination_of_covariates_refused_without_an_interaction() -> None:
+    """Each level is big enough, but women in the east are few: a main-effects logit's estimates
+    determine the persons per combination (a red team rebuilt such a table), so it is refused."""
+    analysis, persons = _data()
+    linked = persons.filter(pl.col("RINPERSOON").is_not_null()).join(analysis, on="record_id")
+    east_women = linked.filter((pl.col("sex") == "woman") & (pl.col("region") == "east"))
+    moved = east_women["record_id"].head(east_women.height - 6)  # leave 6 women in the east
+    analysis = analysis.with_columns(
+        region=pl.when(pl.col("record_id").is_in(moved.implode()))
+        .then(pl.lit("north"))
+        .otherwise(pl.col("region"))
+    )
+    spec = _spec(covariates=("sex", "region"))
+    with pytest.raises(DisclosureError, match=r"each combination of sex, region.*region = 'east'"):
+        run_model(spec, analysis, persons, CBS)
+    loose = dataclasses.replace(CBS, threshold=5)  # the profile's threshold decides
+    assert "region: east" in run_model(spec, analysis, persons, loose).fit.terms
