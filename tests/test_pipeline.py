@@ -41,6 +41,8 @@ def test_manifest_lists_every_file_with_checksum(demo_dir: Path) -> None:
         assert hashlib.sha256((export / rel).read_bytes()).hexdigest() == digest
     assert manifest["profile"]["name"] == "cbs" and len(manifest["profile"]["sha256"]) == 64
     assert {i["name"] for i in manifest["inputs"]} >= {"registration.csv", "jobs.parquet"}
+    # Exact input rows next to the records counted would tell the rows rejected.
+    assert all(i.get("rows") is None or i["rows"] % 10 == 0 for i in manifest["inputs"])
     assert {"tables/durability_exit.csv", "tables/series_inflow.csv", "report.html", "report.md",
             "disclosure-log.json", "tables.xlsx", "figures/series.png"} <= present  # fmt: skip
 

@@ -396,6 +396,13 @@ CASES: list[Case] = [
         rerender=False,
     ),
     Case(
+        "manifest_input_rows_exact",
+        json_edit("manifest.json", lambda m: m["inputs"][0].update(rows=151)),
+        "manifest.json",
+        "inputs[0].rows",
+        rerender=False,
+    ),
+    Case(
         "manifest_identifier",
         json_edit("manifest.json", lambda m: m["inputs"][0].update(name="123456789.csv")),
         "manifest.json",

@@ -87,6 +87,8 @@ def _manifest(export: ExportFiles, profile: Profile) -> list[Finding]:
         rows = entry.get("rows")
         if isinstance(rows, (int, float)) and 0 < rows < profile.threshold:
             out.append(Finding(name, None, f"inputs[{i}].rows", "small_count", f"an input of {rows} rows: a count below {profile.threshold}"))  # fmt: skip
+        elif isinstance(rows, (int, float)) and rows % 10:
+            out.append(Finding(name, None, f"inputs[{i}].rows", "exact_input_rows", f"an input's exact row count ({rows:g}) next to the records the tables count tells the rows rejected; nbnb-cbs rounds it to 10"))  # fmt: skip
     out += _strings(
         name, {k: v for k, v in manifest.items() if k not in ("files", "render")}, export
     )
