@@ -262,3 +262,21 @@ def test_suppressed_survival_table_draws_no_curve() -> None:
     shown = survival_table([m for m in range(1, 25) for _ in range(10)], [True] * 240, 10).published
     fig = plot_survival({"survival_first_spell": shown, "survival_to_first_job": hidden})
     assert len(fig.axes[0].lines) >= 1 and not fig.axes[1].lines and not fig.axes[1].collections
+
+
+def test_demo_certificate_settles_the_audit(demo_dir: Path) -> None:
+    """With a model in the release, every point and proof of the protection's certificate holds for
+    the model the steward's audit rebuilds from the files (a fit table's N included)."""
+    from nbnb_cbs.disclosure import load_profile
+    from nbnb_cbs.disclosure.release_audit import audit_export, load_certificate
+
+    export = demo_dir / "export"
+    log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
+    manifest = json.loads((export / "manifest.json").read_text(encoding="utf-8"))
+    certificate = load_certificate(demo_dir / "export-review")
+    assert certificate is not None and log.get("models")
+    found, summary = audit_export(export, log, manifest, load_profile("cbs"), certificate)
+    evidence = summary["evidence"]
+    assert found == [] and summary["constraints"] == log["release_audit"]["constraints"]
+    assert evidence["proofs_valid"] == evidence["proofs_given"] > 0
+    assert evidence["lps"] <= 10, evidence

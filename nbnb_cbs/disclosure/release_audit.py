@@ -174,7 +174,8 @@ def audit_export(
             continue
         pub: dict[str, Any] = {
             "value": _float(row.get("value")),
-            "n": _float(row.get("n")),
+            # A fit table's N has no n column: the count is its own n (as the protection's row).
+            "n": _float(row.get("n", row.get("value"))),
             "rounding": spec.rounding or (rounding if str(row.get("status")) == "rounded" else 0),
         }
         if spec.kind == "pool":
