@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from nbnb_cbs.durability import DurabilityResult
-from nbnb_cbs.schemas import destination_expr
+from nbnb_cbs.schemas import EXIT_DESTINATIONS, destination_expr
 
 __all__ = ["REPORT", "Figure", "figures", "markdown_table"]
 
@@ -132,15 +132,7 @@ def figures(
         )
         * scale,
     }
-    for name in (
-        "work",
-        "education",
-        "work_and_learn",
-        "work_experience",
-        "dropout",
-        "other",
-        "unknown",
-    ):
+    for name in EXIT_DESTINATIONS:
         out[f"dest_{name}"] = float((dest == name).mean())  # type: ignore[arg-type]
     return out
 
