@@ -172,7 +172,10 @@ def test_demo_model_exported_checked_and_rerun_by_the_model_command(
     assert fit["residual_dof"] == sample.height - coef.height  # no fixed effects: all terms shown
     log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
     assert log["models"][0]["files"] == ["model_in_work.csv", "model_in_work_fit.csv"]
-    assert "## Models" in (export / "report.md").read_text(encoding="utf-8")
+    report = (export / "report.md").read_text(encoding="utf-8")  # Dutch, the demo's language
+    assert (
+        "## Modellen" in report and "| Geslacht: vrouw |" in report and "sex: woman" not in report
+    )
     code, out, err = cli("model", demo_dir / "project.toml", "--name", "in_work")
     assert code == 0, err + out
     assert "sex: woman" in out and f"N {sample.height}" in out
@@ -250,7 +253,8 @@ def test_demo_has_both_survival_tables(demo_dir: Path) -> None:
     report = (demo_dir / "export" / "report.md").read_text(encoding="utf-8")
     page = (demo_dir / "export" / "report.html").read_text(encoding="utf-8")
     # The report names the file only where a reader does not see it (the table's data-file).
-    assert "data-file='tables/survival_first_spell.csv'" in page and "half_interval" in report
+    assert "data-file='tables/survival_first_spell.csv'" in page
+    assert "| Curve bereikt 50% |" in report and "half_interval" not in report
 
 
 def test_suppressed_survival_table_draws_no_curve() -> None:

@@ -12,8 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from nbnb_cbs.export.labels import Language, label, phrase
-from nbnb_cbs.export.report import format_number
+from nbnb_cbs.export.labels import Language, format_number, label, phrase
 from nbnb_cbs.io.writers import atomic_path
 
 __all__ = [
@@ -51,6 +50,14 @@ def _count(value: object, language: Language) -> str:
     if isinstance(value, int | float):
         return format_number(float(value), 0, language)
     return phrase("unknown_n", language)
+
+
+def _float(value: object) -> float | None:
+    """A cell of a table read as text (survival columns), either decimal mark."""
+    try:
+        return float(str(value).replace(",", "."))
+    except ValueError:
+        return None
 
 
 def series_figure(
@@ -201,36 +208,33 @@ def plot_snapshot(
     return fig
 
 
-def survival_figure(tables: dict[str, pl.DataFrame], path: Path) -> Path:
-    return _save(plot_survival(tables), path)
+def survival_figure(tables: dict[str, pl.DataFrame], path: Path, language: Language = "nl") -> Path:
+    return _save(plot_survival(tables, language), path)
 
 
-_SURVIVAL_PANELS = {
-    "survival_first_spell": ("First job spell after exit (exit anchor, worked at least one month)",
-                             "months in work", "share still in work"),
-    "survival_to_first_job": ("Time from exit to the first job (exit anchor, exited to work)",
-                              "months since exit", "share not yet in work"),
-}  # fmt: skip
+_SURVIVAL_PANELS = ("survival_first_spell", "survival_to_first_job")
 
 
-def plot_survival(tables: dict[str, pl.DataFrame]) -> Any:
+def plot_survival(tables: dict[str, pl.DataFrame], language: Language = "nl") -> Any:
     """Kaplan-Meier step curves drawn from the published steps only, with 95% limits. Each
     pooled interval is shaded and labelled (the curve drops at its end: that is all the published
     counts say); the open last step is dashed; n (at risk at the start) in each title."""
     plt = _plt()
     names = [n for n in _SURVIVAL_PANELS if n in tables]
+    hidden_word = phrase("f_suppressed_point", language)
     fig, axes = plt.subplots(1, max(1, len(names)), figsize=(5.2 * max(1, len(names)), 3.8),
                              squeeze=False)  # fmt: skip
     colour = "#1f5f99"
     for ax, name in zip(axes[0], names, strict=False):
-        title, xlabel, ylabel = _SURVIVAL_PANELS[name]
+        title = phrase(f"f_{name}", language)
+        xlabel, ylabel = phrase(f"f_{name}_x", language), phrase(f"f_{name}_y", language)
         rows = _shown(tables[name].filter(pl.col("statistic") == "step")).to_dicts()
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.set_ylim(0, 1.05)
         if not rows:
-            ax.set_title(f"{title}\n(suppressed)", fontsize=8)
-            ax.text(0.5, 0.5, "suppressed", ha="center", va="center", transform=ax.transAxes,
+            ax.set_title(f"{title}\n({hidden_word})", fontsize=8)
+            ax.text(0.5, 0.5, hidden_word, ha="center", va="center", transform=ax.transAxes,
                     color="#777")  # fmt: skip
             continue
         last = float(rows[-1]["from_month"])
@@ -259,12 +263,13 @@ def plot_survival(tables: dict[str, pl.DataFrame]) -> Any:
         end = tail if rows[-1]["to_month"] is None else xs[-1]
         ax.plot([*xs, end], [*ys, level], color=colour, linewidth=1.6, label="Kaplan-Meier")
         ax.fill_between([*xs, end], [*los, low], [*his, high], color=colour, alpha=0.15,
-                        linewidth=0, label="95% limits")  # fmt: skip
+                        linewidth=0, label=phrase("f_survival_limits", language))  # fmt: skip
         if rows[-1]["to_month"] is None:
             final = rows[-1]
             ax.plot([last - 0.5, tail], [float(final["survival"])] * 2, color=colour,
-                    linewidth=1.2, linestyle="--", label=f"by the end of observation (month {final['from_month']}+)")  # fmt: skip
-        ax.set_title(f"{title}\nn = {rows[0]['at_risk']}; shaded: pooled months", fontsize=8)
+                    linewidth=1.2, linestyle="--", label=phrase("f_survival_open", language, m=final["from_month"]))  # fmt: skip
+        n = phrase("f_survival_n", language, n=_count(_float(rows[0]["at_risk"]), language))
+        ax.set_title(f"{title}\n{n}", fontsize=8)
         ax.legend(fontsize=7, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 0.07))
     fig.tight_layout()
     return fig

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final, Literal, get_args
 
-__all__ = ["LABELS", "LANGUAGES", "Language", "label", "phrase"]
+__all__ = ["LABELS", "LANGUAGES", "Language", "format_number", "heading", "label", "phrase"]
 
 Language = Literal["nl", "en"]
 LANGUAGES: Final[tuple[str, ...]] = get_args(Language)
@@ -20,7 +20,12 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "exit_work": ("Uitgestroomd naar werk", "Exited to work"),
     "worked_1m": ("Ten minste één maand gewerkt", "Worked at least one month"),
     "observed_12m": ("Ten minste één jaar uitgestroomd", "Exited at least one year ago"),
-    "education_cohort": ("Uitgestroomd naar onderwijs", "Exited to education"),
+    "exit_education": ("Uitgestroomd naar onderwijs", "Exited to education"),
+    "enrolled_1m": ("Ten minste één maand ingeschreven", "Enrolled at least one month"),
+    "education_cohort": (
+        "Uitgestroomd naar onderwijs (alle gekoppelden)",
+        "Exited to education (all linked)",
+    ),
     # statistics
     "n": ("N", "N"),
     "mean": ("Gemiddelde", "Mean"),
@@ -61,6 +66,47 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "false": ("nee", "no"),
     "Total": ("Totaal", "Total"),
     "later": ("later of onbekend", "later or unknown"),
+    "exit_destination": ("Uitstroombestemming", "Exit destination"),
+    "work": ("werk", "work"),
+    "education": ("onderwijs", "education"),
+    "work_experience": ("werkervaringsplaats", "work experience placement"),
+    "work_and_learn": ("leren en werken", "learning and working"),
+    "dropout": ("voortijdig gestopt", "dropped out"),
+    # model covariates, levels, outcomes, kinds and fit statistics
+    "sex": ("geslacht", "sex"),
+    "woman": ("vrouw", "woman"),
+    "man": ("man", "man"),
+    "age_group": ("leeftijdsgroep", "age group"),
+    "age": ("leeftijd", "age"),
+    "birth_year": ("geboortejaar", "birth year"),
+    "(intercept)": ("constante", "intercept"),
+    "(pooled projects)": ("samengevoegde projecten", "pooled projects"),
+    "in_work_at_end": ("aan het werk in de eindmaand", "in work in the end month"),
+    "enrolled_at_end": (
+        "ingeschreven in onderwijs in de eindmaand",
+        "enrolled in education in the end month",
+    ),
+    "work_or_education_at_end": (
+        "aan het werk of ingeschreven in onderwijs in de eindmaand",
+        "in work or enrolled in education in the end month",
+    ),
+    "logit": ("logistische regressie", "logistic regression"),
+    "lpm": ("lineair kansmodel", "linear probability model"),
+    "term": ("Variabele", "Term"),
+    "residual_dof": ("Vrijheidsgraden (residu)", "Residual degrees of freedom"),
+    "pseudo_r2": ("Pseudo-R²", "Pseudo R²"),
+    "aic": ("AIC", "AIC"),
+    # survival tables: rows and columns
+    "step": ("Periode", "Step"),
+    "half_interval": ("Curve bereikt 50%", "Curve reaches 50%"),
+    "survival_12m": ("Overleving na 12 maanden", "Survival at 12 months"),
+    "from_month": ("Vanaf maand", "From month"),
+    "to_month": ("T/m maand", "To month"),
+    "at_risk": ("Nog gevolgd", "At risk"),
+    "events": ("Gebeurtenissen", "Events"),
+    "survival": ("Overleving", "Survival"),
+    "lower": ("Ondergrens 95%-interval", "Lower 95% limit"),
+    "upper": ("Bovengrens 95%-interval", "Upper 95% limit"),
     # statuses
     "published": ("gepubliceerd", "published"),
     "suppressed": ("niet getoond", "not shown"),
@@ -76,6 +122,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "status": ("Status", "Status"),
     "pool": ("Samengevoegd over", "Merged over"),
     "statistic": ("Statistiek", "Statistic"),
+    "total": ("Totaal (som)", "Total (sum)"),
     # anchors
     "exit": ("vanaf uitstroom", "from exit"),
     "first-job": ("vanaf eerste baan", "from first job"),
@@ -199,6 +246,165 @@ _PHRASES: Final[dict[str, tuple[str, str]]] = {
     "f_snapshot_y": ("% van de werkenden", "% of those in work"),
     "f_not_shown_panel": ("niet getoond\n(te kleine aantallen)", "not shown\n(too few persons)"),
     "unknown_n": ("onbekend", "not shown"),
+    "f_survival": (
+        "Duur van de eerste baan en tijd tot de eerste baan (Kaplan-Meier)",
+        "Survival in work and time to the first job (Kaplan-Meier)",
+    ),
+    "f_survival_first_spell": (
+        "Eerste baanperiode na uitstroom (vanaf uitstroom, ten minste één maand gewerkt)",
+        "First job spell after exit (from exit, worked at least one month)",
+    ),
+    "f_survival_first_spell_x": ("maanden aan het werk", "months in work"),
+    "f_survival_first_spell_y": ("aandeel nog aan het werk", "share still in work"),
+    "f_survival_to_first_job": (
+        "Tijd van uitstroom tot de eerste baan (vanaf uitstroom, uitgestroomd naar werk)",
+        "Time from exit to the first job (from exit, exited to work)",
+    ),
+    "f_survival_to_first_job_x": ("maanden sinds uitstroom", "months since exit"),
+    "f_survival_to_first_job_y": ("aandeel nog zonder werk", "share not yet in work"),
+    "f_survival_n": (
+        "n = {n}; gearceerd: samengevoegde maanden",
+        "n = {n}; shaded: pooled months",
+    ),
+    "f_survival_limits": ("95%-betrouwbaarheidsinterval", "95% limits"),
+    "f_survival_open": (
+        "tot het eind van de waarneming (maand {m} en later)",
+        "by the end of observation (month {m} onward)",
+    ),
+    # survival tables in the report
+    "t_survival_first_spell": (
+        "Duur van werk: de eerste baanperiode na uitstroom tot de eerste maand zonder werk "
+        "(Kaplan-Meier; uitgestroomd naar werk en ten minste één maand gewerkt)",
+        "Survival in work: months of the first job spell after exit until the first month "
+        "without work (Kaplan-Meier; exited to work and worked at least one month)",
+    ),
+    "t_survival_to_first_job": (
+        "Tijd van uitstroom tot de eerste baan, in maanden (Kaplan-Meier; uitgestroomd naar werk; "
+        "overleving = aandeel nog zonder werk)",
+        "Time from exit to the first job, in months (Kaplan-Meier; exited to work; "
+        "survival = share not yet in work)",
+    ),
+    "s_months": ("maand {a} t/m {b}", "months {a}-{b}"),
+    "s_month": ("maand {a}", "month {a}"),
+    "s_months_open": ("maand {a} en later", "month {a} onward"),
+    "s_all_steps": ("alle perioden", "all steps"),
+    "s_interval": ("95%-interval", "95% interval"),
+    "s_events_survival_first_spell": ("Baan beëindigd", "Spells ended"),
+    "s_events_survival_to_first_job": ("Eerste baan begonnen", "First job started"),
+    "s_survival_survival_first_spell": ("Nog aan het werk", "Still in work"),
+    "s_survival_survival_to_first_job": ("Nog zonder werk", "Not yet in work"),
+    "s_not_reached": (
+        "niet bereikt (de curve blijft boven 50%)",
+        "not reached (the curve stays above 50%)",
+    ),
+    "s_note_steps": (
+        "Elke rij is een periode: 'nog gevolgd' zijn de personen die ten minste tot het begin van "
+        "de periode gevolgd zijn; '{events}' telt wie in die periode de gebeurtenis had; "
+        "'{survival}' met het 95%-betrouwbaarheidsinterval (Greenwood, log-log) geldt aan het "
+        "eind van de periode.",
+        "Each row is a step: 'at risk' are the persons followed at least to the start of the "
+        "step; '{events}' counts those with the event within the step; '{survival}' with its "
+        "95% interval (Greenwood, log-log) holds at the step's end.",
+    ),
+    "s_note_pooled": (
+        "Maanden zijn samengevoegd tot elke periode ten minste {t} gevolgde personen en {t} "
+        "gebeurtenissen heeft, en de personen van wie de waarneming binnen de periode eindigt "
+        "nul of ten minste {t} zijn.",
+        "Months are merged until every step has at least {t} persons at risk and {t} events, "
+        "and the persons whose observation ends within it are none or at least {t}.",
+    ),
+    "s_note_summary": (
+        "Een mediaan is de tijd van één persoon en wordt niet getoond; wel de periode waarin de "
+        "curve 50% bereikt. De overleving na 12 maanden wordt niet getoond (·) wanneer geen "
+        "periode na 12 maanden eindigt.",
+        "A median is one person's time and is not published; the step in which the curve "
+        "reaches 50% is. Survival at 12 months is not shown (·) when no step can end there.",
+    ),
+    "s_note_suppressed": (
+        "Deze tabel wordt in zijn geheel niet getoond: de groep is klein, de perioden kunnen niet "
+        "tot de drempel worden samengevoegd, of de omvang van de groep is elders niet getoond.",
+        "This table is not shown as a whole: the group is small, its steps cannot be merged up "
+        "to the threshold, or the group's size is not shown elsewhere in the release.",
+    ),
+    # the models section
+    "m_models": ("Modellen", "Models"),
+    "m_intro": (
+        "Regressie op de uitkomsten in de eindmaand (B: coëfficiënt, bij een logistische "
+        "regressie op de log-odds-schaal; Exp(B): odds ratio; SE: standaardfout; p: tweezijdige "
+        "p-waarde). Categorische variabelen worden vergeleken met hun referentiecategorie; een "
+        "ontbrekende waarde is een eigen categorie 'onbekend', zodat geen deelnemer wegvalt. "
+        "Elke categorie en elke combinatie van categorieën bevat ten minste de drempel aan "
+        "personen met elke uitkomstwaarde, en de vrijheidsgraden halen het minimum van het "
+        "regelprofiel. Projecteffecten (en dan de constante) worden geschat maar niet getoond.",
+        "Regression on the outcomes at the end month (B: coefficient, on the log-odds scale "
+        "for a logistic regression; Exp(B): odds ratio; SE: standard error; p: two-sided "
+        "p-value). Categorical covariates are compared with their reference level; a missing "
+        "value is its own level 'unknown', so no participant is left out. Every level and "
+        "combination of levels held at least the threshold of persons with each outcome value, "
+        "and the residual degrees of freedom reach the profile's minimum. Project fixed effects "
+        "(and then the intercept) are estimated but not published.",
+    ),
+    "m_title": ("{outcome} ({kind}; model {name})", "{outcome} ({kind}; model {name})"),
+    "m_sample": ("steekproef: gekoppelde deelnemers", "sample: linked participants"),
+    "m_excluded": (
+        ", zonder de uitgestroomden naar {destinations}",
+        ", leavers to {destinations} excluded",
+    ),
+    "m_references": ("referentiecategorieën: {levels}", "reference levels: {levels}"),
+    "m_fixed_effects": (
+        "projecteffecten geschat, niet getoond",
+        "project fixed effects estimated, not published",
+    ),
+    "m_merged": (
+        "{column}: {levels} samengevoegd met {target}",
+        "{column}: {levels} merged into {target}",
+    ),
+    "m_merged_reference": (
+        "{column}: {levels} samengevoegd met de referentiecategorie {target} (samen nog te weinig "
+        "personen voor een eigen categorie)",
+        "{column}: {levels} merged into the reference level {target} (together still too few "
+        "persons for a level of their own)",
+    ),
+    "m_filled": (
+        "{column}: de enkele onbekende waarden zijn vervangen door het gemiddelde (zonder "
+        "indicator)",
+        "{column}: the few unknown values filled with the mean (no indicator)",
+    ),
+    "m_cell_merged": (
+        "{a} × {b}: te weinig personen voor een eigen term; opgenomen in de referentie (geen "
+        "interactieterm)",
+        "{a} × {b}: too few persons for its own term; merged into the reference (no "
+        "interaction term)",
+    ),
+    # settings the manifest records as text
+    "p_snapshot": ("momentopname", "snapshot"),
+    "p_population": ("populatie", "population"),
+    "p_prorated": (
+        "{end} (bedragen naar rato van de dagen in de maand)",
+        "{end} (amounts prorated by days)",
+    ),
+    "p_snapshot_date": ("peildatum {date}", "snapshot date {date}"),
+    "p_population_count": (
+        "{rules}: {k} van {n} deelnemers, {p} projecten",
+        "{rules}: {k} of {n} records, {p} projects",
+    ),
+    "p_all": ("alle deelnemers", "all records"),
+    "p_merged": (
+        "{k} tranches samengevoegd tot {n} projecten",
+        "{k} tranches merged into {n} projects",
+    ),
+    "p_named": ("{k} projecten bij naam gekozen", "{k} projects named"),
+    "p_excluded": ("{k} projecten bij naam uitgesloten", "{k} projects excluded by name"),
+    "p_finished": ("projecten afgerond uiterlijk {date}", "projects finished by {date}"),
+    # the workbook
+    "x_sheet": ("Blad", "Sheet"),
+    "x_title": ("Titel", "Title"),
+    "x_note": ("Toelichting", "Note"),
+    "x_note_text": (
+        "Een leeg cijfer wordt niet getoond (zie disclosure-log.json); aandelen als fractie "
+        "(0,79 = 79%).",
+        "An empty figure is not shown (see disclosure-log.json); shares as fractions (0.79 = 79%).",
+    ),
 }
 
 
@@ -215,3 +421,15 @@ def phrase(key: str, language: Language, **values: object) -> str:
     """A sentence or title of the report in ``language``, with its placeholders filled in."""
     nl, en = _PHRASES[key]
     return (nl if language == "nl" else en).format(**values)
+
+
+def heading(code: object, language: Language) -> str:
+    """A label as a column or row heading: its first letter a capital."""
+    text = label(code, language)
+    return text[:1].upper() + text[1:]
+
+
+def format_number(value: float, decimals: int, language: Language) -> str:
+    """A number with thousands separators and the language's decimal mark."""
+    text = f"{value:,.{decimals}f}"
+    return text.translate(str.maketrans(",.", ".,")) if language == "nl" else text

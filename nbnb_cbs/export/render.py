@@ -142,8 +142,9 @@ def render_derived(
         figures.append((phrase("f_snapshot", language), path))
     survival = {n: frames[n] for n in _SURVIVAL if n in frames}
     if survival:
-        path = _figure(survival_figure, (survival,), target / "figures" / "survival.png")
-        figures.append(("Survival in work and time to the first job (Kaplan-Meier)", path))
+        path = _figure(survival_figure, (survival,), target / "figures" / "survival.png",
+                       language=language)  # fmt: skip
+        figures.append((phrase("f_survival", language), path))
     written += [f"figures/{p.name}" for _, p in figures]
     project = str(manifest.get("project"))
     blocks = report_blocks(

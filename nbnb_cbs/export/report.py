@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,9 @@ from typing import Any
 import polars as pl
 
 from nbnb_cbs.cells import POOL, PUBLISHED_COLUMNS, STATISTIC, STATUS, VALUE, N
-from nbnb_cbs.export.labels import Language, label, phrase
+from nbnb_cbs.export.labels import Language, format_number, heading, label, phrase
+from nbnb_cbs.export.report_models import coefficient_table, fit_table, model_notes, model_title
+from nbnb_cbs.export.report_survival import survival_notes, survival_tables
 
 __all__ = [
     "Block",
@@ -94,7 +97,18 @@ _PARAMETERS = {
     "tool": ("programma", "tool"),
     "created": ("gemaakt", "created"),
     "language": ("taal", "language"),
+    "snapshot": ("momentopname", "snapshot"),
+    "population": ("populatie", "population"),
 }
+_PRORATED = re.compile(r"(?P<end>\d{4}-\d{2}) \(amounts prorated by days\)")
+_POPULATION = re.compile(r"(?P<rules>.*): (?P<k>\d+) of (?P<n>\d+) records, (?P<p>\d+) projects")
+_POPULATION_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("p_all", re.compile(r"all records")),
+    ("p_merged", re.compile(r"(?P<k>\d+) tranches merged into (?P<n>\d+) projects")),
+    ("p_named", re.compile(r"(?P<k>\d+) projects named")),
+    ("p_excluded", re.compile(r"(?P<k>\d+) projects excluded by name")),
+    ("p_finished", re.compile(r"projects finished by (?P<date>\S+)")),
+)
 
 
 @dataclass(frozen=True)
@@ -102,12 +116,6 @@ class Block:
     kind: str  # heading, text, table, image, list, params
     content: Any
     level: int = 2
-
-
-def format_number(value: float, decimals: int, language: Language) -> str:
-    """A number with thousands separators and the language's decimal mark."""
-    text = f"{value:,.{decimals}f}"
-    return text.translate(str.maketrans(",.", ".,")) if language == "nl" else text
 
 
 def _kind(statistic: str, table_kind: str) -> str:
@@ -144,7 +152,7 @@ def wide_table(
     dims = [c for c in frame.columns if c not in PUBLISHED_COLUMNS]
     stats = list(dict.fromkeys(frame[STATISTIC].to_list())) if STATISTIC in frame.columns else []
     with_n = len(stats) == 1 and _kind(stats[0], table_kind) != "count"
-    header = [label(d, language) for d in dims] + [label(s, language) for s in stats]
+    header = [heading(d, language) for d in dims] + [heading(s, language) for s in stats]
     header += [label("n", language)] if with_n else []
     rows: dict[tuple[Any, ...], list[str]] = {}
     for row in frame.iter_rows(named=True):
@@ -166,9 +174,8 @@ def table_title(log: dict[str, Any], language: Language) -> str:
     kind = str(log.get("kind", ""))
     name = str(log.get("table", ""))
     anchor = label(log.get("anchor", "exit"), language)
-    key = (
-        f"t_{name}" if name.startswith("snapshot_") and kind == "snapshot_category" else f"t_{kind}"
-    )
+    specific = (kind == "snapshot_category" and name.startswith("snapshot_")) or kind == "survival"
+    key = f"t_{name}" if specific else f"t_{kind}"
     try:
         title = phrase(key, language, anchor=anchor)
     except KeyError:
@@ -213,7 +220,7 @@ def report_blocks(
     models: list[tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]] | None = None,
 ) -> list[Block]:
     named = {
-        _PARAMETERS.get(k, (k, k))[0 if language == "nl" else 1]: _param(v, language)
+        _PARAMETERS.get(k, (k, k))[0 if language == "nl" else 1]: _setting(k, v, language)
         for k, v in params.items()
     }
     blocks = [
@@ -232,98 +239,33 @@ def report_blocks(
         # The file name stays out of sight (a code); the HTML table carries it as an attribute.
         blocks.append(Block("heading", table_title(log, language), 3))
         if log.get("kind") == "survival":
-            # Survival steps keep their own layout and notes (issue 16, part B; in English).
-            blocks.append(Block("table", _plain_table(frame, file)))
-            notes = _survival_notes(log.get("status_counts", {}))
+            name = str(log.get("table", ""))
+            for header, rows in survival_tables(frame, name, language):
+                blocks.append(Block("table", (header, rows, file)))
+            notes = survival_notes(log.get("status_counts", {}), name, params.get("threshold"), language)  # fmt: skip
         else:
             header, rows = wide_table(frame, str(log.get("kind", "")), language)
             blocks.append(Block("table", (header, rows, file)))
             notes = _notes(frame, log, params.get("threshold"), language)
         blocks.append(Block("list", [*notes, source]))
     if models:
-        blocks += _model_blocks(models)
+        blocks += _model_blocks(models, language)
     return blocks
 
 
-def _plain_table(frame: pl.DataFrame, file: str) -> tuple[list[str], list[list[str]], str]:
-    """A table shown as its file holds it (the models' coefficients and fit)."""
-
-    def cell(value: Any) -> str:
-        if value is None:
-            return "·"
-        if isinstance(value, float):
-            return f"{value:.3f}" if abs(value) < 10 else f"{value:,.1f}"
-        return str(value)
-
-    return frame.columns, [[cell(v) for v in row] for row in frame.iter_rows()], file
-
-
-def _model_blocks(models: list[tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]]) -> list[Block]:
-    blocks = [
-        Block("heading", "Models"),
-        Block(
-            "text",
-            "Regression on the outcomes at the end month (B: coefficient, on the log-odds scale "
-            "for a logit; Exp(B): odds ratio; p: two-sided p-value). Categorical covariates are "
-            "compared with their reference level; a missing value is its own level 'unknown', so "
-            "no participant is left out. Every level and interaction cell held at least the "
-            "threshold of persons with each outcome value, and the residual degrees of freedom "
-            "reach the profile's minimum. Project fixed effects (and then the intercept) are "
-            "estimated but not published.",
-        ),
-    ]
+def _model_blocks(
+    models: list[tuple[dict[str, Any], pl.DataFrame, pl.DataFrame]], language: Language
+) -> list[Block]:
+    blocks = [Block("heading", phrase("m_models", language)), Block("text", phrase("m_intro", language))]  # fmt: skip
     for entry, published, fit in models:
-        excluded = entry.get("excluded_destinations") or []
-        blocks.append(
-            Block(
-                "heading", f"{entry.get('name')}: {entry.get('outcome')} ({entry.get('kind')})", 3
-            )
-        )
-        notes = [
-            "sample: linked participants"
-            + (f", leavers to {', '.join(map(str, excluded))} excluded" if excluded else "")
-        ]
-        references = entry.get("reference_levels") or {}
-        if references:
-            notes.append(
-                "reference levels: " + ", ".join(f"{k} = {v}" for k, v in references.items())
-            )
-        if entry.get("fixed_effects"):
-            notes.append("project fixed effects estimated, not published")
-        notes += [str(m) for m in entry.get("merges", [])]
-        coef = published
-        if "Exp(B)" in coef.columns and coef["Exp(B)"].null_count() == coef.height:
-            coef = coef.drop("Exp(B)")  # a linear probability model has no odds ratios
-        counts = pl.col("statistic").is_in(["N", "residual_dof"])
-        shown = fit.with_columns(
-            value=pl.when(counts)
-            .then(pl.col("value").cast(pl.Int64).cast(pl.String))
-            .otherwise(pl.col("value").cast(pl.String))
-        )
         name = str(entry.get("name"))
         blocks += [
-            Block("list", notes),
-            Block("table", _plain_table(coef, f"model_{name}.csv")),
-            Block("table", _plain_table(shown, f"model_{name}_fit.csv")),
+            Block("heading", model_title(entry, language), 3),
+            Block("list", model_notes(entry, language)),
+            Block("table", (*coefficient_table(published, language), f"model_{name}.csv")),
+            Block("table", (*fit_table(fit, language), f"model_{name}_fit.csv")),
         ]
     return blocks
-
-
-def _survival_notes(counts: dict[str, int]) -> list[str]:
-    """What a survival table's rows mean (report section of issue 16, part B)."""
-    if counts.get("suppressed", 0) and not counts.get("published") and not counts.get("pooled"):
-        return ["suppressed whole: the population is small, its steps cannot be pooled to the "
-                "threshold, or the release hides its size"]  # fmt: skip
-    return [
-        "each step: months from_month..to_month (an empty to_month: from from_month to the end of "
-        "observation); at_risk = persons followed at least to from_month, events = spells that "
-        "ended within the step; survival with its 95% limits (Greenwood, log-log) at the step's end",
-        "months are pooled until every step has at least the threshold at risk and events, and the "
-        "persons censored within it are none or at least the threshold; pooled steps are marked",
-        "half_interval: the step in which the curve reaches 0.5 (a median is one person's time and "
-        "is not published; empty when the curve stays above 0.5); survival_12m: survival at 12 "
-        "months, suppressed when no step can end there",
-    ]
 
 
 def to_markdown(blocks: list[Block]) -> str:
@@ -349,6 +291,28 @@ def to_markdown(blocks: list[Block]) -> str:
             lines += ["| " + " | ".join(row) + " |" for row in rows]
             lines.append("")
     return "\n".join(lines)
+
+
+def _setting(key: str, value: Any, language: Language) -> str:
+    """A setting's value in words. The snapshot and the population are recorded in the manifest
+    as English text of known forms; they are said again in the report's language (a text of
+    another form is shown as it is)."""
+    if key == "snapshot" and isinstance(value, str):
+        if found := _PRORATED.fullmatch(value):
+            return phrase("p_prorated", language, end=found["end"])
+        return phrase("p_snapshot_date", language, date=value)
+    if key == "population" and isinstance(value, str) and (found := _POPULATION.fullmatch(value)):
+        rules = [_population_rule(r, language) for r in found["rules"].split("; ")]
+        return phrase("p_population_count", language, rules="; ".join(rules),
+                      k=found["k"], n=found["n"], p=found["p"])  # fmt: skip
+    return _param(value, language)
+
+
+def _population_rule(text: str, language: Language) -> str:
+    for key, form in _POPULATION_RULES:
+        if found := form.fullmatch(text):
+            return phrase(key, language, **found.groupdict())
+    return text
 
 
 def _param(value: Any, language: Language) -> str:

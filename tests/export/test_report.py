@@ -86,7 +86,10 @@ def test_every_published_code_has_both_labels() -> None:
     """The vocabulary the export tables carry is in the one label table, in both languages."""
     from nbnb_cbs.cells import Status
 
-    codes = ["exit_work", "worked_1m", "observed_12m", "education_cohort", *STATS, "records",
+    codes = ["exit_work", "worked_1m", "observed_12m", "exit_education", "enrolled_1m",
+             "education_cohort", *STATS, "records", "at_risk", "events", "survival", "from_month",
+             "to_month", "lower", "upper", "half_interval", "survival_12m", "residual_dof",
+             "pseudo_r2", "in_work_at_end", "enrolled_at_end", "work_or_education_at_end",
              "linked", "share_linked", "count_working", "share_working", "share_enrolled_at_end",
              "inflow", "count", "share", "ratio", "temp_agency", "employment_contract", "full_time",
              "part_time", "flexible", "permanent", "hours", "fulltime_days", "base_wage",
