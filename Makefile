@@ -31,13 +31,16 @@ install-lock: ## Create .venv and install exactly the versions in requirements-l
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
-lock: ## Regenerate requirements-lock-py311.txt and -py312.txt from pyproject.toml (needs internet)
+lock: ## Regenerate requirements-lock-py311.txt, -py312.txt and their -win_amd64 forms from pyproject.toml (needs internet)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet 'uv>=0.4'
 	for v in 3.11 3.12; do \
 	  $(BIN)/uv pip compile pyproject.toml --fork-strategy fewest --extra test --extra lint --universal --generate-hashes \
 	    --python-version $$v --custom-compile-command 'make lock' --quiet \
 	    -o requirements-lock-py$$(echo $$v | tr -d .).txt || exit 1; \
+	  $(BIN)/uv pip compile requirements-lock-py$$(echo $$v | tr -d .).txt --no-deps --generate-hashes \
+	    --python-platform x86_64-pc-windows-msvc --python-version $$v --custom-compile-command 'make lock' --quiet \
+	    -o requirements-lock-py$$(echo $$v | tr -d .)-win_amd64.txt || exit 1; \
 	done
 
 demo: $(STAMP) ## Run the whole chain on built-in synthetic data (output in demo-out/)

@@ -60,3 +60,41 @@ def test_lock_catches_a_missing_dependency() -> None:
     text = (ROOT / "requirements-lock-py311.txt").read_text(encoding="utf-8")
     pins = _pins(re.sub(r"(?m)^numpy==.*$", "", text))
     assert "numpy" not in pins and "polars" in pins
+
+
+def _entries(text: str) -> dict[str, tuple[str, str | None, frozenset[str]]]:
+    """name -> (version, marker, hashes) of each requirement of a pip-compile file."""
+    out = {}
+    for block in re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 2)[2]):
+        first = block.split("\\")[0].strip()
+        if not _PIN.match(first):
+            continue
+        req = Requirement(first)
+        out[canonicalize_name(req.name)] = (
+            str(req.specifier).removeprefix("=="),
+            None if req.marker is None else str(req.marker),
+            frozenset(re.findall(r"--hash=sha256:([0-9a-f]{64})", block)),
+        )
+    return out
+
+
+@pytest.mark.parametrize("python", ["311", "312"])
+def test_windows_lock_is_the_lock_as_windows_reads_it(python: str) -> None:
+    """requirements-lock-pyXY-win_amd64.txt (what the README's pip download uses on any machine)
+    holds exactly the lock's packages whose markers hold on Windows CPython, at the same versions,
+    without markers (pip would evaluate them on the downloading machine and skip colorama), and
+    every hash it lists is one the lock lists."""
+    from packaging.markers import Marker
+
+    windows = {"sys_platform": "win32", "os_name": "nt", "platform_system": "Windows",
+               "implementation_name": "cpython", "platform_python_implementation": "CPython",
+               "python_version": f"{python[0]}.{python[1:]}", "platform_machine": "AMD64"}  # fmt: skip
+    lock = _entries((ROOT / f"requirements-lock-py{python}.txt").read_text(encoding="utf-8"))
+    win = _entries(
+        (ROOT / f"requirements-lock-py{python}-win_amd64.txt").read_text(encoding="utf-8")
+    )
+    wanted = {n: v for n, v in lock.items() if v[1] is None or Marker(v[1]).evaluate(windows)}
+    assert {"colorama", "cffi"} <= set(wanted), "the lock's Windows-only packages"
+    assert {n: v[0] for n, v in win.items()} == {n: v[0] for n, v in wanted.items()}, "make lock"
+    assert all(marker is None for _, marker, _ in win.values())
+    assert all(hashes and hashes <= lock[n][2] for n, (_, _, hashes) in win.items())

@@ -397,6 +397,7 @@ _PHRASES: Final[dict[str, tuple[str, str]]] = {
     "p_excluded": ("{k} projecten bij naam uitgesloten", "{k} projects excluded by name"),
     "p_finished": ("projecten afgerond uiterlijk {date}", "projects finished by {date}"),
     # the workbook
+    "x_contents": ("inhoud", "contents"),
     "x_sheet": ("Blad", "Sheet"),
     "x_title": ("Titel", "Title"),
     "x_note": ("Toelichting", "Note"),

@@ -26,6 +26,7 @@ from nbnb_cbs.export.figures import (
 )
 from nbnb_cbs.export.labels import Language, phrase
 from nbnb_cbs.export.report import report_blocks, to_html, to_markdown
+from nbnb_cbs.export.workbook import workbook_sheets
 from nbnb_cbs.io.published import csv_format, read_published_text
 from nbnb_cbs.io.writers import atomic_path, write_text, write_xlsx
 
@@ -116,13 +117,11 @@ def render_derived(
     named = [(Path(str(t["file"])).stem, t) for t in entries]
     frames = {name: read_published(root / str(t["file"]), manifest) for name, t in named}
     created = dt.datetime.fromisoformat(str(manifest["created"]))
-    notes = pl.DataFrame(
-        {"table": [n for n, _ in named], "title": [str(t.get("title")) for _, t in named]},
-        schema={"table": pl.String, "title": pl.String},
-    ).with_columns(note=pl.lit("suppressed cells are empty; see disclosure-log.json"))
-    write_xlsx({**frames, "notes": notes}, target / "tables.xlsx", created=created)
-    written = ["tables.xlsx"]
     language = _language(manifest)
+    models = _models(root, log)
+    logs = dict(named)
+    write_xlsx(workbook_sheets(frames, logs, models, language), target / "tables.xlsx", created=created)  # fmt: skip
+    written = ["tables.xlsx"]
     figures: list[tuple[str, Path]] = []
     if "series_share_working" in frames and "series_inflow" in frames:
         path = _figure(series_figure, (frames["series_share_working"], frames["series_inflow"]),
@@ -153,7 +152,7 @@ def render_derived(
         [(str(t["file"]), frames[n], dict(t)) for n, t in named],
         figures,
         language,
-        models=_models(root, log),
+        models=models,
     )
     write_text(to_markdown(blocks), target / "report.md")
     write_text(

@@ -1,5 +1,6 @@
 """The HTML report renders in a real headless Chromium, in English and in Dutch: title, tables,
-embedded figures, the expected labels on screen and no internal code visible."""
+embedded figures, the expected labels on screen and no internal code visible, in the survival
+and models sections too (the demo's run has both)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,24 @@ DRIVER = shutil.which("chromedriver")
 
 # Codes the tables carry and a reader must never see; the labels each language must show.
 CODES = ("exit_work", "worked_1m", "observed_12m", "share_ge_90", "share_100", "weighted_mean",
-         "temp_agency", "suppressed_secondary", "share_working", "count_working", "first-job")  # fmt: skip
+         "temp_agency", "suppressed_secondary", "share_working", "count_working", "first-job",
+         "exit_education", "enrolled_1m", "education_cohort", "share_enrolled_at_end", "at_risk",
+         "from_month", "to_month", "half_interval", "survival_12m", "residual_dof", "pseudo_r2",
+         "sex: woman", "age_group", "in_work_at_end", "(intercept)", "logit")  # fmt: skip
 EXPECTED = {
     "en": ("Durability of work", "Exited to work", "Time-weighted mean", "≥ 90% of the time",
-           "not shown (·)", "are merged (*)", "Sector-focused project"),
+           "not shown (·)", "are merged (*)", "Sector-focused project", "Enrolled at least one month",
+           "Survival in work", "At risk", "Curve reaches 50%", "Survival at 12 months", "Models",
+           "In work in the end month (logistic regression", "Sex: woman", "Age group: ",
+           "Residual degrees of freedom", "Pseudo R²", "reference levels: sex = man"),
     "nl": ("Duurzaamheid van werk", "Uitgestroomd naar werk", "Gemiddelde gewogen naar tijd",
-           "≥ 90% van de tijd", "niet getoond (·)", "zijn samengevoegd (*)", "Sectorale insteek"),
+           "≥ 90% van de tijd", "niet getoond (·)", "zijn samengevoegd (*)", "Sectorale insteek",
+           "Ten minste één maand ingeschreven", "Duur van werk", "Nog gevolgd",
+           "Curve bereikt 50%", "Overleving na 12 maanden", "Modellen",
+           "Aan het werk in de eindmaand (logistische regressie", "Geslacht: vrouw",
+           "Leeftijdsgroep: ", "Vrijheidsgraden (residu)", "Pseudo-R²",
+           "referentiecategorieën: geslacht = man", "bedragen naar rato van de dagen",
+           "alle deelnemers"),
 }  # fmt: skip
 
 
@@ -50,6 +63,11 @@ def test_report_renders_in_chromium_in_both_languages(cli: Cli, tmp_path: Path) 
     # The English export's tables are ,-separated with a decimal point (the manifest says so).
     manifest = json.loads((tmp_path / "demo" / "export" / "manifest.json").read_text("utf-8"))
     assert manifest["csv"] == {"separator": ",", "decimal": "."}
+    # The run has a model, both survival tables and the education table: their sections are checked.
+    log = json.loads((tmp_path / "demo" / "export" / "disclosure-log.json").read_text("utf-8"))
+    assert log["models"] and {"survival_first_spell", "survival_to_first_job", "education"} <= {
+        t["table"] for t in log["tables"]
+    }
     header = (tmp_path / "demo" / "export" / "tables" / "linkage_yield.csv").read_text("utf-8")
     assert header.startswith("sectoral,statistic,value,n,status\n")
     reports = {
