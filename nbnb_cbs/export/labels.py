@@ -67,11 +67,11 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "Total": ("Totaal", "Total"),
     "later": ("later of onbekend", "later or unknown"),
     "exit_destination": ("Uitstroombestemming", "Exit destination"),
-    "work": ("werk", "work"),
-    "education": ("onderwijs", "education"),
-    "work_experience": ("werkervaringsplaats", "work experience placement"),
-    "work_and_learn": ("leren en werken", "learning and working"),
-    "dropout": ("voortijdig gestopt", "dropped out"),
+    "work": ("Werk", "Work"),
+    "education": ("Onderwijs", "Education"),
+    "work_experience": ("Werkervaringsplaats", "Work experience placement"),
+    "work_and_learn": ("Leren en werken", "Learning and working"),
+    "dropout": ("Voortijdig gestopt", "Dropped out"),
     # model covariates, levels, outcomes, kinds and fit statistics
     "sex": ("geslacht", "sex"),
     "woman": ("vrouw", "woman"),
@@ -134,9 +134,11 @@ _PHRASES: Final[dict[str, tuple[str, str]]] = {
     "intro": (
         "Alle cijfers in dit rapport zijn vóór publicatie gecontroleerd op onthullingsrisico. "
         "Een punt (·) staat voor een cijfer dat niet getoond wordt; een sterretje (*) voor een "
-        "cijfer van samengevoegde perioden.",
+        "cijfer van samengevoegde perioden; een streepje (-) voor een cijfer dat er niet is (niet van "
+        "toepassing).",
         "All figures in this report passed disclosure control before they were written. A dot "
-        "(·) marks a figure that is not shown; an asterisk (*) a figure of merged periods.",
+        "(·) marks a figure that is not shown; an asterisk (*) a figure of merged periods; a dash "
+        "(-) a figure that does not exist (not applicable).",
     ),
     "method": ("Methode", "Method"),
     "parameters": ("Instellingen", "Parameters"),
@@ -177,6 +179,11 @@ _PHRASES: Final[dict[str, tuple[str, str]]] = {
     "t_education": (
         "Duurzaamheid van onderwijs na uitstroom naar onderwijs",
         "Durability of education after exit to education",
+    ),
+    "t_education_enrolment": (
+        "Ingeschreven in onderwijs in de eindmaand: alle gekoppelde deelnemers en per "
+        "uitstroombestemming",
+        "Enrolled in education in the end month: all linked participants and by exit destination",
     ),
     "t_series_share_working": (
         "Aandeel ingestroomde deelnemers aan het werk, per maand (N afgerond op 10)",
@@ -402,9 +409,10 @@ _PHRASES: Final[dict[str, tuple[str, str]]] = {
     "x_title": ("Titel", "Title"),
     "x_note": ("Toelichting", "Note"),
     "x_note_text": (
-        "Een leeg cijfer wordt niet getoond (zie disclosure-log.json); aandelen als fractie "
-        "(0,79 = 79%).",
-        "An empty figure is not shown (see disclosure-log.json); shares as fractions (0.79 = 79%).",
+        "Status 'niet getoond': het cijfer is leeg gelaten (zie disclosure-log.json); een lege "
+        "'T/m maand' loopt tot het eind van de waarneming; aandelen als fractie (0,79 = 79%).",
+        "Status 'not shown': the figure is left empty (see disclosure-log.json); an empty 'To "
+        "month' runs to the end of observation; shares as fractions (0.79 = 79%).",
     ),
 }
 

@@ -83,6 +83,8 @@ METHOD: dict[str, list[str]] = {
     ],
 }
 
+# A dimension whose generic name says less than its table's meaning: (table kind, column) -> code.
+_DIMENSION_NAMES = {("education_enrolment", "category"): "exit_destination"}
 _COUNTS = {"n", "records", "linked", "count_working", "inflow", "count"}
 _PARAMETERS = {
     "project": ("project", "project"),
@@ -129,8 +131,10 @@ def _kind(statistic: str, table_kind: str) -> str:
 
 
 def _cell(value: Any, statistic: str, status: str, table_kind: str, language: Language) -> str:
-    if status.startswith("suppressed") or value is None:
+    if status.startswith("suppressed"):
         return "·"
+    if value is None:
+        return "-"  # published empty: nothing to show, not a hidden figure
     number = float(value)
     kind = _kind(statistic, table_kind)
     if kind == "share":
@@ -152,13 +156,16 @@ def wide_table(
     dims = [c for c in frame.columns if c not in PUBLISHED_COLUMNS]
     stats = list(dict.fromkeys(frame[STATISTIC].to_list())) if STATISTIC in frame.columns else []
     with_n = len(stats) == 1 and _kind(stats[0], table_kind) != "count"
-    header = [heading(d, language) for d in dims] + [heading(s, language) for s in stats]
+    names = [_DIMENSION_NAMES.get((table_kind, d), d) for d in dims]
+    header = [heading(d, language) for d in names] + [heading(s, language) for s in stats]
     header += [label("n", language)] if with_n else []
     rows: dict[tuple[Any, ...], list[str]] = {}
     for row in frame.iter_rows(named=True):
         key = tuple(row[d] for d in dims)
         if key not in rows:
-            rows[key] = [label(v, language) for v in key] + ["·"] * (len(stats) + int(with_n))
+            # A statistic the table has no cell for in this row is "-" (not applicable); only a
+            # cell the release hides is "·".
+            rows[key] = [label(v, language) for v in key] + ["-"] * (len(stats) + int(with_n))
         status = str(row.get(STATUS) or "published")
         statistic = str(row.get(STATISTIC))
         rows[key][len(dims) + stats.index(statistic)] = _cell(

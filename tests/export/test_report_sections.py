@@ -143,3 +143,29 @@ def test_settings_recorded_in_english_are_said_in_dutch() -> None:
     assert "alle deelnemers: 30 van 30 deelnemers" in _render("nl", [], population=everyone)
     assert "| snapshot date 2021-12-31 |" in _render("en", [], snapshot="2021-12-31")
     assert not [code for code in CODES if code in text]
+
+
+def test_education_tables_labelled_and_absent_cells_are_dashes() -> None:
+    """Education groups in words; a statistic a row has no cell for is '-', a hidden one '·';
+    the enrolment table's categories are exit destinations."""
+    from nbnb_cbs.export.report import wide_table
+
+    education = pl.DataFrame(
+        {"group": ["enrolled_1m", "enrolled_1m", "education_cohort"], "sectoral": ["Total"] * 3,
+         "statistic": ["n", "mean", "share_enrolled_at_end"], "value": [59.0, None, 0.4],
+         "n": [59, None, 80], "status": ["published", "suppressed", "published"]}
+    )  # fmt: skip
+    header, rows = wide_table(education, "education", "nl")
+    assert header[-1] == "Aandeel ingeschreven aan het eind"
+    assert rows[0] == ["Ten minste één maand ingeschreven", "Totaal", "59", "·", "-"]
+    assert rows[1] == ["Uitgestroomd naar onderwijs (alle gekoppelden)", "Totaal", "-", "-", "40%"]
+    enrolment = pl.DataFrame(
+        {"category": ["Total", "work_and_learn"], "statistic": ["share_enrolled_at_end"] * 2,
+         "value": [0.21, 0.35], "n": [600, 40], "status": ["published"] * 2}
+    )  # fmt: skip
+    header, rows = wide_table(enrolment, "education_enrolment", "en")
+    assert header == ["Exit destination", "Share enrolled at the end", "N"]
+    assert rows == [["Total", "21%", "600"], ["Learning and working", "35%", "40"]]
+    log = {"kind": "education_enrolment", "table": "education_enrolment", "status_counts": {}}
+    text = _render("nl", [("tables/education_enrolment.csv", enrolment, log)])
+    assert "### Ingeschreven in onderwijs in de eindmaand" in text and "work_and_learn" not in text
