@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Final, Literal, get_args
 
-__all__ = ["LABELS", "LANGUAGES", "Language", "format_number", "heading", "label", "phrase"]
+__all__ = [
+    "LABELS",
+    "LANGUAGES",
+    "Language",
+    "bin_label",
+    "format_number",
+    "heading",
+    "label",
+    "phrase",
+]
 
 Language = Literal["nl", "en"]
 LANGUAGES: Final[tuple[str, ...]] = get_args(Language)
@@ -395,6 +404,8 @@ _PHRASES: Final[dict[str, tuple[str, str]]] = {
         "{rules}: {k} van {n} deelnemers, {p} projecten",
         "{rules}: {k} of {n} records, {p} projects",
     ),
+    "p_language_nl": ("Nederlands", "Dutch"),
+    "p_language_en": ("Engels", "English"),
     "p_all": ("alle deelnemers", "all records"),
     "p_merged": (
         "{k} tranches samengevoegd tot {n} projecten",
@@ -442,3 +453,16 @@ def format_number(value: float, decimals: int, language: Language) -> str:
     """A number with thousands separators and the language's decimal mark."""
     text = f"{value:,.{decimals}f}"
     return text.translate(str.maketrans(",.", ".,")) if language == "nl" else text
+
+
+def bin_label(code: object, language: Language) -> str:
+    """A durability bin as a reader says it: ``[0.5, 0.8)`` -> ``50–80%``, ``1.0`` -> ``100%``."""
+    text = str(code)
+    if text.startswith("[") and text.endswith(")"):
+        low, _, high = text[1:-1].partition(",")
+        try:
+            lo, hi = float(low), float(high)
+        except ValueError:
+            return label(text, language)
+        return f"{round(lo * 100)}–{'<100%' if hi >= 1.0 else f'{round(hi * 100)}%'}"
+    return "100%" if text in ("1.0", "1") else label(text, language)

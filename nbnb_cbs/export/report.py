@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from nbnb_cbs.cells import POOL, PUBLISHED_COLUMNS, STATISTIC, STATUS, VALUE, N
-from nbnb_cbs.export.labels import Language, format_number, heading, label, phrase
+from nbnb_cbs.export.labels import Language, bin_label, format_number, heading, label, phrase
 from nbnb_cbs.export.report_models import coefficient_table, fit_table, model_notes, model_title
 from nbnb_cbs.export.report_survival import survival_notes, survival_tables
 
@@ -165,7 +165,9 @@ def wide_table(
         if key not in rows:
             # A statistic the table has no cell for in this row is "-" (not applicable); only a
             # cell the release hides is "·".
-            rows[key] = [label(v, language) for v in key] + ["-"] * (len(stats) + int(with_n))
+            shown = [bin_label(v, language) if d == "bin" else label(v, language)
+                     for d, v in zip(dims, key, strict=True)]  # fmt: skip
+            rows[key] = shown + ["-"] * (len(stats) + int(with_n))
         status = str(row.get(STATUS) or "published")
         statistic = str(row.get(STATISTIC))
         rows[key][len(dims) + stats.index(statistic)] = _cell(
@@ -304,6 +306,10 @@ def _setting(key: str, value: Any, language: Language) -> str:
     """A setting's value in words. The snapshot and the population are recorded in the manifest
     as English text of known forms; they are said again in the report's language (a text of
     another form is shown as it is)."""
+    if key == "unit" and isinstance(value, str):
+        return label(value, language).lower()
+    if key == "language" and value in ("nl", "en"):
+        return phrase(f"p_language_{value}", language)
     if key == "snapshot" and isinstance(value, str):
         if found := _PRORATED.fullmatch(value):
             return phrase("p_prorated", language, end=found["end"])

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from nbnb_cbs.cells import POOL, STATISTIC, TOTAL, VALUE, N
-from nbnb_cbs.export.labels import Language, heading, label, phrase
+from nbnb_cbs.export.labels import Language, bin_label, heading, label, phrase
 from nbnb_cbs.export.report import table_title
 from nbnb_cbs.export.report_models import model_title, term_label
 
@@ -78,6 +78,10 @@ def _table_sheet(frame: pl.DataFrame, language: Language) -> pl.DataFrame:
             columns.append(_number(column))
         elif name == POOL:
             columns.append(_pool(column, language))
+        elif name == "bin":
+            bins = column.cast(pl.String)
+            mapping = {v: bin_label(v, language) for v in bins.drop_nulls().unique().to_list()}
+            columns.append(bins.replace_strict(mapping, default=None, return_dtype=pl.String))
         else:  # dimensions, statistic, status: codes to labels
             columns.append(_labelled(column, language))
     headers = _unique([heading(c, language) for c in frame.columns])

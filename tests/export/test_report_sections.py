@@ -28,9 +28,9 @@ def _as_read(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.all().cast(pl.String).str.replace(".", ",", literal=True))
 
 
-def _render(language: Language, tables: list, models: list | None = None, **params: object) -> str:  # type: ignore[type-arg]
+def _render(lang: Language, tables: list, models: list | None = None, **params: object) -> str:  # type: ignore[type-arg]
     base = {"end": "2021-12", "threshold": 10}
-    return to_markdown(report_blocks("p", base | params, tables, [], language, models=models))
+    return to_markdown(report_blocks("p", base | params, tables, [], lang, models=models))
 
 
 def test_survival_steps_read_as_a_study_table() -> None:
@@ -142,6 +142,8 @@ def test_settings_recorded_in_english_are_said_in_dutch() -> None:
     everyone = select(analysis, Population()).summary
     assert "alle deelnemers: 30 van 30 deelnemers" in _render("nl", [], population=everyone)
     assert "| snapshot date 2021-12-31 |" in _render("en", [], snapshot="2021-12-31")
+    words = _render("nl", [], **{"unit": "month", "language": "nl"})
+    assert "| eenheid | maand |" in words and "| taal | Nederlands |" in words
     assert not [code for code in CODES if code in text]
 
 
@@ -166,6 +168,11 @@ def test_education_tables_labelled_and_absent_cells_are_dashes() -> None:
     header, rows = wide_table(enrolment, "education_enrolment", "en")
     assert header == ["Exit destination", "Share enrolled at the end", "N"]
     assert rows == [["Total", "21%", "600"], ["Learning and working", "35%", "40"]]
+    bins = pl.DataFrame({"bin": ["[0.0, 0.5)", "[0.9, 1.0)", "1.0"], "statistic": ["count"] * 3,
+                         "value": [20.0, None, 12.0], "n": [20, None, 12],
+                         "status": ["published", "suppressed", "published"]})  # fmt: skip
+    _, rows = wide_table(bins, "durability_distribution", "nl")
+    assert rows == [["0–50%", "20"], ["90–<100%", "·"], ["100%", "12"]]
     log = {"kind": "education_enrolment", "table": "education_enrolment", "status_counts": {}}
     text = _render("nl", [("tables/education_enrolment.csv", enrolment, log)])
     assert "### Ingeschreven in onderwijs in de eindmaand" in text and "work_and_learn" not in text
