@@ -46,6 +46,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "share_linked": ("Aandeel gekoppeld", "Share linked"),
     "count_working": ("Aan het werk", "In work"),
     "share_working": ("Aandeel aan het werk", "Share in work"),
+    "enrolled_count": ("Ingeschreven", "Enrolled"),
     "share_enrolled_at_end": ("Aandeel ingeschreven aan het eind", "Share enrolled at the end"),
     "inflow": ("Instroom", "Inflow"),
     "count": ("Aantal", "Number"),

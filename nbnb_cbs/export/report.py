@@ -24,6 +24,7 @@ __all__ = [
     "Block",
     "format_number",
     "report_blocks",
+    "specific_name",
     "table_title",
     "to_html",
     "to_markdown",
@@ -83,8 +84,12 @@ METHOD: dict[str, list[str]] = {
     ],
 }
 
-# A dimension whose generic name says less than its table's meaning: (table kind, column) -> code.
-_DIMENSION_NAMES = {("education_enrolment", "category"): "exit_destination"}
+# A column or statistic whose generic name says less than its table's meaning:
+# (table kind, code) -> the code whose label the reader sees.
+_SPECIFIC_NAMES = {
+    ("education_enrolment", "category"): "exit_destination",
+    ("education_enrolment", "count"): "enrolled_count",
+}
 _COUNTS = {"n", "records", "linked", "count_working", "inflow", "count"}
 _PARAMETERS = {
     "project": ("project", "project"),
@@ -148,6 +153,11 @@ def _cell(value: Any, statistic: str, status: str, table_kind: str, language: La
     return text + ("*" if status == "pooled" else "")
 
 
+def specific_name(table_kind: str, code: str) -> str:
+    """The code whose label names ``code`` (a column or statistic) in a table of ``table_kind``."""
+    return _SPECIFIC_NAMES.get((table_kind, code), code)
+
+
 def wide_table(
     frame: pl.DataFrame, table_kind: str, language: Language
 ) -> tuple[list[str], list[list[str]]]:
@@ -156,8 +166,7 @@ def wide_table(
     dims = [c for c in frame.columns if c not in PUBLISHED_COLUMNS]
     stats = list(dict.fromkeys(frame[STATISTIC].to_list())) if STATISTIC in frame.columns else []
     with_n = len(stats) == 1 and _kind(stats[0], table_kind) != "count"
-    names = [_DIMENSION_NAMES.get((table_kind, d), d) for d in dims]
-    header = [heading(d, language) for d in names] + [heading(s, language) for s in stats]
+    header = [heading(specific_name(table_kind, c), language) for c in [*dims, *stats]]
     header += [label("n", language)] if with_n else []
     rows: dict[tuple[Any, ...], list[str]] = {}
     for row in frame.iter_rows(named=True):

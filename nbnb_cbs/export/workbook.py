@@ -16,7 +16,7 @@ import polars as pl
 
 from nbnb_cbs.cells import POOL, STATISTIC, TOTAL, VALUE, N
 from nbnb_cbs.export.labels import Language, bin_label, heading, label, phrase
-from nbnb_cbs.export.report import table_title
+from nbnb_cbs.export.report import specific_name, table_title
 from nbnb_cbs.export.report_models import model_title, term_label
 
 __all__ = ["workbook_sheets"]
@@ -68,7 +68,7 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _table_sheet(frame: pl.DataFrame, language: Language) -> pl.DataFrame:
+def _table_sheet(frame: pl.DataFrame, kind: str, language: Language) -> pl.DataFrame:
     columns = []
     for name in frame.columns:
         column = frame[name]
@@ -82,9 +82,13 @@ def _table_sheet(frame: pl.DataFrame, language: Language) -> pl.DataFrame:
             bins = column.cast(pl.String)
             mapping = {v: bin_label(v, language) for v in bins.drop_nulls().unique().to_list()}
             columns.append(bins.replace_strict(mapping, default=None, return_dtype=pl.String))
-        else:  # dimensions, statistic, status: codes to labels
+        elif name == STATISTIC:
+            codes = column.cast(pl.String)
+            mapping = {v: label(specific_name(kind, v), language) for v in codes.drop_nulls().unique().to_list()}  # fmt: skip
+            columns.append(codes.replace_strict(mapping, default=None, return_dtype=pl.String))
+        else:  # dimensions, status: codes to labels
             columns.append(_labelled(column, language))
-    headers = _unique([heading(c, language) for c in frame.columns])
+    headers = _unique([heading(specific_name(kind, c), language) for c in frame.columns])
     return pl.DataFrame([c.alias(h) for c, h in zip(columns, headers, strict=True)])
 
 
@@ -116,7 +120,7 @@ def workbook_sheets(
     sheets: dict[str, pl.DataFrame] = {}
     names, titles = [], []
     for name, frame in frames.items():
-        sheets[name] = _table_sheet(frame, language)
+        sheets[name] = _table_sheet(frame, str(logs.get(name, {}).get("kind", "")), language)
         names.append(name)
         titles.append(table_title(dict(logs.get(name, {})), language))
     for entry, coefficients, fit in models:

@@ -176,3 +176,9 @@ def test_education_tables_labelled_and_absent_cells_are_dashes() -> None:
     log = {"kind": "education_enrolment", "table": "education_enrolment", "status_counts": {}}
     text = _render("nl", [("tables/education_enrolment.csv", enrolment, log)])
     assert "### Ingeschreven in onderwijs in de eindmaand" in text and "work_and_learn" not in text
+    counted = enrolment.with_columns(statistic=pl.lit("count"), value=pl.col("n").cast(pl.Float64))
+    header, rows = wide_table(counted, "education_enrolment", "nl")
+    assert header == ["Uitstroombestemming", "Ingeschreven"] and rows[1] == [
+        "Leren en werken",
+        "40",
+    ]

@@ -88,3 +88,13 @@ def test_workbook_sheets_are_labelled_and_typed(tmp_path: Path) -> None:
                  "residual_dof", "sex: woman", "(intercept)")  # fmt: skip
         text = " ".join(str(c) for rows in book.values() for row in rows for c in row)
         assert not [code for code in codes if code in text]
+
+
+def test_enrolment_sheet_names_destinations() -> None:
+    """The enrolment table's generic category column and count read as what they are."""
+    frame = pl.DataFrame({"category": ["Total", "work_and_learn"], "statistic": ["count"] * 2,
+                          "value": [120.0, 14.0], "n": [120.0, 14.0], "status": ["published"] * 2})  # fmt: skip
+    logs = {"education_enrolment": {"kind": "education_enrolment", "table": "education_enrolment"}}
+    sheet = workbook_sheets({"education_enrolment": frame}, logs, [], "en")["education_enrolment"]
+    assert sheet.columns == ["Exit destination", "Statistic", "Value", "N", "Status"]
+    assert sheet.row(1) == ("Learning and working", "Enrolled", 14.0, 14, "published")
