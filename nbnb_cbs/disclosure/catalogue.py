@@ -31,6 +31,8 @@ from typing import Literal
 
 import polars as pl
 
+from nbnb_cbs.schemas import EXIT_DESTINATIONS
+
 __all__ = [
     "ANCHOR_COLUMN",
     "BIN_CLASSES",
@@ -43,6 +45,7 @@ __all__ = [
     "TableKind",
     "bin_bounds",
     "destination_classes",
+    "release_destinations",
     "table_rows",
     "universe",
 ]
@@ -78,6 +81,7 @@ TableKind = Literal[
     "durability",
     "durability_distribution",
     "education",
+    "education_enrolment",
     "series_share_working",
     "series_inflow",
     "snapshot_working",
@@ -88,8 +92,8 @@ TableKind = Literal[
 CellKind = Literal["count", "share", "mean", "magnitude", "pool"]
 # Every table kind the tool exports; the steward's check knows them from here, not from the log.
 KINDS: tuple[str, ...] = (
-    "linkage_yield", "durability", "durability_distribution", "education", "series_share_working",
-    "series_inflow", "snapshot_working", "snapshot_category", "snapshot_amounts", "model_fit",
+    "linkage_yield", "durability", "durability_distribution", "education", "education_enrolment",
+    "series_share_working", "series_inflow", "snapshot_working", "snapshot_category", "snapshot_amounts", "model_fit",
 )  # fmt: skip
 
 
@@ -107,6 +111,10 @@ class Domains:
     # Classes of exit destinations the models' samples tell apart ("dropout+other+work", ...);
     # empty: no model is published and the cohort has no destination dimension.
     destinations: tuple[str, ...] = ()
+    # The education_enrolment table is published: every linked record's enrolment at the end
+    # (``ee``) is a dimension (else only the education cohort's), and every exit destination is
+    # a class of its own (see release_destinations).
+    enrolment: bool = False
 
     @property
     def shared(self) -> list[str]:
@@ -123,6 +131,14 @@ def destination_classes(samples: Sequence[Sequence[str]], every: Sequence[str]) 
     for d in every:
         groups.setdefault(tuple(d in s for s in samples), []).append(d)
     return tuple(sorted("+".join(sorted(g)) for g in groups.values()))
+
+
+def release_destinations(
+    samples: Sequence[Sequence[str]], every: Sequence[str], enrolment: bool
+) -> tuple[str, ...]:
+    """The destination classes of a release: those the models tell apart, and with the
+    education_enrolment table (which publishes every destination) each destination its own."""
+    return destination_classes([*samples, *([d] for d in every if enrolment)], every)
 
 
 def _dest_has(label: str, destination: str) -> bool:
@@ -183,7 +199,11 @@ def _cohort_states(domains: Domains) -> pl.DataFrame:
             continue
         if e != "none" and (x != "none" or f != "none"):
             continue
-        if (e == "none") != (ee == "none"):
+        # Enrolment at the end: the education cohort's, or with the enrolment table every linked
+        # record's (unlinked records are set apart in universe()).
+        if (e != "none" and ee == "none") or (
+            not domains.enrolment and e == "none" and ee != "none"
+        ):
             continue
         if (e in ("none", "coh")) != (de == "none") or (e == "ew" and de != "lt90"):
             continue
@@ -216,13 +236,17 @@ def universe(domains: Domains) -> pl.DataFrame:
         states = pl.concat([
             states,
             states.filter(pl.col("x") == "none", pl.col("f") == "none", pl.col("e") == "none")
-            .with_columns(dest=pl.lit("none")).unique(maintain_order=True),
+            .with_columns(dest=pl.lit("none"), ee=pl.lit("none")).unique(maintain_order=True),
         ])  # fmt: skip
     cohort = shared.join(states, how="cross").filter(
-        ((pl.col("ls") != "u") & ((pl.col("dest") != "none") | pl.lit(not domains.destinations)))
+        (
+            (pl.col("ls") != "u")
+            & ((pl.col("dest") != "none") | pl.lit(not domains.destinations))
+            & ((pl.col("ee") != "none") | pl.lit(not domains.enrolment))
+        )
         | (
             (pl.col("x") == "none") & (pl.col("f") == "none") & (pl.col("e") == "none")
-            & (pl.col("dest") == "none")
+            & (pl.col("dest") == "none") & (pl.col("ee") == "none")
         )
     )  # fmt: skip
     parts.append(
@@ -357,6 +381,19 @@ def table_rows(
                 RowSpec(table, dims, "share_enrolled_at_end", "share", cohort & (pl.col("ee") == "yes"),
                         cohort, f"{table}|cohort", 0, precision=0.01)
             )  # fmt: skip
+    elif kind == "education_enrolment":
+        # Enrolled in the end month (count, and share of the linked records): every linked record
+        # (Total) and per exit destination (category).
+        for v in (TOTAL, *EXIT_DESTINATIONS):
+            of = _cohort(linked & (pl.lit(True) if v == TOTAL else _in("dest", [v])))
+            enrolled = of & (pl.col("ee") == "yes")
+            tier = 3 if v == TOTAL else 2
+            rows += [
+                RowSpec(table, {"category": v}, "count", "count", enrolled, enrolled,
+                        f"{table}|{v}|count", tier, rounding=rounding),
+                RowSpec(table, {"category": v}, "share_enrolled_at_end", "share", enrolled, of,
+                        f"{table}|{v}|share", 0, precision=0.01),
+            ]  # fmt: skip
     elif kind == "durability_distribution":
         for label in domains.bins:
             members = _cohort(pl.col("bin") == label)

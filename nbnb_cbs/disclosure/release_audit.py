@@ -21,7 +21,7 @@ from nbnb_cbs.disclosure.catalogue import (
     TOTAL,
     Domains,
     RowSpec,
-    destination_classes,
+    release_destinations,
     table_rows,
 )
 from nbnb_cbs.disclosure.lp import Certificate, Infeasible
@@ -97,7 +97,7 @@ def audit_export(
     anchors: list[str] = []
     bins: list[str] = []
     months: list[str] = []
-    education = snapshot = net_wage = False
+    education = enrolment = snapshot = net_wage = False
     for entry in known:
         frame = frames.get(str(entry["file"]))
         if frame is None:
@@ -114,6 +114,7 @@ def audit_export(
         if kind == "series_share_working" and "month" in frame.columns:
             months = [str(m) for m in frame["month"].to_list() if _MONTH.match(str(m))]
         education |= kind == "education"
+        enrolment |= kind == "education_enrolment"
         snapshot |= kind.startswith("snapshot")
         if kind == "snapshot_amounts" and "category" in frame.columns:
             net_wage |= "net_wage" in frame["category"].to_list()
@@ -125,9 +126,12 @@ def audit_export(
         education=education,
         snapshot=snapshot,
         net_wage=net_wage,
-        destinations=destination_classes(
-            [e["sample"] for e in known if e.get("kind") == "model_fit"], EXIT_DESTINATIONS
+        destinations=release_destinations(
+            [e["sample"] for e in known if e.get("kind") == "model_fit"],
+            EXIT_DESTINATIONS,
+            enrolment,
         ),
+        enrolment=enrolment,
     )
     order = list(breakdowns)
     rounding = int((manifest.get("parameters") or {}).get("rounding") or 0)

@@ -112,15 +112,12 @@ def _swap(stage: Path, export_dir: Path) -> None:
 
 
 def _input_entry(entry: dict[str, Any], threshold: int) -> dict[str, Any]:
-    """An input's row count is a count too: below the threshold it is not recorded, and it is
-    rounded to 10 (exact, next to the records the tables count, it would tell how many rows were
-    rejected: a red team read 3 from 151 registration rows and 148 records)."""
-    rows = entry.get("rows")
-    if not isinstance(rows, int | float):
-        return entry
-    if 0 < rows < threshold:
-        return entry | {"rows": None}
-    return entry | {"rows": int(10 * ((rows + 5) // 10))}
+    """An input as the manifest names it: its file name only. Its row count (even rounded to
+    10) or size next to the records the tables count would bound the rows rejected or left out
+    of the population: red teams read 3 from 151 rows and 148 records, then [0, 9] from 150
+    (rounded) and 145. The run's terminal summary and work/ keep the exact counts."""
+    _ = threshold
+    return {"name": entry["name"]}
 
 
 def _rejected_dir(export_dir: Path) -> Path:

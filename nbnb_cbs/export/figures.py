@@ -141,16 +141,18 @@ def _bin_label(code: str, language: Language) -> tuple[str, bool]:
 def plot_distribution(
     table: pl.DataFrame, language: Language = "nl", n: float | None = None, anchor: str = "exit"
 ) -> Any:
-    """Persons per durability bin; a bin wider than a tenth is said to be merged, and a bin that
-    is not shown is marked where its bar would be."""
+    """Persons per durability bin (the five fixed bins); a bin that is not shown is marked where
+    its bar would be."""
     plt = _plt()
     from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
 
     fig, ax = plt.subplots(figsize=(7, 4.0))
     names: list[str] = []
     for i, row in enumerate(table.iter_rows(named=True)):
-        text, merged = _bin_label(str(row["bin"]), language)
-        names.append(f"{text}\n({phrase('f_merged_bin', language)})" if merged else text)
+        # The five bins are fixed (the study's), whatever the counts: none is said to be merged,
+        # since a "merged" mark beside a hidden bin would hint that the bin is small.
+        text, _ = _bin_label(str(row["bin"]), language)
+        names.append(text)
         if str(row["status"]).startswith("suppressed") or row["n"] is None:
             ax.bar(i, 0.0, color="none")
             ax.annotate(f"· {phrase('f_suppressed_point', language)}", (i, 0), xytext=(0, 4),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from nbnb_cbs.disclosure.catalogue import SNAPSHOT_CATEGORIES, Domains, destination_classes
+from nbnb_cbs.disclosure.catalogue import SNAPSHOT_CATEGORIES, Domains, release_destinations
 from nbnb_cbs.durability import DurabilityResult
 from nbnb_cbs.schemas import EXIT_DESTINATIONS, exit_destination_expr
 
@@ -99,7 +99,15 @@ def release_frame(
             else [pl.lit("unknown").alias("_dest")]
         ),
     ).with_columns(linked=pl.col("record_id").is_in(linked_ids.implode()))
-    destinations = destination_classes(samples, EXIT_DESTINATIONS)
+    first = next(iter(durability.values()), None)
+    # With enrolments the export publishes every linked record's enrolment at the end by exit
+    # destination (education_enrolment): both are dimensions of the cohort factor.
+    enrolment = (
+        first is not None
+        and first.education_persons is not None
+        and "enrolled_at_end" in first.persons.columns
+    )
+    destinations = release_destinations(samples, EXIT_DESTINATIONS, enrolment)
     label = {d: c for c in destinations for d in c.split("+")}
     frame = frame.with_columns(
         dest=pl.when(pl.col("linked") & pl.lit(bool(destinations)))
@@ -107,7 +115,6 @@ def release_frame(
         .otherwise(pl.lit("none"))
     ).drop("_dest")
     anchors = tuple(durability)
-    first = next(iter(durability.values()), None)
     columns = {"exit": "x", "first-job": "f"}
     for anchor, result in durability.items():
         frame = frame.join(_anchor(result.persons, columns[anchor]), on="record_id", how="left")
@@ -172,6 +179,21 @@ def release_frame(
         frame = frame.join(edu, on="record_id", how="left").with_columns(
             pl.col("e", "de", "ee").fill_null("none")
         )
+        if enrolment and first is not None:  # every linked record's enrolment at the end
+            enrolled = first.persons.select(
+                "record_id", _enrolled=pl.col("enrolled_at_end").fill_null(False)
+            )
+            frame = (
+                frame.join(enrolled, on="record_id", how="left")
+                .with_columns(
+                    ee=pl.when(~pl.col("linked"))
+                    .then(pl.lit("none"))
+                    .when(pl.col("_enrolled").fill_null(False))
+                    .then(pl.lit("yes"))
+                    .otherwise(pl.lit("no"))
+                )
+                .drop("_enrolled")
+            )
     else:
         frame = frame.with_columns(e=pl.lit("none"), de=pl.lit("none"), ee=pl.lit("none"))
     # Month of entry for the series (linked records only).
@@ -211,5 +233,6 @@ def release_frame(
         snapshot=working is not None,
         net_wage=working is not None and "net_wage" in working.columns,
         destinations=destinations,
+        enrolment=enrolment,
     )
     return frame, domains

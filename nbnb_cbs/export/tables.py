@@ -127,6 +127,9 @@ def release_tables(domains: Domains, has_education: bool) -> list[TableSpec]:
         specs.append(TableSpec("durability_distribution", "durability_distribution",
                                f"Distribution of durability ({domains.anchors[0]} anchor, worked at least one month)",
                                anchor=domains.anchors[0]))  # fmt: skip
+    if domains.enrolment:
+        specs.append(TableSpec("education_enrolment", "education_enrolment",
+                               "Enrolled in education in the end month: all linked participants (Total) and by exit destination (category)"))  # fmt: skip
     if has_education:
         specs += [TableSpec("education", f"education{suffix(j)}",
                             "Durability of education after exit to education", j) for j in js]  # fmt: skip

@@ -187,7 +187,12 @@ def _plan(options: SynthOptions) -> _Plan:
         }
     ).sort("RINPERSOON", "GBADATUMAANVANGADRESHOUDING", maintain_order=True)
     to_education = people.destination == int(np.flatnonzero(DESTINATIONS == "education")[0])
-    enrolments = enrolments_frame(r_enrol, rin, people.exit, to_education, n_other=n_total // 20)
+    # Work-and-learn (BBL) is learning on the job: most are enrolled; a few others enrol later.
+    work_and_learn = people.destination == int(np.flatnonzero(DESTINATIONS == "work_and_learn")[0])
+    p_enrolled = np.where(work_and_learn, 0.8, np.where(to_education, 0.0, 0.05))
+    enrolments = enrolments_frame(
+        r_enrol, rin, people.exit, to_education, n_other=n_total // 20, p_enrolled=p_enrolled
+    )
     truth = pl.DataFrame(
         {
             "participant_id": registration["deelnemer_id"].unique(maintain_order=True),

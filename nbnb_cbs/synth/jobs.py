@@ -179,8 +179,12 @@ def enrolments_frame(
     exit_days: np.ndarray,
     to_education: np.ndarray,
     n_other: int,
+    p_enrolled: np.ndarray | None = None,
 ) -> pl.DataFrame:
-    """Enrolments for participants who left for education, and for some others."""
+    """Enrolments for participants who left for education, for some people outside the
+    projects, and (``p_enrolled``: a probability per participant) for participants who left
+    elsewhere and enrolled after their exit (work-and-learn mostly; drawn last, from a stream
+    of its own, so the other rows do not depend on it)."""
     edu = np.flatnonzero(to_education & ~np.isnat(exit_days))
     begin = exit_days[edu] + rng.integers(-20, 60, size=edu.size).astype("timedelta64[D]")
     still = rng.random(edu.size) < 0.75
@@ -213,4 +217,28 @@ def enrolments_frame(
             "OPLNR": rng.integers(10_000, 99_999, size=who.size).astype(str),
         }
     )
+    if p_enrolled is not None:
+        extra = np.random.default_rng(rng.integers(2**62))
+        chosen = np.flatnonzero(
+            (extra.random(p_enrolled.size) < p_enrolled) & ~np.isnat(exit_days[: p_enrolled.size])
+        )
+        e_begin = exit_days[chosen] + extra.integers(0, 300, size=chosen.size).astype(
+            "timedelta64[D]"
+        )
+        e_stop = e_begin + extra.integers(60, 700, size=chosen.size).astype("timedelta64[D]")
+        e_still = extra.random(chosen.size) < 0.7
+        frame = pl.concat([
+            frame,
+            pl.DataFrame({
+                "RINPERSOONS": np.full(chosen.size, "R"),
+                "RINPERSOON": rin[chosen],
+                "AANVINSCHR": np.char.replace(np.datetime_as_string(e_begin, unit="D"), "-", ""),
+                "EINDINSCHR": np.where(
+                    e_still, "99999999",
+                    np.char.replace(np.datetime_as_string(e_stop, unit="D"), "-", ""),
+                ),
+                "TYPEONDERWIJS": extra.choice(np.array(["MBO", "VAVO"]), size=chosen.size),
+                "OPLNR": extra.integers(10_000, 99_999, size=chosen.size).astype(str),
+            }),
+        ])  # fmt: skip
     return frame.sort("RINPERSOON", "AANVINSCHR", maintain_order=True)
