@@ -174,18 +174,24 @@ def run_project(
         profile.threshold, samples=[sample for _, sample, _ in fits],
     )  # fmt: skip
     ledgers = work / "release-ledger"
+    from nbnb_cbs.export.survival import (  # noqa: PLC0415
+        release_rows,
+        survival_candidates,
+        survival_export_tables,
+    )
+
+    candidates = survival_candidates(
+        first.survival_spells if first is not None else None, profile,
+        unit=settings.unit, anchors=settings.anchors, rounding=settings.rounding,
+        projects=frame.select("record_id", "project") if "project" in frame.columns else None,
+    )  # fmt: skip
     release = build_release(
         frame, domains, profile, rounding=settings.rounding,
         series=first.series if first is not None else None,
         earlier=read_ledgers(ledgers), on_difference=settings.previous, models=fits,
+        survival=release_rows(candidates),
     )  # fmt: skip
-    from nbnb_cbs.export.survival import survival_export_tables  # noqa: PLC0415
-
-    survival, survival_review = survival_export_tables(
-        first.survival_spells if first is not None else None, release, profile,
-        unit=settings.unit, anchors=settings.anchors, rounding=settings.rounding,
-        projects=frame.select("record_id", "project") if "project" in frame.columns else None,
-    )  # fmt: skip
+    survival, survival_review = survival_export_tables(candidates, release, profile.threshold)
     release.tables += survival
     release.review += survival_review
     result.release = release

@@ -251,7 +251,7 @@ def test_steward_refuses_doctored_model_files(demo_dir: Path, tmp_path: Path) ->
 
 def test_demo_has_both_survival_tables(demo_dir: Path) -> None:
     """Both survival tables are in the export; every published step meets the pooling rule, and
-    the first spell's start population is the durability table's worked_1m N (the same set)."""
+    a table's start population is the durability table's N of the same set."""
     tables = demo_dir / "export" / "tables"
     durability = pl.read_csv(tables / "durability_exit.csv", separator=";")
     sizes = {
@@ -261,6 +261,8 @@ def test_demo_has_both_survival_tables(demo_dir: Path) -> None:
     spells = pl.read_parquet(demo_dir / "work" / "exit" / "survival_spells.parquet")
     from nbnb_cbs.survival import survival_table
 
+    review = json.loads((demo_dir / "export-review" / "review.json").read_text(encoding="utf-8"))
+    why = {c["table"]: c["reason"] for c in review["cells"] if c.get("statistic") == "table"}
     cases = (("survival_first_spell", "worked_1m", "spell_months", "spell_event"),
              ("survival_to_first_job", "exit_work", "to_job_months", "to_job_event"))  # fmt: skip
     for name, group, time, event in cases:
@@ -268,11 +270,11 @@ def test_demo_has_both_survival_tables(demo_dir: Path) -> None:
         steps = frame.filter(pl.col("statistic") == "step")
         assert set(frame["statistic"]) == {"step", "half_interval", "survival_12m"}
         if steps["status"].to_list() == ["suppressed"]:
-            # Only when the release hides a size the table repeats, or the rule cannot be met.
+            # Only when the rule cannot be met, or the release hides it (its rows would narrow a
+            # hidden number: test_survival_table_is_part_of_the_release).
             members = spells.filter(pl.col(group))
             own = survival_table(members[time].to_numpy(), members[event].to_numpy(), 10)
-            tied = [sizes[g]["status"] for g in ("worked_1m", group)]
-            assert "suppressed" in tied or own.reason is not None
+            assert why[name] == "release" or own.reason is not None, why
             continue
         assert sizes[group]["status"] == "published"
         assert steps["at_risk"][0] == sizes[group]["n"] == spells.filter(pl.col(group)).height
@@ -318,3 +320,34 @@ def test_demo_certificate_settles_the_audit(demo_dir: Path) -> None:
     assert found == [] and summary["constraints"] == log["release_audit"]["constraints"]
     assert evidence["proofs_valid"] == evidence["proofs_given"] > 0
     assert evidence["lps"] <= 10, evidence
+
+
+def test_survival_table_is_part_of_the_release(demo_dir: Path, tmp_path: Path) -> None:
+    """The demo's first-spell survival table would give back a hidden number (its censored are
+    the records whose durability from the first job is 1): the release hides it, and the same
+    table written into a copy of the export is what the steward's joint audit flags."""
+    from nbnb_cbs.disclosure import load_profile
+    from nbnb_cbs.disclosure.release_audit import audit_export
+    from nbnb_cbs.io.published import csv_format, write_published
+    from nbnb_cbs.survival import survival_table
+
+    review = json.loads((demo_dir / "export-review" / "review.json").read_text(encoding="utf-8"))
+    why = {c["table"]: c["reason"] for c in review["cells"] if c.get("statistic") == "table"}
+    assert why["survival_first_spell"] == "release", why
+    spells = pl.read_parquet(demo_dir / "work" / "exit" / "survival_spells.parquet")
+    members = spells.filter(pl.col("worked_1m"))
+    table = survival_table(
+        members["spell_months"].to_numpy(), members["spell_event"].to_numpy(), 10
+    )
+    assert table.reason is None  # its own rule would publish it
+    export = tmp_path / "export"
+    shutil.copytree(demo_dir / "export", export)
+    manifest = json.loads((export / "manifest.json").read_text(encoding="utf-8"))
+    log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
+    profile = load_profile("cbs")
+    assert audit_export(export, log, manifest, profile)[0] == []
+    write_published(
+        table.published, export / "tables" / "survival_first_spell.csv", csv_format(manifest)
+    )
+    found, _ = audit_export(export, log, manifest, profile)
+    assert any(rule == "narrow_interval" for _, _, rule, _ in found), found

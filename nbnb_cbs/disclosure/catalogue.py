@@ -82,6 +82,7 @@ TableKind = Literal[
     "durability_distribution",
     "education",
     "education_enrolment",
+    "survival",
     "series_share_working",
     "series_inflow",
     "snapshot_working",
@@ -93,7 +94,8 @@ CellKind = Literal["count", "share", "mean", "magnitude", "pool"]
 # Every table kind the tool exports; the steward's check knows them from here, not from the log.
 KINDS: tuple[str, ...] = (
     "linkage_yield", "durability", "durability_distribution", "education", "education_enrolment",
-    "series_share_working", "series_inflow", "snapshot_working", "snapshot_category", "snapshot_amounts", "model_fit",
+    "series_share_working", "series_inflow", "survival", "snapshot_working", "snapshot_category",
+    "snapshot_amounts", "model_fit",
 )  # fmt: skip
 
 
@@ -381,13 +383,29 @@ def table_rows(
                 RowSpec(table, dims, "share_enrolled_at_end", "share", cohort & (pl.col("ee") == "yes"),
                         cohort, f"{table}|cohort", 0, precision=0.01)
             )  # fmt: skip
+    elif kind == "survival":
+        # A published survival table (month unit, exit anchor) repeats the sizes of sets the
+        # release describes: the first step's at-risk count is its population, its events add up
+        # to a group, and those censored at E are a group too (export/survival.py); rows hidden
+        # first, and together (one hidden withholds the table).
+        worked = _in("x", ("w1", "o12"))
+        if table == "survival_to_first_job":  # a first worked month by E: worked_1m
+            sets = {"at_risk": _cohort(pl.col("x") != "none"), "events": _cohort(worked)}
+        else:  # the first spell is censored at E iff durability from the first job is 1
+            sets = {
+                "at_risk": _cohort(worked),
+                "events": _cohort(worked & _in("df", ("lt90", "ge90"))),
+                "censored_from": _cohort(worked & (pl.col("df") == "one") & (pl.col("f") == "o12")),
+            }
+        for statistic, members in sets.items():
+            rows.append(RowSpec(table, {}, statistic, "count", members, members, table, -1))
     elif kind == "education_enrolment":
         # Enrolled in the end month (count, and share of the linked records): every linked record
         # (Total) and per exit destination (category).
         for v in (TOTAL, *EXIT_DESTINATIONS):
             of = _cohort(linked & (pl.lit(True) if v == TOTAL else _in("dest", [v])))
             enrolled = of & (pl.col("ee") == "yes")
-            tier = 3 if v == TOTAL else 2
+            tier = 1  # hidden before the study's own tables (yield, durability, snapshot)
             rows += [
                 RowSpec(table, {"category": v}, "count", "count", enrolled, enrolled,
                         f"{table}|{v}|count", tier, rounding=rounding),
@@ -410,7 +428,7 @@ def table_rows(
         for month in (*domains.months, "later"):
             members = (pl.col("factor") == "series") & (pl.col("entry") == month)
             rows.append(RowSpec(table, {"month": month}, "inflow", "pool", members, members,
-                                f"{table}|{month}", 2))  # fmt: skip
+                                f"{table}|{month}", 2, rounding=10))  # fmt: skip
     elif kind == "snapshot_working":
         for v in _values(domains, j):
             b = _breakdown(domains, j, v)

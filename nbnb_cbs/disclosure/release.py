@@ -216,7 +216,7 @@ def cell_rows(model: ReleaseModel, i: int, published: dict[str, Any]) -> list[Ro
             for month in published["pool_members"]:
                 members |= model.mask((pl.col("factor") == "series") & (pl.col("entry") == month))
             total = float(published["pool_total"])
-            add(members, total, total)
+            add(members, *_interval(total, int(published.get("rounding") or 0)))
         return rows
     if n is not None and spec.den is not None:
         add(den, *_interval(float(n), base))
@@ -239,7 +239,10 @@ def cell_rows(model: ReleaseModel, i: int, published: dict[str, Any]) -> list[Ro
                     i,
                 )
             )
-    if spec.kind == "count" and value is not None and spec.num is not None:
+    bounds = published.get("bounds")
+    if spec.kind == "count" and bounds is not None and spec.num is not None:
+        add(model.mask(spec.num), float(bounds[0]), float(bounds[1]))
+    elif spec.kind == "count" and value is not None and spec.num is not None:
         add(model.mask(spec.num), *_interval(float(value), base))
     if spec.kind == "share" and value is not None and spec.num is not None:
         num = model.mask(spec.num)
@@ -262,6 +265,16 @@ def sensitive_forms(model: ReleaseModel) -> list[Form]:
         for v in atoms["var"].to_list()
     ]
     forms += _summed_atoms(model)
+    # A month's inflow is published only inside its pool: it is a hidden value, and must be left
+    # the protection width (a red team narrowed months to [0, 5] from the rounded running totals
+    # of the series; as a mere set that may be empty, that passed).
+    for cell in model.cells:
+        if cell.spec.kind == "pool" and cell.spec.num is not None:
+            mask = model.mask(cell.spec.num)
+            if mask.any():
+                forms.append(
+                    _form(mask, "hidden", f"{cell.spec.table} {cell.spec.dims} (a month in a pool)")
+                )
     sets: dict[tuple[int, ...], tuple[np.ndarray, str]] = {}
     for cell in model.cells:
         for name, expr in (("num", cell.spec.num), ("den", cell.spec.den)):
@@ -294,7 +307,9 @@ def sensitive_forms(model: ReleaseModel) -> list[Form]:
                 forms.append(_form(masks[b], "small", f"{labels[b]} minus {labels[a]}", masks[a]))
     unique: dict[tuple[tuple[int, ...], tuple[float, ...]], Form] = {}
     for form in forms:
-        unique.setdefault((form.index, form.coef), form)
+        key = (form.index, form.coef)
+        if key not in unique or (form.kind == "hidden" and unique[key].kind != "hidden"):
+            unique[key] = form  # the stricter rule wins (a month in a pool is also a set)
     return list(unique.values())
 
 
@@ -335,6 +350,8 @@ def hidden_forms(model: ReleaseModel, i: int) -> list[Form]:
 def _hidden_forms(model: ReleaseModel, i: int) -> list[Form]:
     spec = model.cells[i].spec
     label = f"{spec.table} {spec.dims} {spec.statistic}"
+    if spec.table.startswith("survival_"):
+        return []  # a withheld survival table hides no count: its sets are sized elsewhere or not at all
     if spec.kind in {"count", "pool"}:
         return [_form(model.mask(spec.num), "hidden", label)]
     if spec.kind == "share":
@@ -384,6 +401,39 @@ class Protection:
     certificate: Certificate | None = None
 
 
+def _fate_groups(model: ReleaseModel) -> dict[str, list[int]]:
+    """Cells hidden together: a fate group (a table row's n and means), and every count of the
+    same set. Two counts of one set are one number: hiding one while the other stays published
+    hides nothing and leaves the hidden cell pinned, which then drags in the rows around it (a
+    demo once lost its headline group that way). A group costs its most important row's tier.
+    A survival table's rows hide no count (``hidden_forms``) and are not joined."""
+    cells = model.cells
+    groups: dict[str, list[int]] = {}
+    for i, cell in enumerate(cells):
+        groups.setdefault(cell.spec.fate, []).append(i)
+    parent = {fate: fate for fate in groups}
+
+    def find(fate: str) -> str:
+        while parent[fate] != fate:
+            parent[fate] = parent[parent[fate]]
+            fate = parent[fate]
+        return fate
+
+    first_of: dict[tuple[int, ...], str] = {}
+    for cell in cells:
+        spec = cell.spec
+        if spec.kind != "count" or spec.num is None or spec.table.startswith("survival_"):
+            continue
+        key = tuple(np.flatnonzero(model.mask(spec.num)).tolist())
+        if key:
+            other = first_of.setdefault(key, spec.fate)
+            parent[find(spec.fate)] = find(other)
+    merged: dict[str, list[int]] = {}
+    for fate, members in groups.items():
+        merged.setdefault(find(fate), []).extend(members)
+    return merged
+
+
 def protect_release(
     model: ReleaseModel, published: list[dict[str, Any]], profile: Profile
 ) -> Protection:
@@ -392,9 +442,7 @@ def protect_release(
     ``published``: per cell what would be published (value, n, rounding, pool). Primary reasons
     must already be set. A cell is hidden together with its fate group."""
     cells = model.cells
-    fates: dict[str, list[int]] = {}
-    for i, cell in enumerate(cells):
-        fates.setdefault(cell.spec.fate, []).append(i)
+    fates = _fate_groups(model)
     for members in fates.values():
         if any(cells[i].suppressed for i in members):
             for i in members:
@@ -417,9 +465,12 @@ def protect_release(
     known_for: set[int] | None = None
     known: dict[tuple[int, ...], tuple[float, float]] = {}
 
+    tier = {i: max(cells[j].spec.tier for j in group) for group in fates.values() for i in group}
+    fate_of = {i: key for key, group in fates.items() for i in group}
+
     def cost(c: int) -> tuple[int, float, int]:
         cell = cells[c]
-        return (cell.spec.tier, cell.n if cell.n is not None else 0.0, c)
+        return (tier[c], cell.n if cell.n is not None else 0.0, c)
 
     # Hiding a cell only widens intervals, but a set pinned to 0 may then admit 1..t-1: passes
     # repeat over every form until one adds no suppression.
@@ -451,7 +502,7 @@ def protect_release(
                         "publish fewer breakdowns or pool categories"
                     )
                 chosen = min(candidates, key=cost)
-                hide = fates[cells[chosen].spec.fate]
+                hide = fates[fate_of[chosen]]
                 for j in hide:
                     if not cells[j].suppressed:
                         cells[j].reason = "secondary" if j == chosen else "fate"

@@ -37,6 +37,7 @@ from nbnb_cbs.disclosure.release import (
 )
 from nbnb_cbs.io.published import csv_format, read_published_text
 from nbnb_cbs.schemas import EXIT_DESTINATIONS
+from nbnb_cbs.survival import release_summary
 
 __all__ = ["KINDS", "ReleaseFinding", "audit_export", "audit_release"]
 
@@ -87,7 +88,11 @@ def audit_export(
         path = export_dir / str(entry.get("file", ""))
         if path.is_file():
             try:
-                frames[str(entry["file"])] = _read(path, manifest)
+                read = _read(path, manifest)
+                kind = entry.get("kind")
+                frames[str(entry["file"])] = (
+                    _survival_rows(read, str(entry.get("table"))) if kind == "survival" else read
+                )
             except Exception:  # an unreadable table is the table check's finding
                 continue
     if not frames:
@@ -148,7 +153,8 @@ def audit_export(
         rows = table_rows(entry["kind"], str(entry.get("table", "")), domains, j=j,
                           anchor=str(entry.get("anchor", "exit")), rounding=0 if fit else rounding,
                           sample=entry.get("sample", ()))  # fmt: skip
-        dims = [c for c in frame.columns if c not in ("statistic", "value", "n", "pool", "status")]
+        dims = [c for c in frame.columns
+                if c not in ("statistic", "value", "n", "pool", "status", "low", "high")]  # fmt: skip
         published: dict[tuple[frozenset[tuple[str, str]], str], dict[str, Any]] = {}
         for r in frame.iter_rows(named=True):
             key = (frozenset((d, str(r[d])) for d in dims), str(r.get("statistic")))
@@ -182,6 +188,8 @@ def audit_export(
             "n": _float(row.get("n", row.get("value"))),
             "rounding": spec.rounding or (rounding if str(row.get("status")) == "rounded" else 0),
         }
+        if row.get("low") is not None:  # bounds a table gives a count it does not publish
+            pub = {"bounds": (float(row["low"]), float(row["high"])), "rounding": 0}
         if spec.kind == "pool":
             label = row.get("pool") or spec.dims.get("month")
             pools.setdefault(str(label), []).append(i)
@@ -217,6 +225,28 @@ def audit_export(
                "sensitive_quantities": len(forms), "violations": len(violations),
                "evidence": used}  # fmt: skip
     return findings, summary
+
+
+def _survival_rows(frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    """A survival table as the sizes it gives (``release_summary``): its first at-risk count, its
+    events, and bounds on those censored at 12 months or more; suppressed rows when hidden."""
+    summary = release_summary(frame.with_columns(
+        pl.col("from_month", "at_risk", "events").cast(pl.Int64, strict=False)
+    ))  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    first_spell = table == "survival_first_spell"  # the catalogue's rows of each table
+    for statistic in ("at_risk", "events", *(["censored_from"] if first_spell else [])):
+        if summary is None:
+            rows.append({"statistic": statistic, "status": "suppressed"})
+        elif statistic == "censored_from":
+            low, high = summary[statistic]
+            rows.append({"statistic": statistic, "status": "published", "low": low, "high": high})
+        else:
+            value = summary[statistic]
+            rows.append({"statistic": statistic, "value": value, "n": value, "status": "published"})
+    schema = {"statistic": pl.String, "value": pl.Float64, "n": pl.Float64, "status": pl.String,
+              "low": pl.Float64, "high": pl.Float64}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema)
 
 
 def load_certificate(review: Path | None) -> Certificate | None:

@@ -88,6 +88,8 @@ class Release:
     audit: dict[str, Any] = field(default_factory=dict)
     ledger: pl.DataFrame | None = None  # record ids per published cell: stays in work/
     withheld_models: list[str] = field(default_factory=list)  # fit tables whose N was hidden
+    # Survival tables the release hides whole (their rows would narrow a hidden number).
+    hidden_survival: list[str] = field(default_factory=list)
 
 
 def release_tables(domains: Domains, has_education: bool) -> list[TableSpec]:
@@ -283,10 +285,15 @@ def _quarter(month: str, last: str) -> str:
     return f"{year}-Q{(int(m) - 1) // 3 + 1}"
 
 
+SERIES_ROUNDING = 10  # the series' running totals and the inflow pools
+
+
 def _pools(model: ReleaseModel, trues: list[dict[str, Any]], published: list[dict[str, Any]]) -> None:  # fmt: skip
     """Pool the monthly inflow per calendar quarter and spread it evenly over its months (as the
     source study spread its pools). Quarters, not pools grown until they reach the threshold:
-    such pools' boundaries would themselves say which months are small."""
+    such pools' boundaries would themselves say which months are small. A pool's total is rounded
+    to 10 like the series' running totals: exact, the running total at each quarter's end would
+    undo their rounding and leave the months beside it narrower than the protection width."""
     idx = [i for i, c in enumerate(model.cells) if c.spec.kind == "pool"]
     groups: dict[str, list[int]] = {}
     months_all = [model.cells[i].spec.dims["month"] for i in idx]
@@ -295,17 +302,19 @@ def _pools(model: ReleaseModel, trues: list[dict[str, Any]], published: list[dic
         groups.setdefault(_quarter(model.cells[i].spec.dims["month"], last), []).append(i)
     for members in groups.values():
         total = float(sum(trues[i]["value"] or 0.0 for i in members))
+        shown = float(round_to_base(total, SERIES_ROUNDING))
         months = [model.cells[i].spec.dims["month"] for i in members]
         pooled = len(members) > 1
         label = f"{months[0]}..{months[-1]}" if pooled else None
         for position, i in enumerate(members):
             published[i] |= {
-                "value": total / len(members) if pooled else total,
-                "n": total,
+                "value": shown / len(members) if pooled else shown,
+                "n": shown,
                 "pool": label,
                 "pool_first": position == 0,
-                "pool_total": total,
+                "pool_total": shown,
                 "pool_members": months,
+                "rounding": SERIES_ROUNDING,
             }
             trues[i]["true_count"] = total
             trues[i]["n"] = total
@@ -330,13 +339,19 @@ def build_release(
     earlier: dict[str, pl.DataFrame] | None = None,
     on_difference: str = "refuse",
     models: Sequence[tuple[str, Sequence[str], float]] = (),
+    survival: dict[str, dict[str, Any]] | None = None,
 ) -> Release:
     """Every export table from the release frame, protected and audited as one release.
 
     ``earlier``: ledgers of earlier releases of the project; a cell whose records differ from an
     earlier release's by 1..t-1 refuses the export (or, with ``on_difference="suppress"``, is
-    suppressed before the secondary suppression)."""
+    suppressed before the secondary suppression).
+
+    ``survival``: per survival table its own rules let publish, what it says about the sizes of
+    sets (``nbnb_cbs.survival.release_summary``): rows of the LP, hidden first and together."""
     specs = release_tables(domains, domains.education)
+    summaries = survival or {}
+    specs += [TableSpec("survival", name, "Survival (sizes it repeats)") for name in summaries]
     # A model's N is a count of a set the release already describes: one more row of the LP.
     specs += [TableSpec("model_fit", name, "Model fit", sample=tuple(sample))
               for name, sample, _ in models]  # fmt: skip
@@ -353,11 +368,30 @@ def build_release(
     trues = _true_cells(model, frame, counts, series)
     published = [_published(c.spec, t, rounding) for c, t in zip(model.cells, trues, strict=True)]
     _pools(model, trues, published)
+    for i, (cell, o) in enumerate(zip(model.cells, owner, strict=True)):
+        if specs[o].kind != "survival":
+            continue
+        said = summaries[specs[o].name][cell.spec.statistic]
+        if cell.spec.statistic == "censored_from":
+            # Bounds only: the table does not publish this count, it narrows it.
+            published[i] = {"bounds": said, "rounding": 0}
+            low, high = said
+            if not low <= trues[i]["value"] <= high:
+                raise DisclosureError(
+                    f"internal: {specs[o].name}: {trues[i]['value']:g} censored at 12 months or "
+                    f"more in the release model, the table says [{low:g}, {high:g}]"
+                )
+            trues[i] |= {"bounds_only": True, "organisations": None}
+        elif said != trues[i]["value"]:
+            raise DisclosureError(
+                f"internal: {specs[o].name}: {cell.spec.statistic} is {said:g} in the table but "
+                f"{trues[i]['value']:g} in the release model"
+            )
     for cell, true in zip(model.cells, trues, strict=True):
         cell.value, cell.n, cell.num = true.get("value"), true.get("n"), true.get("num")
         cell.total, cell.top1, cell.top2 = true.get("total"), true.get("top1"), true.get("top2")
         cell.organisations = true.get("organisations")
-        cell.reason = _primary(true, cell.spec, profile)
+        cell.reason = None if true.get("bounds_only") else _primary(true, cell.spec, profile)
         if (
             cell.reason is None
             and cell.organisations is not None
@@ -408,6 +442,7 @@ def build_release(
     tables: list[ExportTable] = []
     review: list[dict[str, Any]] = []
     withheld: list[str] = []
+    hidden_survival: list[str] = []
     for k, table in enumerate(specs):
         mine = [i for i, o in enumerate(owner) if o == k]
         records = []
@@ -444,12 +479,16 @@ def build_release(
             if any(model.cells[i].suppressed for i in mine):
                 withheld.append(table.name)
             continue
+        if table.kind == "survival":  # written by export/survival.py; hidden whole or not at all
+            if any(model.cells[i].suppressed for i in mine):
+                hidden_survival.append(table.name)
+            continue
         frame_out = pl.DataFrame(records, infer_schema_length=None)
         frame_out = frame_out.with_columns(
             pl.col("value").cast(pl.Float64), pl.col("n").cast(pl.Int64)
         )
         counts_by_status = dict(sorted(frame_out.group_by("status").len().iter_rows()))
-        base = 10 if table.kind == "series_share_working" else rounding
+        base = SERIES_ROUNDING if table.kind.startswith("series_") else rounding
         log = {
             "table": table.name,
             **table.describe(domains),
@@ -480,7 +519,7 @@ def build_release(
         if not c.suppressed
     }
     ledger = everything.filter(pl.col("key").is_in(list(published_keys)))
-    return Release(tables, model, protection, review, audit, ledger, withheld)
+    return Release(tables, model, protection, review, audit, ledger, withheld, hidden_survival)
 
 
 def _float(value: Any) -> float | None:

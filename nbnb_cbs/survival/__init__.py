@@ -10,6 +10,7 @@ from nbnb_cbs.survival.table import (
     Step,
     SurvivalTable,
     pool_steps,
+    release_summary,
     step_rule_holds,
     survival_table,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "kaplan_meier",
     "loglog_limits",
     "pool_steps",
+    "release_summary",
     "step_rule_holds",
     "survival_table",
 ]

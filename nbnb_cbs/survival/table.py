@@ -17,6 +17,7 @@ suppresses elsewhere, gets a wholly suppressed table.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +32,7 @@ __all__ = [
     "Step",
     "SurvivalTable",
     "pool_steps",
+    "release_summary",
     "step_rule_holds",
     "survival_table",
 ]
@@ -235,3 +237,37 @@ def survival_table(
         rows.append({"statistic": STATISTICS[2], "status": "suppressed"})
     frame = pl.DataFrame(rows, schema=SCHEMA)
     return SurvivalTable(frame, n, tuple(steps), None, bool(landmark))
+
+
+def release_summary(published: pl.DataFrame, landmark: int = LANDMARK) -> dict[str, Any] | None:
+    """What a published table says about the sizes of sets (None: no step is published).
+
+    ``at_risk``: the first step's at-risk count (the whole population); ``events``: the events
+    of all steps; ``censored_from``: bounds on the number censored at a time of ``landmark``
+    months or more - the censored in steps from a start above it, up to those from the step
+    that holds it (exact when a step starts there). Computed from the published rows alone, so
+    the protection and the steward's audit read the same numbers (a step's censored are its
+    at-risk minus its events minus the next step's at-risk)."""
+    steps = published.filter(pl.col("statistic") == "step", pl.col("status") != "suppressed")
+    if not steps.height:
+        return None
+    starts = [int(v) for v in steps["from_month"].cast(pl.Int64).to_list()]
+    at_risk = [int(v) for v in steps["at_risk"].cast(pl.Int64).to_list()]
+    events = [int(v) for v in steps["events"].cast(pl.Int64).to_list()]
+    censored = [
+        at_risk[k] - events[k] - (at_risk[k + 1] if k + 1 < len(at_risk) else 0)
+        for k in range(len(at_risk))
+    ]
+
+    def from_step(k: int) -> int:
+        return sum(censored[k:])
+
+    later = [k for k, start in enumerate(starts) if start > landmark]
+    held = [k for k, start in enumerate(starts) if start <= landmark]
+    exact = [k for k, start in enumerate(starts) if start == landmark]
+    if exact or not held:  # a step starts at the landmark, or every censored time is above it
+        value = from_step(exact[0] if exact else 0)
+        bounds = (value, value)
+    else:
+        bounds = (from_step(later[0]) if later else 0, from_step(held[-1]))
+    return {"at_risk": at_risk[0], "events": sum(events), "censored_from": bounds}

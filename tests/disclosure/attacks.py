@@ -197,6 +197,94 @@ def model_sample(export: Path) -> list[str]:
     return found
 
 
+def pooled_months(export: Path) -> list[str]:
+    """Class 1 again (red team, round 7): a month's inflow inside its pool, from the series'
+    running totals (rounded to 10: an integer in [n - 5, n + 4]), the pools' totals (the running
+    total at a pool's end; exact until round 7, rounded to 10 since) and the linked total: left
+    narrower than the width."""
+    share, inflow = table(export, "series_share_working"), table(export, "series_inflow")
+    if share is None or inflow is None:
+        return []
+    months = [m for m in inflow["month"].to_list() if m != "later"]
+    rounded = {m: float(n) for m, n, st in share.select("month", "n", "status").rows()
+               if st != "suppressed" and n is not None}  # fmt: skip
+    low: dict[str, float] = {m: rounded[m] - 5 for m in rounded}
+    high: dict[str, float] = {m: rounded[m] + 4 for m in rounded}
+    pools: dict[str, tuple[list[str], float | None]] = {}
+    for m, n, pool, st in inflow.select("month", "n", "pool", "status").rows():
+        members, _ = pools.get(pool or m, ([], None))
+        pools[pool or m] = ([*members, m], None if st == "suppressed" or n is None else float(n))
+    # Pool totals are rounded to 10 too (an integer in [n - 5, n + 4]); the running total at a
+    # pool's end is their sum.
+    run_lo: float | None = 0.0
+    run_hi: float | None = 0.0
+    for members, total in pools.values():
+        if run_lo is None or run_hi is None or total is None:
+            run_lo = run_hi = None
+            continue
+        run_lo, run_hi = run_lo + max(0.0, total - 5), run_hi + total + 4
+        last = members[-1]
+        if last != "later":
+            low[last] = max(low.get(last, run_lo), run_lo)
+            high[last] = min(high.get(last, run_hi), run_hi)
+    yld = table(export, "linkage_yield")
+    linked = (
+        published_n(yld, **{yld.columns[0]: "Total"}, statistic="linked")
+        if yld is not None
+        else None
+    )
+    found = []
+    previous = (0.0, 0.0)
+    for m in [*months, "later"]:
+        if m == "later":
+            here = (linked, linked) if linked is not None else (None, None)
+        else:
+            here = (low.get(m), high.get(m))
+        pool = next((p for p, (members, _) in pools.items() if m in members), None)
+        total = pools[pool][1] if pool is not None else None
+        if None not in here and None not in previous and pool is not None and total is not None:
+            lo = max(0.0, here[0] - previous[1])  # type: ignore[operator]
+            hi = min(total + 4, here[1] - previous[0])  # type: ignore[operator]
+            if len(pools[pool][0]) > 1 and hi - lo < T - 0.5:
+                found.append(f"inflow {m} (pool {pool}) in [{lo:g}, {hi:g}]")
+        previous = here if m != "later" else previous
+    return found
+
+
+def survival(export: Path) -> list[str]:
+    """A survival table repeats group sizes (round 7): the first spell's censored are those whose
+    durability from the first job is 1 (share_100's numerator); the time to the first job's
+    events are the worked_1m group."""
+    found = []
+    first = table(export, "survival_first_spell")
+    fj, ex = table(export, "durability_first_job"), table(export, "durability_exit")
+    for name, groups in (("survival_first_spell", fj), ("survival_to_first_job", ex)):
+        frame = table(export, name)
+        if frame is None or groups is None:
+            continue
+        steps = frame.filter((pl.col("statistic") == "step") & (pl.col("status") != "suppressed"))
+        if not steps.height:
+            continue
+        at_risk = float(steps["at_risk"].cast(pl.Float64)[0])
+        events = float(steps["events"].cast(pl.Float64).sum())
+        by = groups.columns[1]
+        if name == "survival_first_spell":
+            row = groups.filter((pl.col("group") == "worked_1m") & (pl.col(by) == "Total")
+                                & (pl.col("statistic") == "share_100"))  # fmt: skip
+            if row.height and row["status"][0] == "suppressed":
+                found.append(
+                    f"{name}: hidden first-job share_100 of worked_1m = {at_risk - events:g}/{at_risk:g}"
+                )
+        else:
+            n = published_n(groups, group="worked_1m", **{by: "Total"}, statistic="n")
+            row = groups.filter((pl.col("group") == "worked_1m") & (pl.col(by) == "Total")
+                                & (pl.col("statistic") == "n"))  # fmt: skip
+            if n is None and row.height:
+                found.append(f"{name}: hidden worked_1m n = {events:g}")
+    _ = first
+    return found
+
+
 def every_attack(export: Path, by: str) -> list[str]:
     return [
         *statuses_and_log(export),
@@ -207,4 +295,6 @@ def every_attack(export: Path, by: str) -> list[str]:
         *shared_persons(export, by),
         *small_counts(export),
         *model_sample(export),
+        *pooled_months(export),
+        *survival(export),
     ]

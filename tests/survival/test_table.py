@@ -123,3 +123,28 @@ def test_start_population_suppressed_elsewhere() -> None:
     table = survival_table(times, [True] * len(times), 3, start_suppressed=True)
     assert table.reason == "start_population_suppressed"
     assert set(table.published["status"]) == {"suppressed"}
+
+
+@given(survival_times())
+def test_release_summary_holds_for_the_spells(data: tuple[list[int], list[bool]]) -> None:
+    """What the release model reads from a published table (population, events, the censored at
+    12 months or more) holds for the spells behind it: the LP rows are true."""
+    from nbnb_cbs.survival import release_summary
+
+    times, events = data
+    table = survival_table(times, events, 10)
+    summary = release_summary(table.published)
+    if table.reason is not None:
+        assert summary is None
+        return
+    assert summary is not None
+    assert summary["at_risk"] == len(times)
+    assert summary["events"] == sum(events)
+    late = sum(1 for t, e in zip(times, events, strict=True) if not e and t >= 12)
+    low, high = summary["censored_from"]
+    assert low <= late <= high
+    # Exact when a step starts at 12 months; otherwise the censored within the step holding 12
+    # (none or at least the threshold, by the rule) make the difference.
+    starts = _steps(table.published)["from_month"].to_list()
+    if 12 in starts or min(starts) > 12:
+        assert low == high == late
