@@ -163,15 +163,17 @@ def run_project(
         if first is not None
         else inputs.linked.filter(pl.col("RINPERSOON").is_not_null())["record_id"].cast(pl.String)
     )
+    from nbnb_cbs.export.tables import ModelCounts  # noqa: PLC0415
     from nbnb_cbs.models import sample_destinations  # noqa: PLC0415
 
     fits = [
-        (f"model_{m.spec.name}_fit", sorted(sample_destinations(m.spec)), float(m.fit.n))
+        ModelCounts(f"model_{m.spec.name}_fit", tuple(sorted(sample_destinations(m.spec))),
+                    float(m.fit.n), m.spec.outcome, float(m.fit.n_outcome))
         for m in result.models
-    ]
+    ]  # fmt: skip
     frame, domains = release_frame(
         inputs.analysis, linked_ids, result.durability, settings.by, settings.end_month,
-        profile.threshold, samples=[sample for _, sample, _ in fits],
+        profile.threshold, samples=[m.sample for m in fits],
     )  # fmt: skip
     ledgers = work / "release-ledger"
     from nbnb_cbs.export.survival import (  # noqa: PLC0415

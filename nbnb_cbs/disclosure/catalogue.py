@@ -246,8 +246,10 @@ def universe(domains: Domains) -> pl.DataFrame:
             & ((pl.col("dest") != "none") | pl.lit(not domains.destinations))
             & ((pl.col("ee") != "none") | pl.lit(not domains.enrolment))
         )
-        | (
-            (pl.col("x") == "none") & (pl.col("f") == "none") & (pl.col("e") == "none")
+        | (  # records that are not linked belong to no cohort (round 8 found linked ones here:
+            # linked records without a destination, so a model's N did not pin the linked total)
+            (pl.col("ls") == "u")
+            & (pl.col("x") == "none") & (pl.col("f") == "none") & (pl.col("e") == "none")
             & (pl.col("dest") == "none") & (pl.col("ee") == "none")
         )
     )  # fmt: skip
@@ -331,9 +333,19 @@ def _dim(domains: Domains, j: int | None) -> str:
 _TIER = {"worked_1m": 4, "exit_work": 3, "enrolled_1m": 4, "exit_education": 3}
 
 
+# A model's outcome as a set of the release model (in work at the end month is the snapshot's "in
+# work" status; enrolment at the end is the cohort's ee, defined for every linked record when
+# enrolments are given, the only case such an outcome can be fitted).
+_OUTCOME_SETS: dict[str, pl.Expr] = {
+    "in_work_at_end": pl.col("ls") == "w",
+    "enrolled_at_end": pl.col("ee") == "yes",
+    "work_or_education_at_end": (pl.col("ls") == "w") | (pl.col("ee") == "yes"),
+}
+
+
 def table_rows(
     kind: TableKind, table: str, domains: Domains, *, j: int | None = None, anchor: str = "exit",
-    rounding: int = 0, sample: Sequence[str] = (),
+    rounding: int = 0, sample: Sequence[str] = (), outcome: str = "",
 ) -> list[RowSpec]:  # fmt: skip
     """The rows a table of ``kind`` publishes, each with the sets it is about (``sample``: the
     exit destinations a model keeps)."""
@@ -347,6 +359,12 @@ def table_rows(
         members = _cohort(linked & _in("dest", kept))
         # A model the researcher configured is hidden last (a hidden N withholds the model).
         rows.append(RowSpec(table, {}, "N", "count", members, members, f"{table}|N", 4))
+        # Its records with the outcome (the estimates give that count away, round 8: a sex-only
+        # model's cross-table summed to the snapshot's hidden count in work).
+        ones = _OUTCOME_SETS.get(outcome)
+        if ones is not None:
+            rows.append(RowSpec(table, {}, "N_outcome", "count", members & ones, members & ones,
+                                f"{table}|N", 4))  # fmt: skip
     if kind == "linkage_yield":
         for v in _values(domains, j):
             b = _breakdown(domains, j, v)

@@ -81,7 +81,8 @@ def audit_export(
         fits = [f for f in m.get("files", []) if str(f).endswith("_fit.csv")]
         if fits:
             entries.append({"file": fits[0], "kind": "model_fit", "table": str(fits[0])[:-4],
-                            "sample": [str(d) for d in m.get("sample_destinations", [])]})  # fmt: skip
+                            "sample": [str(d) for d in m.get("sample_destinations", [])],
+                            "outcome": str(m.get("outcome", ""))})  # fmt: skip
     known = [t for t in entries if t.get("kind") in KINDS]
     frames: dict[str, pl.DataFrame] = {}
     for entry in known:
@@ -152,7 +153,7 @@ def audit_export(
         fit = entry["kind"] == "model_fit"
         rows = table_rows(entry["kind"], str(entry.get("table", "")), domains, j=j,
                           anchor=str(entry.get("anchor", "exit")), rounding=0 if fit else rounding,
-                          sample=entry.get("sample", ()))  # fmt: skip
+                          sample=entry.get("sample", ()), outcome=str(entry.get("outcome", "")))  # fmt: skip
         dims = [c for c in frame.columns
                 if c not in ("statistic", "value", "n", "pool", "status", "low", "high")]  # fmt: skip
         published: dict[tuple[frozenset[tuple[str, str]], str], dict[str, Any]] = {}

@@ -103,6 +103,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "logit": ("logistische regressie", "logistic regression"),
     "lpm": ("lineair kansmodel", "linear probability model"),
     "term": ("Variabele", "Term"),
+    "N_outcome": ("N met de uitkomst", "N with the outcome"),
     "residual_dof": ("Vrijheidsgraden (residu)", "Residual degrees of freedom"),
     "pseudo_r2": ("Pseudo-R²", "Pseudo R²"),
     "aic": ("AIC", "AIC"),

@@ -19,7 +19,7 @@ from nbnb_cbs.export.labels import LABELS, Language, format_number, heading, lab
 __all__ = ["coefficient_table", "fit_table", "model_notes", "model_title", "term_label"]
 
 _INTERACTION = " x "
-_COUNT_STATISTICS = ("N", "residual_dof")
+_COUNT_STATISTICS = ("N", "N_outcome", "residual_dof")
 _MERGE_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("m_merged_reference", re.compile(
         r"(?P<column>\w+): levels (?P<levels>.+) merged into the reference (?P<target>'[^']*') "

@@ -70,6 +70,7 @@ class TableSpec:
     j: int | None = None
     anchor: str = "exit"
     sample: tuple[str, ...] = ()  # model_fit: the exit destinations the model keeps
+    outcome: str = ""  # model_fit: the model's outcome (its count is a row too)
 
     def describe(self, domains: Domains) -> dict[str, Any]:
         """What the steward's check needs to rebuild the table's sets (kept in the log)."""
@@ -77,6 +78,17 @@ class TableSpec:
         if self.j is not None:
             out["breakdown"] = domains.breakdowns[self.j][0]
         return out
+
+
+@dataclass(frozen=True)
+class ModelCounts:
+    """What a published model says about sets of the release model."""
+
+    name: str  # its fit table (model_<name>_fit)
+    sample: tuple[str, ...]  # the exit destinations it keeps
+    n: float  # N
+    outcome: str
+    n_outcome: float  # records with the outcome
 
 
 @dataclass
@@ -338,7 +350,7 @@ def build_release(
     series: pl.DataFrame | None = None,
     earlier: dict[str, pl.DataFrame] | None = None,
     on_difference: str = "refuse",
-    models: Sequence[tuple[str, Sequence[str], float]] = (),
+    models: Sequence[ModelCounts] = (),
     survival: dict[str, dict[str, Any]] | None = None,
 ) -> Release:
     """Every export table from the release frame, protected and audited as one release.
@@ -353,14 +365,14 @@ def build_release(
     summaries = survival or {}
     specs += [TableSpec("survival", name, "Survival (sizes it repeats)") for name in summaries]
     # A model's N is a count of a set the release already describes: one more row of the LP.
-    specs += [TableSpec("model_fit", name, "Model fit", sample=tuple(sample))
-              for name, sample, _ in models]  # fmt: skip
+    specs += [TableSpec("model_fit", m.name, "Model fit", sample=tuple(m.sample), outcome=m.outcome)
+              for m in models]  # fmt: skip
     rows: list[RowSpec] = []
     owner: list[int] = []
     for k, table in enumerate(specs):
         found = table_rows(table.kind, table.name, domains, j=table.j, anchor=table.anchor,
                            rounding=0 if table.kind == "model_fit" else rounding,
-                           sample=table.sample)  # fmt: skip
+                           sample=table.sample, outcome=table.outcome)  # fmt: skip
         rows += found
         owner += [k] * len(found)
     model = build_model(domains, rows)
@@ -431,14 +443,15 @@ def build_release(
             ):
                 cell.reason = "release_difference"
     protection = protect_release(model, published, profile)
-    for name, _, expected in models:
-        found_n = [c.value for c, o in zip(model.cells, owner, strict=True)
-                   if specs[o].name == name and c.spec.statistic == "N"]  # fmt: skip
-        if found_n and found_n[0] != expected:
-            raise DisclosureError(
-                f"internal: model {name}: its sample holds {expected:g} records but the release "
-                f"model counts {found_n[0]:g} linked records with the destinations it keeps"
-            )
+    for m in models:
+        for statistic, expected in (("N", m.n), ("N_outcome", m.n_outcome)):
+            found_n = [c.value for c, o in zip(model.cells, owner, strict=True)
+                       if specs[o].name == m.name and c.spec.statistic == statistic]  # fmt: skip
+            if found_n and found_n[0] != expected:
+                raise DisclosureError(
+                    f"internal: model {m.name}: its {statistic} is {expected:g} but the release "
+                    f"model counts {found_n[0]:g} (linked records with the destinations it keeps)"
+                )
     tables: list[ExportTable] = []
     review: list[dict[str, Any]] = []
     withheld: list[str] = []

@@ -39,6 +39,9 @@ class Fit:
     pseudo_r2: float
     aic: float
     fixed_effect_terms: set[str] = field(default_factory=set)
+    # Records with the outcome: with an intercept (or fixed effects) the fitted values add up to
+    # it, so the estimates give it away; the fit table says it, and the release model counts it.
+    n_outcome: int = 0
 
     def coefficients(self, *, published: bool) -> pl.DataFrame:
         """term, B, SE, Exp(B), p; ``published`` leaves out the project fixed effects and,
@@ -70,8 +73,14 @@ class Fit:
         """The one place the published N and residual degrees of freedom live."""
         return pl.DataFrame(
             {
-                "statistic": ["N", "residual_dof", "pseudo_r2", "aic"],
-                "value": [float(self.n), float(self.df_resid), self.pseudo_r2, self.aic],
+                "statistic": ["N", "N_outcome", "residual_dof", "pseudo_r2", "aic"],
+                "value": [
+                    float(self.n),
+                    float(self.n_outcome),
+                    float(self.df_resid),
+                    self.pseudo_r2,
+                    self.aic,
+                ],
             }
         )
 
@@ -120,6 +129,7 @@ def fit_design(design: Design, kind: str, name: str = "model") -> Fit:
         pseudo_r2=pseudo,
         aic=float(result.aic),
         fixed_effect_terms=set(design.fixed_effect_terms),
+        n_outcome=round(float(np.asarray(design.y, dtype=float).sum())),
     )
 
 

@@ -139,6 +139,9 @@ def test_estimates_equal_a_direct_statsmodels_fit(kind: str, fixed_effects: bool
     np.testing.assert_allclose(mine["p"].to_numpy(), direct.pvalues, rtol=0, atol=1e-6)
     fit = dict(result.fit.fit_table().iter_rows())
     assert fit["N"] == len(y) and fit["residual_dof"] == len(y) - x.shape[1]
+    assert fit["N_outcome"] == y.sum()
+    # What makes N_outcome public anyway: the fitted values add up to it.
+    assert float(np.sum(direct.predict())) == pytest.approx(y.sum(), abs=1e-4)
     assert fit["aic"] == pytest.approx(direct.aic, abs=1e-6)
     r2 = direct.prsquared if kind == "logit" else direct.rsquared
     assert fit["pseudo_r2"] == pytest.approx(r2, abs=1e-6)

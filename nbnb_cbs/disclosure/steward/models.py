@@ -23,7 +23,7 @@ __all__ = ["models_pass"]
 
 COEFFICIENTS = ["term", "B", "SE", "Exp(B)", "p"]
 FIT = ["statistic", "value"]
-FIT_STATISTICS = ("N", "residual_dof", "pseudo_r2", "aic")
+FIT_STATISTICS = ("N", "N_outcome", "residual_dof", "pseudo_r2", "aic")
 INTERCEPT = "(intercept)"
 
 
@@ -107,6 +107,11 @@ def _model(
         out.append(Finding(fit_name, None, "value", "small_n", f"a model of {n:g} units: fewer than {profile.threshold}"))  # fmt: skip
     if dof < profile.dof_threshold:
         out.append(Finding(fit_name, None, "value", "dof_below_threshold", f"{dof:g} residual degrees of freedom: fewer than dof_threshold {profile.dof_threshold}"))  # fmt: skip
+    ones = stats["N_outcome"] or 0.0
+    if 0 < ones < profile.threshold or 0 < n - ones < profile.threshold:
+        out.append(Finding(fit_name, None, "value", "small_n", f"{ones:g} of {n:g} units with the outcome: a count or complement below {profile.threshold}"))  # fmt: skip
+    if ones > n or ones != round(ones):
+        out.append(Finding(fit_name, None, "value", "model_fit", f"N_outcome {ones:g} cannot belong to a model of {n:g} units"))  # fmt: skip
     if dof + coef.height > n or n != round(n) or dof != round(dof):
         out.append(Finding(fit_name, None, "value", "model_fit", f"N {n:g} and residual_dof {dof:g} cannot belong to a model with {coef.height} published terms"))  # fmt: skip
     return out
