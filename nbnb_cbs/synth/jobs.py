@@ -19,6 +19,7 @@ _EPOCH_MONTH = MONTH0 - 1970 * 12
 _KINDS = ["9", "5", "4", "1", "2", "3"]
 _KIND_P = [0.63, 0.10, 0.20, 0.02, 0.02, 0.03]
 _CONTRACTS = ["O", "B", "N", "o", "b", "n"]
+_INDICATORS = {"payroll": (0.0, 0.03), "opting_in": (0.03, 0.04), "bbl_unsigned": (0.04, 0.05)}
 SECOND_JOB = 0.05  # share of job spells with a concurrent second job
 
 
@@ -154,6 +155,10 @@ def jobs_frame(
         }
     )
     del dup, job, person, hours, wage, p_start, p_end, start_day, end_day, by
+    agency = _KINDS.index("4")
+    _u = (
+        (pl.col("_key") * 2_654_435_761 + pl.col("_job") * 40_503 + 12_345) % 1_000_003
+    ) / 1_000_003
     rows_sorted = frame.select(
         RINPERSOONS=pl.lit("R"),
         RINPERSOON=pl.Series(rin).gather(frame["_person"]),
@@ -169,6 +174,15 @@ def jobs_frame(
         SCONTRACTSOORT=pl.Series(_CONTRACTS).gather(frame["_contract"]),
         SSOORTBAAN=pl.Series(_KINDS).gather(frame["_kind"]),
         SPOLISDIENSTVERBAND=pl.when(pl.col("_full")).then(pl.lit("1")).otherwise(pl.lit("2")),
+        # The study's "other" contracts (report: 7%): payroll, opting-in and not yet signed BBL
+        # jobs, 3%, 1% and 1% of the jobs that are not agency work. Drawn from the job's own
+        # number (no draw of the random stream, so every other column is what it was).
+        **{
+            name: pl.when((pl.col("_kind") != agency) & (_u >= low) & (_u < high))
+            .then(pl.lit("1"))
+            .otherwise(pl.lit("0"))
+            for name, (low, high) in _INDICATORS.items()
+        },
     )
     return rows_sorted, n_jobs
 
