@@ -224,7 +224,11 @@ def run_project(
         inputs=result.inputs, make_zip=make_zip,
         review={"audit": release.audit, "cells": release.review, "projects": projects,
                 "certificate": release.protection.certificate},
-        release_audit=release.audit, models=_model_exports(result.models),
+        # The log holds the audit's size, not its data-dependent counts (how many cells were
+        # hidden secondarily, how many LPs): those go to export-review/ with the reasons.
+        release_audit={k: v for k, v in release.audit.items()
+                       if k not in ("secondary_suppressions", "solves")},
+        models=_model_exports(result.models),
         csv_format=settings.csv_format or settings.language,
     )  # fmt: skip
     if release.ledger is not None:
