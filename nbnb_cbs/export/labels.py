@@ -262,7 +262,7 @@ _PHRASES: Final[dict[str, tuple[str, str]]] = {
         "In work at the end month (N = {n})",
     ),
     "f_snapshot_y": ("% van de werkenden", "% of those in work"),
-    "f_not_shown_panel": ("niet getoond\n(te kleine aantallen)", "not shown\n(too few persons)"),
+    "f_not_shown_panel": ("niet getoond", "not shown"),
     "unknown_n": ("onbekend", "not shown"),
     "f_survival": (
         "Duur van de eerste baan en tijd tot de eerste baan (Kaplan-Meier)",
@@ -378,10 +378,9 @@ _PHRASES: Final[dict[str, tuple[str, str]]] = {
         "{column}: {levels} merged into {target}",
     ),
     "m_merged_reference": (
-        "{column}: {levels} samengevoegd met de referentiecategorie {target} (samen nog te weinig "
-        "personen voor een eigen categorie)",
-        "{column}: {levels} merged into the reference level {target} (together still too few "
-        "persons for a level of their own)",
+        "{column}: {levels} samengevoegd met de referentiecategorie {target} (geen eigen "
+        "categorie)",
+        "{column}: {levels} merged into the reference level {target} (not a level of their own)",
     ),
     "m_filled": (
         "{column}: de enkele onbekende waarden zijn vervangen door het gemiddelde (zonder "
@@ -389,10 +388,8 @@ _PHRASES: Final[dict[str, tuple[str, str]]] = {
         "{column}: the few unknown values filled with the mean (no indicator)",
     ),
     "m_cell_merged": (
-        "{a} × {b}: te weinig personen voor een eigen term; opgenomen in de referentie (geen "
-        "interactieterm)",
-        "{a} × {b}: too few persons for its own term; merged into the reference (no "
-        "interaction term)",
+        "{a} × {b}: geen eigen term; opgenomen in de referentie (geen interactieterm)",
+        "{a} × {b}: no term of its own; merged into the reference (no interaction term)",
     ),
     # settings the manifest records as text
     "p_snapshot": ("momentopname", "snapshot"),

@@ -23,12 +23,12 @@ _COUNT_STATISTICS = ("N", "N_outcome", "residual_dof")
 _MERGE_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("m_merged_reference", re.compile(
         r"(?P<column>\w+): levels (?P<levels>.+) merged into the reference (?P<target>'[^']*') "
-        r"\(together still too few for a level of their own\)")),
+        r"\(not a level of their own\)")),
     ("m_merged", re.compile(r"(?P<column>\w+): levels (?P<levels>.+) merged into (?P<target>'[^']*')")),
     ("m_filled", re.compile(r"(?P<column>\w+): the few unknown values filled with the mean \(no indicator\)")),
     ("m_cell_merged", re.compile(
-        r"(?P<a_col>\w+) = (?P<a>'[^']*') x (?P<b_col>\w+) = (?P<b>'[^']*'): too few persons for "
-        r"its own term; merged into the reference \(no interaction term\)")),
+        r"(?P<a_col>\w+) = (?P<a>'[^']*') x (?P<b_col>\w+) = (?P<b>'[^']*'): no term of its own; "
+        r"merged into the reference \(no interaction term\)")),
 )  # fmt: skip
 
 

@@ -283,7 +283,7 @@ def _check_cells(sample: Sample, threshold: int, min_orgs: int) -> None:
         for row in sparse.filter(~on_reference).iter_rows(named=True):
             sample.dropped_cells.add((a, row[a], b, row[b]))
             sample.merges.append(
-                f"{a} = {row[a]!r} x {b} = {row[b]!r}: too few persons for its own term; "
+                f"{a} = {row[a]!r} x {b} = {row[b]!r}: no term of its own; "
                 "merged into the reference (no interaction term)"
             )
     categorical = list(sample.levels)
@@ -346,7 +346,7 @@ def _merge_levels(
         )
         note = (
             f"{column}: levels {', '.join(repr(m) for m in movers)} merged into the reference "
-            f"{reference!r} (together still too few for a level of their own)"
+            f"{reference!r} (not a level of their own)"
         )
     sample.frame = frame
     sample.merges.append(note)

@@ -241,7 +241,7 @@ def test_sparse_level_merged_when_asked() -> None:
     plain = run_model(_spec(covariates=("sex", "region")), analysis, persons, CBS)
     assert not any("west" in t or "other" in t for t in result.fit.terms)
     assert result.merges == [
-        "region: levels 'west' merged into the reference 'north' (together still too few for a level of their own)"
+        "region: levels 'west' merged into the reference 'north' (not a level of their own)"
     ]
     assert result.fit.n == plain.fit.n
 
