@@ -39,13 +39,24 @@ EXPECTED = {
 
 
 def _render_dutch(export: Path, target: Path) -> Path:
-    """The same checked tables rendered as a Dutch report (what `--language nl` writes)."""
+    """The same checked tables rendered as a Dutch report (what `--language nl` writes), with a
+    published first-spell survival table in place of the demo's (which the release suppresses
+    whole), so the page shows survival steps too. Only rendered, never exported."""
     from nbnb_cbs.export.render import render_derived
+    from nbnb_cbs.io.published import write_published
+    from nbnb_cbs.survival import survival_table
 
-    manifest = json.loads((export / "manifest.json").read_text(encoding="utf-8"))
-    log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
+    source = target.parent / "nl-tables"
+    shutil.copytree(export, source)
+    manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
+    log = json.loads((source / "disclosure-log.json").read_text(encoding="utf-8"))
     manifest["parameters"]["language"] = "nl"
-    render_derived(export, target, manifest, log)
+    steps = survival_table([m for m in range(1, 25) for _ in range(10)], [True] * 240, 10).published
+    write_published(steps, source / "tables" / "survival_first_spell.csv", manifest["csv"])
+    for entry in log["tables"]:
+        if entry["table"] == "survival_first_spell":
+            entry["status_counts"] = dict(steps.group_by("status").len().iter_rows())
+    render_derived(source, target, manifest, log)
     return target / "report.html"
 
 
@@ -99,6 +110,8 @@ def test_report_renders_in_chromium_in_both_languages(cli: Cli, tmp_path: Path) 
             shown = driver.execute_script("return document.body.innerText")
             missing = [text for text in EXPECTED[language] if text not in shown]
             assert not missing, f"{language}: labels not on screen: {missing}"
+            if language == "nl":  # the published survival steps, as a study table
+                assert "maand 1" in shown and "en later" in shown and "Baan beëindigd" in shown
             leaked = [code for code in CODES if code in shown]
             assert not leaked, f"{language}: internal codes on screen: {leaked}"
             # The durability table as the source study lays it out: a row per group.
