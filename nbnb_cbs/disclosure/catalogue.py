@@ -37,6 +37,7 @@ __all__ = [
     "ANCHOR_COLUMN",
     "BIN_CLASSES",
     "EDUCATION_GROUPS",
+    "ENROL",
     "GROUPS",
     "KINDS",
     "SNAPSHOT_CATEGORIES",
@@ -76,6 +77,7 @@ SNAPSHOT_CATEGORIES: dict[str, tuple[str, ...]] = {
 COHORT = ("x", "f", "dx", "df", "bin", "e", "de", "ee", "dest")
 SNAP = tuple(SNAPSHOT_CATEGORIES)
 SERIES = ("entry",)
+ENROL = ("ed", "en")  # every linked record's exit destination and enrolment at the end
 TableKind = Literal[
     "linkage_yield",
     "durability",
@@ -201,11 +203,10 @@ def _cohort_states(domains: Domains) -> pl.DataFrame:
             continue
         if e != "none" and (x != "none" or f != "none"):
             continue
-        # Enrolment at the end: the education cohort's, or with the enrolment table every linked
-        # record's (unlinked records are set apart in universe()).
-        if (e != "none" and ee == "none") or (
-            not domains.enrolment and e == "none" and ee != "none"
-        ):
+        if (e == "none") != (ee == "none"):  # enrolment at the end of the education cohort
+            continue
+        # With every destination a class of its own, leavers to education are that cohort.
+        if dest == "education" and e == "none" and domains.education:
             continue
         if (e in ("none", "coh")) != (de == "none") or (e == "ew" and de != "lt90"):
             continue
@@ -231,7 +232,7 @@ def universe(domains: Domains) -> pl.DataFrame:
     shared = pl.DataFrame(
         list(itertools.product(*shared_values)), schema=[*domains.shared, "ls"], orient="row"
     )
-    empty = {c: pl.lit("none") for c in (*COHORT, *SNAP, *SERIES)}
+    empty = {c: pl.lit("none") for c in (*COHORT, *SNAP, *SERIES, *ENROL)}
     parts = [shared.with_columns(factor=pl.lit("N"), **empty)]
     states = _cohort_states(domains)
     if domains.destinations:  # unlinked records: no destination class (models hold linked ones)
@@ -241,11 +242,7 @@ def universe(domains: Domains) -> pl.DataFrame:
             .with_columns(dest=pl.lit("none"), ee=pl.lit("none")).unique(maintain_order=True),
         ])  # fmt: skip
     cohort = shared.join(states, how="cross").filter(
-        (
-            (pl.col("ls") != "u")
-            & ((pl.col("dest") != "none") | pl.lit(not domains.destinations))
-            & ((pl.col("ee") != "none") | pl.lit(not domains.enrolment))
-        )
+        ((pl.col("ls") != "u") & ((pl.col("dest") != "none") | pl.lit(not domains.destinations)))
         | (  # records that are not linked belong to no cohort (round 8 found linked ones here:
             # linked records without a destination, so a model's N did not pin the linked total)
             (pl.col("ls") == "u")
@@ -255,7 +252,7 @@ def universe(domains: Domains) -> pl.DataFrame:
     )  # fmt: skip
     parts.append(
         cohort.with_columns(
-            factor=pl.lit("cohort"), **{c: pl.lit("none") for c in (*SNAP, *SERIES)}
+            factor=pl.lit("cohort"), **{c: pl.lit("none") for c in (*SNAP, *SERIES, *ENROL)}
         )
     )
     if domains.snapshot:
@@ -263,7 +260,7 @@ def universe(domains: Domains) -> pl.DataFrame:
         none = shared.filter(pl.col("ls") != "w").with_columns(**{c: pl.lit("none") for c in SNAP})
         parts.append(
             pl.concat([snap, none], how="diagonal").with_columns(
-                factor=pl.lit("snap"), **{c: pl.lit("none") for c in (*COHORT, *SERIES)}
+                factor=pl.lit("snap"), **{c: pl.lit("none") for c in (*COHORT, *SERIES, *ENROL)}
             )
         )
     if domains.months:
@@ -272,10 +269,26 @@ def universe(domains: Domains) -> pl.DataFrame:
         none = shared.filter(pl.col("ls") == "u").with_columns(entry=pl.lit("none"))
         parts.append(
             pl.concat([linked, none], how="diagonal").with_columns(
-                factor=pl.lit("series"), **{c: pl.lit("none") for c in (*COHORT, *SNAP)}
+                factor=pl.lit("series"), **{c: pl.lit("none") for c in (*COHORT, *SNAP, *ENROL)}
             )
         )
-    columns = ["factor", *domains.shared, "ls", *COHORT, *SNAP, *SERIES]
+    if domains.enrolment:
+        # Every linked record's exit destination and enrolment at the end: a factor of its own
+        # (crossed with the cohort's groups it would double their atoms, and no table relates
+        # them); linked to the cohort by its destination counts (see release._coupling).
+        states = pl.DataFrame(
+            list(itertools.product(EXIT_DESTINATIONS, ("no", "yes"))),
+            schema=list(ENROL),
+            orient="row",
+        )
+        linked = shared.filter(pl.col("ls") != "u").join(states, how="cross")
+        none = shared.filter(pl.col("ls") == "u").with_columns(ed=pl.lit("none"), en=pl.lit("none"))
+        parts.append(
+            pl.concat([linked, none], how="diagonal").with_columns(
+                factor=pl.lit("enrol"), **{c: pl.lit("none") for c in (*COHORT, *SNAP, *SERIES)}
+            )
+        )
+    columns = ["factor", *domains.shared, "ls", *COHORT, *SNAP, *SERIES, *ENROL]
     return pl.concat([p.select(columns) for p in parts]).with_row_index("var")
 
 
@@ -333,14 +346,20 @@ def _dim(domains: Domains, j: int | None) -> str:
 _TIER = {"worked_1m": 4, "exit_work": 3, "enrolled_1m": 4, "exit_education": 3}
 
 
-# A model's outcome as a set of the release model (in work at the end month is the snapshot's "in
-# work" status; enrolment at the end is the cohort's ee, defined for every linked record when
-# enrolments are given, the only case such an outcome can be fitted).
-_OUTCOME_SETS: dict[str, pl.Expr] = {
-    "in_work_at_end": pl.col("ls") == "w",
-    "enrolled_at_end": pl.col("ee") == "yes",
-    "work_or_education_at_end": (pl.col("ls") == "w") | (pl.col("ee") == "yes"),
-}
+def _outcome_set(
+    outcome: str, domains: Domains, linked: pl.Expr, kept: Sequence[str]
+) -> pl.Expr | None:
+    """A model's records with its outcome, as a set of the release model: in work at the end
+    month is the shared "in work" status; enrolment at the end is the enrol factor's (there with
+    every destination a class of its own). None: not a set the release model has."""
+    work = pl.col("ls") == "w"
+    if outcome == "in_work_at_end":
+        return _cohort(linked & _in("dest", kept) & work)
+    if not domains.enrolment or outcome not in ("enrolled_at_end", "work_or_education_at_end"):
+        return None
+    enrolled = pl.col("en") == "yes"
+    either = enrolled if outcome == "enrolled_at_end" else (enrolled | work)
+    return (pl.col("factor") == "enrol") & linked & _in("ed", kept) & either
 
 
 def table_rows(
@@ -361,10 +380,9 @@ def table_rows(
         rows.append(RowSpec(table, {}, "N", "count", members, members, f"{table}|N", 4))
         # Its records with the outcome (the estimates give that count away, round 8: a sex-only
         # model's cross-table summed to the snapshot's hidden count in work).
-        ones = _OUTCOME_SETS.get(outcome)
+        ones = _outcome_set(outcome, domains, linked, kept)
         if ones is not None:
-            rows.append(RowSpec(table, {}, "N_outcome", "count", members & ones, members & ones,
-                                f"{table}|N", 4))  # fmt: skip
+            rows.append(RowSpec(table, {}, "N_outcome", "count", ones, ones, f"{table}|N", 4))
     if kind == "linkage_yield":
         for v in _values(domains, j):
             b = _breakdown(domains, j, v)
@@ -421,8 +439,12 @@ def table_rows(
         # Enrolled in the end month (count, and share of the linked records): every linked record
         # (Total) and per exit destination (category).
         for v in (TOTAL, *EXIT_DESTINATIONS):
-            of = _cohort(linked & (pl.lit(True) if v == TOTAL else _in("dest", [v])))
-            enrolled = of & (pl.col("ee") == "yes")
+            of = (
+                (pl.col("factor") == "enrol")
+                & linked
+                & (pl.lit(True) if v == TOTAL else _in("ed", [v]))
+            )
+            enrolled = of & (pl.col("en") == "yes")
             tier = 1  # hidden before the study's own tables (yield, durability, snapshot)
             rows += [
                 RowSpec(table, {"category": v}, "count", "count", enrolled, enrolled,

@@ -24,6 +24,7 @@ import polars as pl
 from nbnb_cbs.disclosure.catalogue import (
     CLASS_RANGE,
     COHORT,
+    ENROL,
     SERIES,
     SNAP,
     Domains,
@@ -167,7 +168,7 @@ def _lift(model: ReleaseModel, mask: np.ndarray) -> list[np.ndarray]:
     inside = np.isin(shared, shared[mask])
     return [
         (factor == f) & inside
-        for f in ("cohort", "snap", "series")
+        for f in ("cohort", "snap", "series", "enrol")
         if ((factor == f) & inside).any()
     ]
 
@@ -191,6 +192,35 @@ def _coupling(model: ReleaseModel) -> list[Row]:
         _ = factor
         index = (*part["var"].to_list(), n_index[tuple(key)])
         rows.append(Row(tuple(int(i) for i in index), (*[1.0] * part.height, -1.0), 0.0, 0.0))
+    if model.domains.enrolment:
+        rows += _enrol_links(model)
+    return rows
+
+
+def _enrol_links(model: ReleaseModel) -> list[Row]:
+    """The enrol factor and the cohort count the same linked records of a shared cell by exit
+    destination, and the leavers to education enrolled at the end alike (catalogue.universe)."""
+    atoms = model.atoms
+    keys = [*model.domains.shared, "ls"]
+    linked = atoms.filter(pl.col("ls") != "u")
+    rows: list[Row] = []
+
+    def link(a: pl.DataFrame, b: pl.DataFrame) -> None:
+        index = (*a["var"].to_list(), *b["var"].to_list())
+        coef = (*[1.0] * a.height, *[-1.0] * b.height)
+        rows.append(Row(tuple(int(i) for i in index), coef, 0.0, 0.0))
+
+    for key, part in linked.group_by(keys, maintain_order=True):
+        _ = key
+        enrol = part.filter(pl.col("factor") == "enrol")
+        cohort = part.filter(pl.col("factor") == "cohort")
+        for d in enrol["ed"].unique(maintain_order=True).to_list():
+            link(enrol.filter(pl.col("ed") == d), cohort.filter(pl.col("dest") == d))
+        if model.domains.education:
+            link(
+                enrol.filter((pl.col("ed") == "education") & (pl.col("en") == "yes")),
+                cohort.filter((pl.col("e") != "none") & (pl.col("ee") == "yes")),
+            )
     return rows
 
 
@@ -535,7 +565,8 @@ def true_counts(model: ReleaseModel, frame: pl.DataFrame) -> np.ndarray:
     keys = [*model.domains.shared, "ls"]
     counts = np.zeros(atoms.height)
     factors = {"N": (), "cohort": COHORT, "snap": SNAP if model.domains.snapshot else (),
-               "series": SERIES if model.domains.months else ()}  # fmt: skip
+               "series": SERIES if model.domains.months else (),
+               "enrol": ENROL if model.domains.enrolment else ()}  # fmt: skip
     for factor, comps in factors.items():
         part = atoms.filter(pl.col("factor") == factor)
         if part.height == 0:

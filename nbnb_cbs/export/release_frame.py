@@ -101,7 +101,7 @@ def release_frame(
     ).with_columns(linked=pl.col("record_id").is_in(linked_ids.implode()))
     first = next(iter(durability.values()), None)
     # With enrolments the export publishes every linked record's enrolment at the end by exit
-    # destination (education_enrolment): both are dimensions of the cohort factor.
+    # destination (education_enrolment): the enrol factor (ed, en), every destination a class.
     enrolment = (
         first is not None
         and first.education_persons is not None
@@ -186,11 +186,12 @@ def release_frame(
             frame = (
                 frame.join(enrolled, on="record_id", how="left")
                 .with_columns(
-                    ee=pl.when(~pl.col("linked"))
+                    ed=pl.col("dest"),
+                    en=pl.when(~pl.col("linked"))
                     .then(pl.lit("none"))
                     .when(pl.col("_enrolled").fill_null(False))
                     .then(pl.lit("yes"))
-                    .otherwise(pl.lit("no"))
+                    .otherwise(pl.lit("no")),
                 )
                 .drop("_enrolled")
             )
