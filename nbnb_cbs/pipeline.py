@@ -7,6 +7,7 @@ folder receives only what passed disclosure control, and is re-checked after it 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,6 +176,7 @@ def run_project(
         inputs.analysis, linked_ids, result.durability, settings.by, settings.end_month,
         profile.threshold, samples=[m.sample for m in fits],
     )  # fmt: skip
+    domains = dataclasses.replace(domains, unit=settings.unit)
     ledgers = work / "release-ledger"
     from nbnb_cbs.export.survival import (  # noqa: PLC0415
         release_rows,

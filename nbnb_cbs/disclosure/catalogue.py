@@ -74,7 +74,7 @@ SNAPSHOT_CATEGORIES: dict[str, tuple[str, ...]] = {
     "employment_type": ("temp_agency", "employment_contract", "other", "unknown"),
     "relation": ("flexible", "permanent", "unknown"),
 }
-COHORT = ("x", "f", "dx", "df", "bin", "e", "de", "ee", "dest")
+COHORT = ("x", "f", "dx", "df", "bin", "e", "de", "ee", "dest", "lt")
 SNAP = tuple(SNAPSHOT_CATEGORIES)
 SERIES = ("entry",)
 ENROL = ("ed", "en")  # every linked record's exit destination and enrolment at the end
@@ -119,6 +119,7 @@ class Domains:
     # (``ee``) is a dimension (else only the education cohort's), and every exit destination is
     # a class of its own (see release_destinations).
     enrolment: bool = False
+    unit: str = "month"  # the durability unit (the work groups' observable months or days)
 
     @property
     def shared(self) -> list[str]:
@@ -178,9 +179,17 @@ def _cohort_states(domains: Domains) -> pl.DataFrame:
     first = domains.anchors[0] if domains.anchors else None
     dests = domains.destinations or ("none",)
     states = []
-    for x, f, dx, df, b, e, de, ee, dest in itertools.product(
-        xs, fs, classes, classes, bins, es, classes, ees, dests
+    # With both anchors, whether the first job started after the month following the exit
+    # ("late": the exit window is longer than the first job's): the time-weighted means of the
+    # two anchors tell those months apart (round 10 read 1..6 late starters from them).
+    lts = ("none", "no", "yes") if has_x and has_f else ("none",)
+    for x, f, dx, df, b, e, de, ee, dest, lt in itertools.product(
+        xs, fs, classes, classes, bins, es, classes, ees, dests, lts
     ):
+        if (lt != "none") != (x in ("w1", "o12")) or (dx == "one" and lt == "yes"):
+            continue
+        if lt == "no" and (f != x or df != dx):  # one window: the same group and durability
+            continue
         # Leavers to work (either anchor's groups) and to education (its cohort) by definition.
         if domains.destinations and (
             ((x != "none" or f != "none") and not _dest_has(dest, "work"))
@@ -195,6 +204,10 @@ def _cohort_states(domains: Domains) -> pl.DataFrame:
             if (f != "none") != (x in ("w1", "o12")) or (f == "o12" and x != "o12"):
                 continue
             if f != "none" and _RANK[df] < _RANK[dx]:
+                continue
+            # Worked every month after the exit: the first job starts the month after it, so
+            # both windows are one (same group, durability 1 from the first job too).
+            if dx == "one" and (f != x or df != "one"):
                 continue
         anchor_state, anchor_class = (x, dx) if first == "exit" else (f, df)
         if (b != "none") != (anchor_state in ("w1", "o12") and bool(domains.bins)):
@@ -212,7 +225,7 @@ def _cohort_states(domains: Domains) -> pl.DataFrame:
             continue
         if (e == "ew" and ee == "yes") or (de == "one" and ee != "yes"):
             continue
-        states.append((x, f, dx, df, b, e, de, ee, dest))
+        states.append((x, f, dx, df, b, e, de, ee, dest, lt))
     return pl.DataFrame(states, schema=list(COHORT), orient="row")
 
 

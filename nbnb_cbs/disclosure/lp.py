@@ -49,6 +49,9 @@ __all__ = [
 
 INF = float("inf")
 _EPS = 1e-7
+# A set's lower bound above this is a count of at least one (counts are whole); below it, solver
+# tolerance (rows with coefficients up to the months of a window) rather than a record.
+_WHOLE = 1e-3
 _POINTS = 1500  # feasible points kept for hulls
 
 
@@ -220,7 +223,9 @@ def violated(
         return True
     if zeros and high < 1 - _EPS:
         return True
-    return low >= 1 - _EPS and low < threshold - _EPS
+    # A count is whole: a lower bound above 0 says at least one record (round 10: an LP bound of
+    # 0.03 late starters meant 1 or more).
+    return low > _WHOLE and low < threshold - _EPS
 
 
 def _new_highs() -> Any:
@@ -353,7 +358,7 @@ class Program:
             _, hull_high = self.hull(form)
             may_hold = hull_high >= 1 - _EPS or not zeros
             if (
-                (low < 1 - _EPS and may_hold)
+                (low <= _WHOLE and may_hold)
                 or low >= threshold - _EPS
                 or (hull_high - low >= width - _EPS)
             ):
@@ -444,7 +449,7 @@ def settle(
     empty: set[int] = set()
 
     def may_be_empty(low: np.ndarray, high: np.ndarray) -> np.ndarray:
-        out: np.ndarray = (low < 1 - _EPS) & ((high >= 1 - _EPS) | (not zeros))
+        out: np.ndarray = (low <= _WHOLE) & ((high >= 1 - _EPS) | (not zeros))
         return out
 
     candidates = [k for k, f in enumerate(forms) if f.kind == "small" and min(f.coef) > 0]
@@ -602,7 +607,7 @@ def scipy_bounds(
             hull_high = (
                 float((bank[: len(points), list(form.index)] @ coef).max()) if points else -INF
             )
-            if (low < 1 - _EPS and (hull_high >= 1 - _EPS or not zeros)) or low >= threshold - _EPS:
+            if (low <= _WHOLE and (hull_high >= 1 - _EPS or not zeros)) or low >= threshold - _EPS:
                 out.append(
                     (low, INF)
                 )  # may be empty (and may hold some), or at least the threshold

@@ -82,10 +82,16 @@ class ReleaseModel:
     # LP's columns are the atoms, then these.
     sums: dict[tuple[str, int], int] = field(default_factory=dict)
     sum_ranges: dict[tuple[str, int], tuple[float, float]] = field(default_factory=dict)
+    # Time-weighted means: per cohort state of the work groups (atoms that differ only in their
+    # distribution bin), the months worked (W) and observable from the exit (Ox) and from the
+    # first job (Of): variables after the sums (round 10 read 1..6 late starters from the two
+    # anchors' time-weighted means of one group: Ox - Of are the months before the first job).
+    months: dict[tuple[Any, ...], dict[str, int]] = field(default_factory=dict)
+    month_atoms: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
 
     @property
     def n_vars(self) -> int:
-        return self.atoms.height + len(self.sums)
+        return self.atoms.height + len(self.sums) + sum(len(v) for v in self.months.values())
 
     def layout(self) -> tuple[np.ndarray, np.ndarray]:
         """Each atom's factor, and the id of its shared cell (the same in every factor)."""
@@ -123,7 +129,82 @@ def build_model(domains: Domains, specs: Sequence[RowSpec]) -> ReleaseModel:
                 low, high = max(low, b_low), min(high, b_high)
             model.sums[(prefix, a)] = atoms.height + len(model.sums)
             model.sum_ranges[(prefix, a)] = (low, high)
+    _month_variables(model)
     return model
+
+
+def _month_variables(model: ReleaseModel) -> None:
+    """W, Ox, Of per cohort state of the work groups (see ReleaseModel.months)."""
+    keys = [*model.domains.shared, "ls", "x", "f", "dx", "df", "lt"]
+    work = model.atoms.filter(
+        (pl.col("factor") == "cohort") & ((pl.col("x") != "none") | (pl.col("f") != "none"))
+    )
+    for key, part in work.group_by(keys, maintain_order=True):
+        state = dict(zip(keys, key, strict=True))
+        names = (
+            ["W"]
+            + (["Ox"] if state["x"] != "none" else [])
+            + (["Of"] if state["f"] != "none" else [])
+        )
+        base = model.atoms.height + len(model.sums) + sum(len(v) for v in model.months.values())
+        model.months[tuple(key)] = {name: base + k for k, name in enumerate(names)}
+        model.month_atoms[tuple(key)] = [int(v) for v in part["var"].to_list()]
+
+
+def _month_rows(model: ReleaseModel) -> list[Row]:
+    """What holds for every record of a work-group state, summed over its records (n): at least
+    one month worked (none for exit_work only), observable 12 or more months for observed_12m and
+    at most 11 otherwise, at most the months from the first entry to E, worked within the
+    observable months, from the exit at least as many as from the first job, and the durability
+    class (1: all worked; >= 0.9; < 0.9)."""
+    domains = model.domains
+    day = domains.unit == "day"
+    long = 365.0 if day else 12.0
+    top = float(len(domains.months) or 600) * (31.0 if day else 1.0)
+    rows: list[Row] = []
+
+    def add(terms: dict[int, float], low: float, high: float) -> None:
+        index = tuple(terms)
+        rows.append(Row(index, tuple(terms[i] for i in index), low, high))
+
+    for key, var in model.months.items():
+        state = dict(zip([*domains.shared, "ls", "x", "f", "dx", "df", "lt"], key, strict=True))
+        atoms = model.month_atoms[key]
+
+        def scaled(c: float, atoms: list[int] = atoms) -> dict[int, float]:
+            return dict.fromkeys(atoms, c)
+
+        w = var["W"]
+        if state["x"] == "ew":
+            add({w: 1.0}, 0.0, 0.0)
+        else:
+            add({w: 1.0, **scaled(-1.0)}, 0.0, math.inf)  # W >= n
+        for name, column in (("Ox", "x"), ("Of", "f")):
+            if name not in var:
+                continue
+            o = var[name]
+            add({o: 1.0, **scaled(-1.0)}, 0.0, math.inf)  # O >= n
+            add({o: 1.0, **scaled(-top)}, -math.inf, 0.0)  # O <= top n
+            if state[column] == "o12":
+                add({o: 1.0, **scaled(-long)}, 0.0, math.inf)
+            elif state[column] == "w1":
+                add({o: 1.0, **scaled(-(long - 1.0))}, -math.inf, 0.0)
+            add({o: 1.0, w: -1.0}, 0.0, math.inf)  # W <= O
+            klass = state["d" + column]
+            if klass == "one":
+                add({w: 1.0, o: -1.0}, 0.0, math.inf)
+            elif klass == "ge90":
+                add({w: 1.0, o: -0.9}, 0.0, math.inf)
+            elif klass == "lt90":
+                add({w: 1.0, o: -0.9}, -math.inf, 0.0)
+        if "Ox" in var and "Of" in var:
+            # The exit window is the first job's plus the months before it: none unless late,
+            # at least one each if late.
+            if state["lt"] == "yes":
+                add({var["Ox"]: 1.0, var["Of"]: -1.0, **scaled(-1.0)}, 0.0, math.inf)
+            else:
+                add({var["Ox"]: 1.0, var["Of"]: -1.0}, 0.0, 0.0)
+    return rows
 
 
 def _sum_rows(model: ReleaseModel) -> list[Row]:
@@ -136,7 +217,7 @@ def _sum_rows(model: ReleaseModel) -> list[Row]:
         rows.append(Row((a, v), (-high, 1.0), -math.inf, 0.0))
         if prefix == "f" and ("x", a) in model.sums:
             rows.append(Row((v, model.sums[("x", a)]), (1.0, -1.0), 0.0, math.inf))
-    return rows
+    return rows + _month_rows(model)
 
 
 def _key(mask: np.ndarray) -> tuple[int, ...]:
@@ -251,6 +332,18 @@ def cell_rows(model: ReleaseModel, i: int, published: dict[str, Any]) -> list[Ro
     if n is not None and spec.den is not None:
         add(den, *_interval(float(n), base))
     value = published.get("value")
+    if spec.kind == "mean" and spec.statistic == "weighted_mean" and value is not None:
+        # worked / observable months of the group = the value, to its precision (W, Ox or Of).
+        name = {"x": "Ox", "f": "Of"}.get(spec.prefix or "")
+        delta = 0.0005 + 1e-9
+        inside = set(np.flatnonzero(den).tolist())
+        terms = [v for k, v in model.months.items() if set(model.month_atoms[k]) <= inside]
+        if name is not None and terms and all(name in v for v in terms):
+            index = tuple(i for v in terms for i in (v["W"], v[name]))
+            for bound, low_b, high_b in ((float(value) + delta, -math.inf, 0.0),
+                                         (float(value) - delta, 0.0, math.inf)):  # fmt: skip
+                coef = tuple(c for _ in terms for c in (1.0, -bound))
+                rows.append(Row(index, coef, low_b, high_b, i))
     if spec.kind == "mean" and spec.statistic == "mean" and value is not None and spec.prefix:
         # sum of durability over the group = mean x n, to the published precision.
         delta = 0.0005 + 1e-9

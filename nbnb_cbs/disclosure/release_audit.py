@@ -138,6 +138,7 @@ def audit_export(
             enrolment,
         ),
         enrolment=enrolment,
+        unit=str((manifest.get("parameters") or {}).get("unit") or "month"),
     )
     order = list(breakdowns)
     rounding = int((manifest.get("parameters") or {}).get("rounding") or 0)

@@ -124,6 +124,16 @@ def release_frame(
                 pl.lit("none").alias(prefix), pl.lit("none").alias("d" + prefix)
             )
     frame = frame.with_columns(pl.col("x", "f", "dx", "df").fill_null("none"))
+    both = {"exit", "first-job"} <= set(anchors)
+    frame = frame.with_columns(
+        lt=pl.when(pl.col("x").is_in(["w1", "o12"]) & pl.lit(both))
+        .then(
+            pl.when(pl.col("ob_x") > pl.col("ob_f")).then(pl.lit("yes")).otherwise(pl.lit("no"))
+            if both
+            else pl.lit("none")
+        )
+        .otherwise(pl.lit("none"))
+    )
     # Distribution of the first anchor's worked_1m group, bins merged to the threshold.
     bins: list[str] = []
     frame = frame.with_columns(bin=pl.lit("none"))
