@@ -461,6 +461,21 @@ def _summed_atoms(model: ReleaseModel) -> list[Form]:
                 index = tuple(sorted(int(v) for v in members))
                 out.append(Form(index, (1.0,) * len(index), "small",
                                 f"atoms {index[0]}.. summed over breakdowns", (index, ())))  # fmt: skip
+            # One dimension's value summed over every other (all late first jobs, all leavers
+            # to work enrolled at the end ...): round 10 bounded the late starters, spread over
+            # many states, to 1..6.
+            for column in state:
+                margins = (
+                    atoms.filter((pl.col("factor") != "N") & (pl.col(column) != "none"))
+                    .with_columns(ls.alias("_ls"))
+                    .group_by(["factor", column, *(b for b, k in zip(shared, keep, strict=True) if k), "_ls"])
+                    .agg(pl.col("var"))
+                    .filter(pl.col("var").list.len() > 1)
+                )  # fmt: skip
+                for members in margins["var"].to_list():
+                    index = tuple(sorted(int(v) for v in members))
+                    out.append(Form(index, (1.0,) * len(index), "small",
+                                    f"{column} margin {index[0]}..", (index, ())))  # fmt: skip
     return out
 
 
