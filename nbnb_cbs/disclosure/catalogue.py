@@ -186,7 +186,8 @@ def _cohort_states(domains: Domains) -> pl.DataFrame:
     for x, f, dx, df, b, e, de, ee, dest, lt in itertools.product(
         xs, fs, classes, classes, bins, es, classes, ees, dests, lts
     ):
-        if (lt != "none") != (x in ("w1", "o12")) or (dx == "one" and lt == "yes"):
+        both = has_x and has_f
+        if (lt != "none") != (both and x in ("w1", "o12")) or (dx == "one" and lt == "yes"):
             continue
         if lt == "no" and (f != x or df != dx):  # one window: the same group and durability
             continue
