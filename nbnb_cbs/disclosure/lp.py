@@ -52,6 +52,15 @@ _EPS = 1e-7
 # A set's lower bound above this is a count of at least one (counts are whole); below it, solver
 # tolerance (rows with coefficients up to the months of a window) rather than a record.
 _WHOLE = 1e-3
+
+
+def may_be_empty(low: Any, high: Any, zeros: bool) -> Any:
+    """Whether a set (bounds, or arrays of them) may hold no record, so that it is not shown to
+    hold 1..t-1; where zeros are disclosive it must also be able to hold one (else it is shown
+    empty). One predicate for the protection's checks, its settling and the audit."""
+    return (low <= _WHOLE) & ((high >= 1 - _EPS) | (not zeros))
+
+
 _POINTS = 1500  # feasible points kept for hulls
 
 
@@ -360,9 +369,8 @@ class Program:
             if self.recording and low >= threshold - _EPS:
                 self.proofs[form_key(form)] = np.array(self._duals)
             _, hull_high = self.hull(form)
-            may_hold = hull_high >= 1 - _EPS or not zeros
             if (
-                (low <= _WHOLE and may_hold)
+                may_be_empty(low, hull_high, zeros)
                 or low >= threshold - _EPS
                 or (hull_high - low >= width - _EPS)
             ):
@@ -452,10 +460,6 @@ def settle(
     wide: set[int] = set()
     empty: set[int] = set()
 
-    def may_be_empty(low: np.ndarray, high: np.ndarray) -> np.ndarray:
-        out: np.ndarray = (low <= _WHOLE) & ((high >= 1 - _EPS) | (not zeros))
-        return out
-
     candidates = [k for k, f in enumerate(forms) if f.kind == "small" and min(f.coef) > 0]
     if not candidates:
         return wide, empty
@@ -478,7 +482,7 @@ def settle(
         seen = len(points)
         # A feasible point where the set holds under one record shows it may be empty (and,
         # where zeros are disclosive, another where it holds one that it may not be).
-        pending = ~(may_be_empty(low, high) | ((high - low) >= width - _EPS))
+        pending = ~(may_be_empty(low, high, zeros) | ((high - low) >= width - _EPS))
         if not pending.any():
             break
         union = np.minimum(pending.astype(float) @ matrix, 1.0)
@@ -489,7 +493,7 @@ def settle(
     for x in points[seen:]:
         v = matrix @ x
         low, high = np.minimum(low, v), np.maximum(high, v)
-    done = may_be_empty(low, high) | ((high - low) >= width - _EPS)
+    done = may_be_empty(low, high, zeros) | ((high - low) >= width - _EPS)
     wide = {candidates[i] for i in np.flatnonzero(done)}
     return wide, set()
 
@@ -611,7 +615,7 @@ def scipy_bounds(
             hull_high = (
                 float((bank[: len(points), list(form.index)] @ coef).max()) if points else -INF
             )
-            if (low <= _WHOLE and (hull_high >= 1 - _EPS or not zeros)) or low >= threshold - _EPS:
+            if may_be_empty(low, hull_high, zeros) or low >= threshold - _EPS:
                 out.append(
                     (low, INF)
                 )  # may be empty (and may hold some), or at least the threshold
