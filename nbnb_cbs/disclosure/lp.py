@@ -307,6 +307,11 @@ class Program:
         self.proofs: dict[FormKey, np.ndarray] = {}  # form -> duals proving its lower bound
         self.recording = False
         self._duals = np.zeros(len(self.rows))
+        # Sets proved to hold at least the threshold under the current rows (their members as
+        # rows of a 0/1 matrix), with the proofs' bounds and multipliers: a set that contains one
+        # holds at least as many records, by the same multipliers (weak duality, x >= 0).
+        self._proven = np.zeros((0, n), dtype=np.int8)
+        self._proven_by: list[tuple[float, np.ndarray]] = []
 
     def drop(self, cells: Iterable[int]) -> None:
         """Suppress cells: their rows no longer constrain the attacker."""
@@ -316,6 +321,18 @@ class Program:
             self.dropped.add(cell)
             for r in self._by_cell.get(cell, []):
                 self.highs.changeRowBounds(r, -self._inf, self._inf)
+            if self._by_cell.get(cell):
+                self._proven = self._proven[:0]  # a proof may have used the rows just dropped
+                self._proven_by = []
+
+    def _contains_proven(self, form: Form) -> tuple[float, np.ndarray] | None:
+        """A proof for a set inside ``form`` (a set: coefficients of one), if one is known."""
+        if not self._proven_by or any(c != 1.0 for c in form.coef):
+            return None
+        outside = np.ones(self.n, dtype=np.int8)
+        outside[list(form.index)] = 0
+        inside = np.flatnonzero((self._proven @ outside) == 0)
+        return self._proven_by[int(inside[0])] if inside.size else None
 
     def _solve(self, cost: np.ndarray) -> tuple[float | None, set[int]]:
         """Minimise cost @ x; the optimum (None when unbounded) and the cells whose rows bind."""
@@ -364,11 +381,35 @@ class Program:
         suppressed cell, a maximum a protection width above a feasible value needs no second LP."""
         cost = form.dense(self.n)
         if form.kind == "small":
+            hull_low, hull_high = self.hull(form)
+            if may_be_empty(hull_low, hull_high, zeros):
+                return False, hull_low, hull_high, set()  # feasible points show it may be empty
+            proven = self._contains_proven(form)
+            if proven is not None:  # it contains a set proved to hold at least the threshold
+                if self.recording:
+                    self.proofs[form_key(form)] = proven[1]
+                return False, proven[0], max(hull_high, proven[0]), set()
+            if zeros and hull_low <= _WHOLE:
+                # Empty at a feasible point: only whether it can hold a record is open.
+                high_neg, bind_high = self._solve(-cost)
+                high = INF if high_neg is None else -high_neg
+                return (
+                    violated(form, hull_low, high, width, threshold, zeros),
+                    hull_low,
+                    high,
+                    bind_high,
+                )
             low_v, bind_low = self._solve(cost)
             low = -INF if low_v is None else low_v
-            if self.recording and low >= threshold - _EPS:
-                self.proofs[form_key(form)] = np.array(self._duals)
-            _, hull_high = self.hull(form)
+            if low >= threshold - _EPS:
+                duals = np.array(self._duals)
+                if self.recording:
+                    self.proofs[form_key(form)] = duals
+                if min(form.coef) == 1.0 and max(form.coef) == 1.0:
+                    member = np.zeros((1, self.n), dtype=np.int8)
+                    member[0, list(form.index)] = 1
+                    self._proven = np.vstack([self._proven, member])
+                    self._proven_by.append((low, duals))
             if (
                 may_be_empty(low, hull_high, zeros)
                 or low >= threshold - _EPS

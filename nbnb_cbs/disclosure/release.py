@@ -25,6 +25,7 @@ from nbnb_cbs.disclosure.catalogue import (
     CLASS_RANGE,
     COHORT,
     ENROL,
+    LATE,
     SERIES,
     SNAP,
     Domains,
@@ -85,7 +86,8 @@ class ReleaseModel:
     # Time-weighted means: per cohort state of the work groups (atoms that differ only in their
     # distribution bin), the months worked (W) and observable from the exit (Ox) and from the
     # first job (Of): variables after the sums (round 10 read 1..6 late starters from the two
-    # anchors' time-weighted means of one group: Ox - Of are the months before the first job).
+    # anchors' time-weighted means of one group: Ox - Of are the months before the first job;
+    # they are tied to the late factor's counts, see _month_rows).
     months: dict[tuple[Any, ...], dict[str, int]] = field(default_factory=dict)
     month_atoms: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
 
@@ -133,9 +135,12 @@ def build_model(domains: Domains, specs: Sequence[RowSpec]) -> ReleaseModel:
     return model
 
 
+_MONTH_KEYS = ("ls", "x", "f", "dx", "df")  # with the breakdowns: one state of the work groups
+
+
 def _month_variables(model: ReleaseModel) -> None:
     """W, Ox, Of per cohort state of the work groups (see ReleaseModel.months)."""
-    keys = [*model.domains.shared, "ls", "x", "f", "dx", "df", "lt"]
+    keys = [*model.domains.shared, *_MONTH_KEYS]
     work = model.atoms.filter(
         (pl.col("factor") == "cohort") & ((pl.col("x") != "none") | (pl.col("f") != "none"))
     )
@@ -156,7 +161,12 @@ def _month_rows(model: ReleaseModel) -> list[Row]:
     one month worked (none for exit_work only), observable 12 or more months for observed_12m and
     at most 11 otherwise, at most the months from the first entry to E, worked within the
     observable months, from the exit at least as many as from the first job, and the durability
-    class (1: all worked; >= 0.9; < 0.9)."""
+    class (1: all worked; >= 0.9; < 0.9).
+
+    With both anchors, Ox - Of are the months before a late first job: none for a record that is
+    not late, at least one for one that is. A state whose two groups or classes differ holds late
+    records only; one whose exit class is 1 none. The late factor counts the late records of each
+    shared cell and exit group (L): the group's Ox - Of is at least L and at most L windows."""
     domains = model.domains
     day = domains.unit == "day"
     long = 365.0 if day else 12.0
@@ -167,8 +177,9 @@ def _month_rows(model: ReleaseModel) -> list[Row]:
         index = tuple(terms)
         rows.append(Row(index, tuple(terms[i] for i in index), low, high))
 
+    gaps: dict[tuple[Any, ...], dict[int, float]] = {}  # (shared cell, exit group): Ox - Of
     for key, var in model.months.items():
-        state = dict(zip([*domains.shared, "ls", "x", "f", "dx", "df", "lt"], key, strict=True))
+        state = dict(zip([*domains.shared, *_MONTH_KEYS], key, strict=True))
         atoms = model.month_atoms[key]
 
         def scaled(c: float, atoms: list[int] = atoms) -> dict[int, float]:
@@ -198,12 +209,28 @@ def _month_rows(model: ReleaseModel) -> list[Row]:
             elif klass == "lt90":
                 add({w: 1.0, o: -0.9}, -math.inf, 0.0)
         if "Ox" in var and "Of" in var:
-            # The exit window is the first job's plus the months before it: none unless late,
-            # at least one each if late.
-            if state["lt"] == "yes":
-                add({var["Ox"]: 1.0, var["Of"]: -1.0, **scaled(-1.0)}, 0.0, math.inf)
+            # The exit window is the first job's plus the months before it.
+            gap = {var["Ox"]: 1.0, var["Of"]: -1.0}
+            if state["dx"] == "one":
+                add(gap, 0.0, 0.0)  # worked every month after the exit: not late
+            elif state["f"] != state["x"] or state["df"] != state["dx"]:
+                add({**gap, **scaled(-1.0)}, 0.0, math.inf)  # late, every record
             else:
-                add({var["Ox"]: 1.0, var["Of"]: -1.0}, 0.0, 0.0)
+                add(gap, 0.0, math.inf)
+            cell = (*key[: len(domains.shared) + 1], state["x"])
+            gaps.setdefault(cell, {}).update(gap)  # each state's own two variables
+    if not gaps:
+        return rows
+    late = {
+        tuple(r[:-1]): r[-1]
+        for r in model.atoms.filter((pl.col("factor") == "late") & (pl.col("lt") == "yes"))
+        .select(*domains.shared, "ls", "lx", "var")
+        .iter_rows()
+    }
+    for cell, gap in gaps.items():
+        count = late[cell]
+        add({**gap, count: -1.0}, 0.0, math.inf)  # at least a month per late record
+        add({**gap, count: -top}, -math.inf, 0.0)  # at most a window per late record
     return rows
 
 
@@ -249,7 +276,7 @@ def _lift(model: ReleaseModel, mask: np.ndarray) -> list[np.ndarray]:
     inside = np.isin(shared, shared[mask])
     return [
         (factor == f) & inside
-        for f in ("cohort", "snap", "series", "enrol")
+        for f in ("cohort", "snap", "series", "enrol", "late")
         if ((factor == f) & inside).any()
     ]
 
@@ -275,6 +302,35 @@ def _coupling(model: ReleaseModel) -> list[Row]:
         rows.append(Row(tuple(int(i) for i in index), (*[1.0] * part.height, -1.0), 0.0, 0.0))
     if model.domains.enrolment:
         rows += _enrol_links(model)
+    if (model.atoms["factor"] == "late").any():
+        rows += _late_links(model)
+    return rows
+
+
+def _late_links(model: ReleaseModel) -> list[Row]:
+    """The late factor counts the records of each exit group w1 / o12 of a shared cell; its late
+    ones are at least the cohort's states that can only hold late records (two groups or classes
+    that differ) and at most those whose exit class is not 1."""
+    atoms = model.atoms
+    keys = [*model.domains.shared, "ls"]
+    rows: list[Row] = []
+
+    def row(a: pl.DataFrame, b: pl.DataFrame, low: float, high: float) -> None:
+        index = (*a["var"].to_list(), *b["var"].to_list())
+        coef = (*[1.0] * a.height, *[-1.0] * b.height)
+        rows.append(Row(tuple(int(i) for i in index), coef, low, high))
+
+    for key, part in atoms.filter(pl.col("ls") != "u").group_by(keys, maintain_order=True):
+        _ = key
+        late = part.filter(pl.col("factor") == "late")
+        cohort = part.filter(pl.col("factor") == "cohort")
+        for x in ("w1", "o12"):
+            group = cohort.filter(pl.col("x") == x)
+            yes = late.filter((pl.col("lx") == x) & (pl.col("lt") == "yes"))
+            row(late.filter(pl.col("lx") == x), group, 0.0, 0.0)
+            forced = group.filter((pl.col("f") != pl.col("x")) | (pl.col("df") != pl.col("dx")))
+            row(yes, forced, 0.0, math.inf)
+            row(yes, group.filter(pl.col("dx") != "one"), -math.inf, 0.0)
     return rows
 
 
@@ -674,7 +730,8 @@ def true_counts(model: ReleaseModel, frame: pl.DataFrame) -> np.ndarray:
     counts = np.zeros(atoms.height)
     factors = {"N": (), "cohort": COHORT, "snap": SNAP if model.domains.snapshot else (),
                "series": SERIES if model.domains.months else (),
-               "enrol": ENROL if model.domains.enrolment else ()}  # fmt: skip
+               "enrol": ENROL if model.domains.enrolment else (),
+               "late": LATE}  # fmt: skip
     for factor, comps in factors.items():
         part = atoms.filter(pl.col("factor") == factor)
         if part.height == 0:

@@ -125,14 +125,18 @@ def release_frame(
             )
     frame = frame.with_columns(pl.col("x", "f", "dx", "df").fill_null("none"))
     both = {"exit", "first-job"} <= set(anchors)
+    # The late factor (catalogue.LATE): the exit group w1 / o12 and whether the first job came
+    # after the month following the exit (the exit window is the longer one).
+    in_late = pl.col("x").is_in(["w1", "o12"]) & pl.lit(both)
     frame = frame.with_columns(
-        lt=pl.when(pl.col("x").is_in(["w1", "o12"]) & pl.lit(both))
+        lx=pl.when(in_late).then(pl.col("x")).otherwise(pl.lit("none")),
+        lt=pl.when(in_late)
         .then(
             pl.when(pl.col("ob_x") > pl.col("ob_f")).then(pl.lit("yes")).otherwise(pl.lit("no"))
             if both
             else pl.lit("none")
         )
-        .otherwise(pl.lit("none"))
+        .otherwise(pl.lit("none")),
     )
     # Distribution of the first anchor's worked_1m group, bins merged to the threshold.
     bins: list[str] = []

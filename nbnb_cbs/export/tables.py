@@ -45,7 +45,8 @@ from nbnb_cbs.errors import DisclosureError
 __all__ = ["ExportTable", "Release", "TableSpec", "build_release", "release_tables"]
 
 TOTAL = "Total"
-_FACTOR_OF = {"N": "N", "cohort": "cohort", "snap": "snap", "series": "series", "enrol": "enrol"}
+_FACTOR_OF = {"N": "N", "cohort": "cohort", "snap": "snap", "series": "series", "enrol": "enrol",
+               "late": "late"}  # fmt: skip
 
 
 @dataclass

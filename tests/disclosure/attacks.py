@@ -285,6 +285,44 @@ def survival(export: Path) -> list[str]:
     return found
 
 
+def late_bounds(n: float, m_x: float, m_f: float, top: float) -> tuple[float, float]:
+    """Months before late first jobs in a worked_1m group of n records, from the two anchors'
+    time-weighted means (to 3 decimals): both are W / O of the same records, so the months
+    before the first job are W (1/m_x - 1/m_f), with n <= W <= m_f * top * n."""
+    d = 0.0005
+    r_low = max(0.0, 1 / (m_x + d) - 1 / (m_f - d))
+    r_high = 1 / max(m_x - d, 1e-9) - 1 / (m_f + d)
+    return r_low * n, max(0.0, r_high * (m_f + d) * top * n)
+
+
+def late_starters(export: Path, by: str) -> list[str]:
+    """Round 10: late first jobs counted from the two anchors' time-weighted means: months
+    before them above 0 say at least one late starter, at most 9 months at most 9 of them."""
+    ex, fj = table(export, "durability_exit"), table(export, "durability_first_job")
+    if ex is None or fj is None:
+        return []
+    share = table(export, "series_share_working")
+    top = float(share.height) if share is not None and share.height else 600.0
+    found = []
+    for v in set(ex[by].to_list()):
+        where = {"group": "worked_1m", by: v, "statistic": "weighted_mean"}
+        rows = [
+            t.filter(pl.all_horizontal([pl.col(k) == x for k, x in where.items()]))
+            for t in (ex, fj)
+        ]
+        if any(
+            r.height != 1 or r["status"][0] == "suppressed" or r["value"][0] is None for r in rows
+        ):
+            continue
+        n = published_n(ex, group="worked_1m", **{by: v}, statistic="n")
+        if n is None:
+            continue
+        low, high = late_bounds(n, float(rows[0]["value"][0]), float(rows[1]["value"][0]), top)
+        if low > 1e-3 and high < T - 0.5:
+            found.append(f"{by}={v}: late first jobs in [1, {high:.1f}] (months before them)")
+    return found
+
+
 def every_attack(export: Path, by: str) -> list[str]:
     return [
         *statuses_and_log(export),
@@ -297,4 +335,5 @@ def every_attack(export: Path, by: str) -> list[str]:
         *model_sample(export),
         *pooled_months(export),
         *survival(export),
+        *late_starters(export, by),
     ]

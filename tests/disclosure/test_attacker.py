@@ -24,7 +24,7 @@ from nbnb_cbs.disclosure.release_audit import audit_export
 from nbnb_cbs.errors import DisclosureError
 from nbnb_cbs.pipeline import run_project
 from nbnb_cbs.project import load_project
-from tests.disclosure.attacks import every_attack
+from tests.disclosure.attacks import every_attack, late_bounds
 
 pytestmark = pytest.mark.slow
 
@@ -87,3 +87,12 @@ def test_no_small_count_is_derivable_from_a_generated_cohort(
     findings, summary = audit_export(export, log, manifest, load_profile("cbs"), None)
     assert findings == [], findings[:5]
     assert summary["sensitive_quantities"] > 0 and summary["evidence"]["lps"] > 0
+
+
+def test_the_late_start_derivation_finds_a_few_late_starters() -> None:
+    # 100 records, exit and first-job time-weighted means 0.798 and 0.801, at most 12 months each:
+    # the months before late first jobs are 0.3..6, so 1..6 late starters.
+    low, high = late_bounds(100, 0.798, 0.801, 12)
+    assert 0.0 < low < 1.0 and 1.0 < high < 9.5
+    low, high = late_bounds(100, 0.800, 0.800, 12)  # equal means: maybe no late starter
+    assert low == 0.0
