@@ -102,6 +102,8 @@ def _toolkit(folder: Path, jobs: str, out: str) -> tuple[str, float]:
         DurabilityOptions(end=END),
     )  # fmt: skip
     took = time.perf_counter() - start
+    # Where the command's time went, phase by phase (run.py's own clock), for RESULTS.md.
+    (folder / f"{out}-phases.json").write_text(json.dumps(result.timings), encoding="utf-8")
     included = result.persons.filter(pl.col("excluded_reason").is_null()).height
     return f"{result.persons.height:,} records ({included:,} measured), from {jobs}", took
 
@@ -171,12 +173,19 @@ def duckdb_sql(folder: Path, jobs: str = "jobs-cohort.parquet") -> str:
 def dur_duckdb_step(folder: Path, _: int) -> tuple[str, float]:
     import duckdb
 
+    phases: dict[str, float] = {}
     start = time.perf_counter()
     con = duckdb.connect()
-    con.execute(duckdb_sql(folder))
+    for statement in filter(str.strip, duckdb_sql(folder).split(";\n")):
+        lap = time.perf_counter()
+        con.execute(statement)
+        phases[statement.split("TEMP TABLE ")[1].split()[0]] = time.perf_counter() - lap
+    lap = time.perf_counter()
     measure = con.sql("SELECT * FROM measure").pl()
     series = con.sql("SELECT * FROM series ORDER BY month_no").pl()
+    phases["to polars"] = time.perf_counter() - lap
     took = time.perf_counter() - start
+    (folder / "sql-phases.json").write_text(json.dumps(phases), encoding="utf-8")
     measure.write_parquet(folder / "sql-measure.parquet")
     series.write_parquet(folder / "sql-series.parquet")
     return f"{measure.height:,} records measured, {series.height} months", took
@@ -219,6 +228,19 @@ def agree(folder: Path, work: str = "work") -> str:
         f"toolkit and DuckDB agree on observable and worked for {persons.height:,} persons and "
         f"on entered and working for {series.height} months"
     )
+
+
+def phases(folder: Path, works: list[str]) -> str:
+    """Seconds per phase of the toolkit's runs and of the DuckDB query, as one line."""
+
+    def line(name: str) -> str:
+        path = folder / f"{name}-phases.json"
+        if not path.exists():
+            return f"{name}: not measured"
+        times = json.loads(path.read_text(encoding="utf-8"))
+        return f"{name}: " + ", ".join(f"{k} {v:.2f}" for k, v in times.items())
+
+    return "; ".join(line(name) for name in [*works, "sql"])
 
 
 # --- convert ------------------------------------------------------------------------------------
@@ -429,6 +451,7 @@ def run_durability(participants: int, folder: Path, out: Path) -> dict[str, dict
     works = ["work", *(["work-raw"] if "dur_raw" in steps else []),
              *(["work-csv"] if "dur_csv" in steps else [])]  # fmt: skip
     results["agreement"] = {"what": "; ".join(f"{w}: {agree(folder, w)}" for w in works)}
+    results["phases"] = {"what": phases(folder, works)}
     results["uptime_after"] = {"what": _uptime()}
     out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return results
@@ -557,6 +580,8 @@ def report() -> tuple[list[tuple[str, bool, str]], list[str]]:
                 ))  # fmt: skip
         lines += _table(f"Durability, {size:,} participants ({run['uptime_before']['what']})", run)
         lines += [f"Agreement before timing: {run['agreement']['what']}.", ""]
+        if "phases" in run:
+            lines += [f"Seconds per phase in this run: {run['phases']['what']}.", ""]
     if nat:
         rows = _rows(nat["nat_setup"]["what"])
         speed = rows / float(nat["nat_cut_100000"]["seconds"])

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
-__all__ = ["Unit", "merge_intervals", "merge_intervals_batched", "to_unit"]
+__all__ = ["Unit", "merge_intervals", "merge_intervals_batched", "to_unit", "window_lookup"]
 
 Unit = Literal["month", "day"]
 
@@ -90,3 +90,74 @@ def merge_intervals_batched(rows: pl.LazyFrame, batch_rows: int = 2_000_000) -> 
     if not parts:
         return rows.select("pid", "s", "e").head(0)
     return merge_intervals(pl.concat(parts).lazy())
+
+
+def window_lookup(
+    pid: pl.Series, window_start: pl.Series, window_end: pl.Series, merged: pl.DataFrame
+) -> pl.DataFrame | None:
+    """Per window (a person and inclusive bounds in the unit): the units its person's merged
+    intervals cover inside it (``worked``), the first such unit (``first``) and the end of the
+    interval that holds it (``first_end``); nulls where nothing is covered.
+
+    Without a join: merged intervals of one person are disjoint and in order,
+    so a window overlaps one consecutive range of them, found by binary search on the keys
+    ``merge_intervals`` uses; the units covered are the range's summed lengths less what its
+    first interval starts before the window and its last ends after it. None when ``merged`` is
+    not in that form (then callers join).
+    """
+    band, offset = 1 << 20, 1 << 19
+    n = merged.height
+    m_pid = merged["pid"].cast(pl.Int64).to_numpy()
+    m_s = merged["s"].cast(pl.Int64).to_numpy()
+    m_e = merged["e"].cast(pl.Int64).to_numpy()
+    if merged["pid"].null_count() or merged["s"].null_count() or merged["e"].null_count():
+        return None
+    in_band = (m_s >= -offset) & (m_e < offset) & (m_s <= m_e)
+    starts, ends = m_pid * band + m_s + offset, m_pid * band + m_e + offset
+    if not in_band.all() or not (starts[1:] > ends[:-1]).all():
+        return None
+    lengths = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(m_e - m_s + 1, out=lengths[1:])
+    frame = pl.DataFrame({"p": pid, "a": window_start, "b": window_end}).with_columns(
+        pl.col("p").cast(pl.Int64), pl.col("a", "b").cast(pl.Int64)
+    )
+    ok = (
+        frame.select(
+            pl.all_horizontal(pl.col("p", "a", "b").is_not_null())
+            & (pl.col("a") <= pl.col("b"))
+            & (pl.col("a") >= -offset)
+            & (pl.col("b") < offset)
+        )
+        .to_series()
+        .to_numpy()
+    )
+    p = frame["p"].fill_null(0).to_numpy()
+    a = frame["a"].fill_null(0).to_numpy()
+    b = frame["b"].fill_null(0).to_numpy()
+    lo = np.searchsorted(ends, p * band + a + offset, side="left")
+    hi = np.searchsorted(starts, p * band + b + offset, side="right")
+    hit = ok & (hi > lo)
+    lo_i = np.minimum(lo, max(n - 1, 0))
+    last_i = np.clip(hi - 1, 0, max(n - 1, 0))
+    if n == 0:
+        hit[:] = False
+        first_s = first_e = last_e = np.zeros(len(p), dtype=np.int64)
+    else:
+        first_s, first_e, last_e = m_s[lo_i], m_e[lo_i], m_e[last_i]
+    worked = (
+        lengths[np.where(hit, hi, 0)]
+        - lengths[np.where(hit, lo, 0)]
+        - np.maximum(a - first_s, 0)
+        - np.maximum(last_e - b, 0)
+    )
+    return pl.DataFrame(
+        {
+            "worked": np.where(hit, worked, 0),
+            "first": np.maximum(first_s, a),
+            "first_end": first_e,
+            "_hit": hit,
+        }
+    ).select(
+        pl.when("_hit").then(pl.col(c)).alias(c).cast(pl.Int32)
+        for c in ("worked", "first", "first_end")
+    )

@@ -12,7 +12,7 @@ from typing import Literal
 
 import polars as pl
 
-from nbnb_cbs.durability.intervals import Unit, to_unit
+from nbnb_cbs.durability.intervals import Unit, to_unit, window_lookup
 
 __all__ = [
     "EDUCATION_GROUPS",
@@ -77,26 +77,25 @@ def person_durability(
         _x=exit_month,
         _ws0=exit_unit + 1,
         _we=pl.lit(e_unit, dtype=pl.Int32),
-    )
-    if anchor == "first-job":
-        pairs = base.select("record_id", "pid", "_ws0", "_we").join(merged, on="pid", how="inner")
-        clipped_start = pl.max_horizontal(pl.col("s"), pl.col("_ws0"))
-        firsts = (
-            pairs.filter((pl.col("e") >= pl.col("_ws0")) & (clipped_start <= pl.col("_we")))
-            .group_by("record_id")
-            .agg(_first=clipped_start.min())
-        )
-        frame = base.join(firsts, on="record_id", how="left").with_columns(_ws=pl.col("_first"))
+    ).collect()
+    intervals = merged.collect()
+    # Binary search in the ordered intervals (intervals.window_lookup); a join where they are
+    # not in merge_intervals' form. The units worked from the first worked one on are those
+    # worked from the exit on, so both anchors take the same count.
+    found = window_lookup(base["pid"], base["_ws0"], base["_we"], intervals)
+    if found is None:
+        frame = _window_by_join(base.lazy(), intervals.lazy(), anchor).collect()
     else:
-        frame = base.with_columns(_ws=pl.col("_ws0"), _first=pl.lit(None, pl.Int32))
-    window = frame.select("record_id", "pid", "_ws", "_we").join(merged, on="pid", how="inner")
-    overlap = (
-        pl.min_horizontal(pl.col("e"), pl.col("_we"))
-        - pl.max_horizontal(pl.col("s"), pl.col("_ws"))
-        + 1
-    ).clip(lower_bound=0)
-    worked = window.group_by("record_id").agg(_worked=overlap.sum())
-    frame = frame.join(worked, on="record_id", how="left")
+        first = found["first"] if anchor == "first-job" else pl.lit(None, pl.Int32)
+        frame = base.with_columns(
+            _worked=found["worked"],
+            _first=first,
+            _ws=first if anchor == "first-job" else pl.col("_ws0"),
+        )
+        if unit == "month":  # the survival spells' first month after the exit and its run
+            frame = frame.with_columns(
+                _first_month=found["first"], _first_run_end=found["first_end"]
+            )
     observable_raw = pl.col("_we") - pl.coalesce(pl.col("_ws"), pl.col("_ws0")) + 1
     reason = (
         pl.when(pl.col("pid").is_null())
@@ -115,13 +114,17 @@ def person_durability(
     long_from = min_long if min_long is not None else (12 if unit == "month" else 365)
     included = reason.is_null()
     anchor_month = pl.col("_ws") if unit == "month" else pl.col("_ws").cast(pl.Date)
-    out = frame.with_columns(excluded_reason=reason).with_columns(
-        exit_month=_month_text(pl.col("_x")),
-        anchor_month=pl.when(included).then(
-            _month_text(anchor_month if unit == "month" else to_unit(anchor_month, "month"))
-        ),
-        observable=pl.when(included).then(observable_raw).cast(pl.Int32),
-        worked=pl.when(included).then(pl.col("_worked").fill_null(0)).cast(pl.Int32),
+    out = (
+        frame.lazy()
+        .with_columns(excluded_reason=reason)
+        .with_columns(
+            exit_month=_month_text(pl.col("_x")),
+            anchor_month=pl.when(included).then(
+                _month_text(anchor_month if unit == "month" else to_unit(anchor_month, "month"))
+            ),
+            observable=pl.when(included).then(observable_raw).cast(pl.Int32),
+            worked=pl.when(included).then(pl.col("_worked").fill_null(0)).cast(pl.Int32),
+        )
     )
     out = (
         out.with_columns(
@@ -136,6 +139,33 @@ def person_durability(
         )
     )
     return out.drop("_x", "_ws0", "_we", "_ws", "_first", "_worked")
+
+
+def _window_by_join(base: pl.LazyFrame, merged: pl.LazyFrame, anchor: Anchor) -> pl.LazyFrame:
+    """``_ws``, ``_first`` and ``_worked`` per record by joining each record to its person's
+    intervals (for intervals not in ``merge_intervals``' ordered, disjoint form)."""
+    base = base.with_row_index("_rk")
+    if anchor == "first-job":
+        pairs = base.select("_rk", "pid", "_ws0", "_we").join(merged, on="pid", how="inner")
+        clipped_start = pl.max_horizontal(pl.col("s"), pl.col("_ws0"))
+        firsts = (
+            pairs.filter((pl.col("e") >= pl.col("_ws0")) & (clipped_start <= pl.col("_we")))
+            .group_by("_rk")
+            .agg(_first=clipped_start.min())
+        )
+        frame = base.join(firsts, on="_rk", how="left", maintain_order="left").with_columns(
+            _ws=pl.col("_first")
+        )
+    else:
+        frame = base.with_columns(_ws=pl.col("_ws0"), _first=pl.lit(None, pl.Int32))
+    window = frame.select("_rk", "pid", "_ws", "_we").join(merged, on="pid", how="inner")
+    overlap = (
+        pl.min_horizontal(pl.col("e"), pl.col("_we"))
+        - pl.max_horizontal(pl.col("s"), pl.col("_ws"))
+        + 1
+    ).clip(lower_bound=0)
+    worked = window.group_by("_rk").agg(_worked=overlap.sum())
+    return frame.join(worked, on="_rk", how="left", maintain_order="left").drop("_rk")
 
 
 def _stats(frame: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from nbnb_cbs.durability.contracts import INDICATORS
 from nbnb_cbs.durability.intervals import Unit, merge_intervals, to_unit
 from nbnb_cbs.durability.measure import (
     EDUCATION_GROUPS,
@@ -26,7 +28,12 @@ from nbnb_cbs.durability.measure import (
     person_durability,
 )
 from nbnb_cbs.durability.series import monthly_series
-from nbnb_cbs.durability.snapshot import rows_at_end, snapshot_cells, snapshot_records
+from nbnb_cbs.durability.snapshot import (
+    AMOUNTS,
+    snapshot_cells,
+    snapshot_records,
+    working_persons,
+)
 from nbnb_cbs.durability.spells import survival_spells
 from nbnb_cbs.errors import ColumnError, ConfigError
 from nbnb_cbs.io.readers import (
@@ -70,6 +77,11 @@ PERSON_COLUMNS = (
     *("in_work_at_end", "enrolled_at_end", "work_or_education_at_end"),
 )  # fmt: skip
 END_OUTCOMES = ("in_work_at_end", "enrolled_at_end", "work_or_education_at_end")
+# What the snapshot and the outcomes at E read of a job row (rows overlapping E only).
+_SNAPSHOT_COLUMNS = frozenset(
+    ("pid", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "IKVID", "SPOLISDIENSTVERBAND", "SSOORTBAAN")
+)
+_SNAPSHOT_COLUMNS |= {"SCONTRACTSOORT", *AMOUNTS, *INDICATORS}
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,21 @@ class DurabilityResult:
     education_persons: pl.DataFrame | None = None
     # Spells for survival in work, per record of the exit anchor's exit_work group (durability/spells.py).
     survival_spells: pl.DataFrame | None = None
+    # Seconds per phase of the run (reading, each computation, writing): where the time goes.
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _Clock:
+    """Adds the seconds since the previous call to ``timings[phase]``."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.timings[phase] = self.timings.get(phase, 0.0) + now - self.last
+        self.last = now
 
 
 def read_inputs(
@@ -132,8 +159,7 @@ def read_inputs(
         if column not in a.frame.columns:
             raise ColumnError.missing(analysis, column, a.frame.columns)
     frame = a.frame.with_columns(
-        pl.col("record_id").cast(pl.String),
-        destination_expr("exit_destination").fill_null("unknown"),
+        pl.col("record_id").cast(pl.String), _destinations(a.frame["exit_destination"])
     )
     if frame.schema["exit_date"] != pl.Date:
         from nbnb_cbs.dates import parse_date_expr  # noqa: PLC0415
@@ -179,6 +205,14 @@ def read_inputs(
         notes += e_table.notes
         enrol = e_table.frame.lazy()
     return Inputs(frame, links.frame, job_rows, enrol, quality, notes)
+
+
+def _destinations(raw: pl.Series) -> pl.Series:
+    """``destination_expr`` (unrecognised: unknown) of each distinct value once, then looked up:
+    a column holds a handful of values, and its text work is the same for every row."""
+    values = raw.cast(pl.String).unique().drop_nulls()
+    canonical = values.to_frame("d").select(destination_expr("d").fill_null("unknown"))["d"]
+    return raw.cast(pl.String).replace_strict(values, canonical, default="unknown")
 
 
 def _no_step(_: str) -> None:
@@ -272,7 +306,11 @@ def _quality(rows: pl.LazyFrame, cohort: pl.LazyFrame) -> dict[str, int]:
     }
 
 
-def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
+def compute(
+    inputs: Inputs, options: DurabilityOptions, timings: dict[str, float] | None = None
+) -> DurabilityResult:
+    """Every durability result from ``inputs``; ``timings`` (when given) receives the seconds
+    each phase took."""
     day = options.snapshot_date
     if day is not None and (day.year, day.month) != options.end:
         raise ConfigError(
@@ -282,71 +320,84 @@ def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
     for column in options.by:
         if column not in inputs.analysis.columns:
             raise ColumnError.missing("analysis file", column, inputs.analysis.columns)
+    lap = _Clock(timings if timings is not None else {})
     # Records and job rows are worked out once and kept in memory: every result reads them.
-    records = _records(inputs.analysis, inputs.linked).collect().lazy()
-    linked_pids = records.filter(pl.col("pid").is_not_null()).select("pid").unique().collect()
+    # Records stay in the analysis file's order (_order), so per-record results line up by row.
+    records_frame = _records(inputs.analysis, inputs.linked).collect().sort("_order")
+    records = records_frame.lazy()
+    linked_pids = records_frame["pid"].drop_nulls().unique()
     rows = _job_rows(inputs.jobs, options.count_zero_rows)
-    in_cohort = pl.col("pid").is_in(linked_pids["pid"].implode())
+    in_cohort = pl.col("pid").is_in(linked_pids.implode())
+    lap("records")
     # The measures need only person, period and whether a row counts: read just those (a
     # scanned file decodes nothing else), once, for the quality counts and the counted rows.
     start, end = pl.col("SDATUMAANVANGIKO"), pl.col("SDATUMEINDEIKO")
     flags = ["_missing_start", "_missing_end", "_end_before_start", "_valid", "_work"]
-    core = rows.select("pid", start, end, *flags).collect().lazy()
-    # A filter, not a semi-join: the same rows, and many times faster in polars 2.
-    quality = _quality(core, core.filter(in_cohort)) | inputs.quality
-    month_units = {
-        "ms": to_unit(start, "month"),
-        "me": to_unit(end, "month"),
-    }
+    month_units = {"ms": to_unit(start, "month"), "me": to_unit(end, "month")}
     units = {
         "s": pl.col("ms") if options.unit == "month" else to_unit(start, "day"),
         "e": pl.col("me") if options.unit == "month" else to_unit(end, "day"),
     }
-    counted = (
-        core.filter(in_cohort & pl.col("_valid") & pl.col("_work"))
+    # A filter, not a semi-join: the same rows, and many times faster in polars 2.
+    core = (
+        rows.select("pid", start, end, *flags, _in=in_cohort)
         .with_columns(**month_units)
         .with_columns(**units)
-        .select("pid", "ms", "me", "s", "e")
         .collect()
     )
+    lap("job rows")
+    quality = _quality(core.lazy(), core.lazy().filter(pl.col("_in"))) | inputs.quality
+    counted = core.filter(pl.col("_in") & pl.col("_valid") & pl.col("_work")).select(
+        "pid", "ms", "me", "s", "e"
+    )
+    del core
     counted_lazy = counted.lazy()
-    # The snapshot and the outcomes at E read whole rows, but only those overlapping E.
-    year, month = divmod(options.end[0] * 12 + options.end[1] - 1, 12)
+    lap("quality counts")
+    # The snapshot and the outcomes at E read the columns they describe, only of rows
+    # overlapping E.
+    end_month = options.end[0] * 12 + options.end[1] - 1
+    year, month = divmod(end_month, 12)
     e_first = dt.date(year, month + 1, 1)
     e_last = dt.date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+    present = rows.collect_schema().names()
     at_end = (
         rows.filter((start <= e_last) & (end >= e_first))
         .filter(in_cohort & pl.col("_valid") & pl.col("_work"))
-        .with_columns(**month_units)
-        .with_columns(**units)
+        .select(c for c in present if c in _SNAPSHOT_COLUMNS)
         .collect()
         .lazy()
     )
+    lap("rows at E")
     merged = merge_intervals(counted_lazy).collect().lazy()
     merged_months = (
         merged
         if options.unit == "month"
         else merge_intervals(counted_lazy, "ms", "me").collect().lazy()
     )
-    end_month = options.end[0] * 12 + options.end[1] - 1
-    persons_full = (
-        person_durability(
-            records, merged, end=options.end, unit=options.unit, anchor=options.anchor
-        )
-        .collect()
-        .sort("_order")
-    )
-    outcomes = _end_outcomes(records, at_end, inputs.enrolments, end_month, options.snapshot_date)
-    persons = persons_full.join(outcomes, on="record_id", how="left").select(PERSON_COLUMNS)
+    lap("merged intervals")
+    persons_full = person_durability(
+        records, merged, end=options.end, unit=options.unit, anchor=options.anchor
+    ).collect()
     cells = durability_cells(persons_full.lazy(), list(options.by))
+    lap("durability")
+    working = working_persons(at_end, end_month, options.snapshot_date)
+    outcomes = _end_outcomes(records, working, inputs.enrolments, end_month)
+    if outcomes.height != persons_full.height:  # one row per record on both sides, same order
+        raise RuntimeError("durability: outcomes at E and durability have different records")
+    persons = pl.concat([persons_full, outcomes.drop("record_id")], how="horizontal").select(
+        PERSON_COLUMNS
+    )
+    lap("outcomes at E")
     exit_months = (
         persons_full
         if options.unit == "month" and options.anchor == "exit"
         else person_durability(records, merged_months, end=options.end, unit="month").collect()
     )
     spells = survival_spells(exit_months, merged_months, options.end)
+    lap("survival spells")
     linked_records = records.filter(pl.col("pid").is_not_null())
     series = monthly_series(linked_records, merged_months, end_month)
+    lap("monthly series")
     snapshot = snapshot_cells(
         linked_records.select(
             "record_id", "pid", *(["sectoral"] if "sectoral" in inputs.analysis.columns else [])
@@ -354,7 +405,16 @@ def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
         at_end,
         end_month,
         snapshot_date=options.snapshot_date,
+        persons=working,
     )
+    working_at_end = snapshot_records(
+        linked_records.select("record_id", "pid"),
+        at_end,
+        end_month,
+        options.snapshot_date,
+        persons=working,
+    )
+    lap("snapshot")
     reasons = persons.group_by("excluded_reason").len()
     counts = dict(
         zip(reasons["excluded_reason"].fill_null("included"), reasons["len"], strict=True)
@@ -365,27 +425,24 @@ def compute(inputs: Inputs, options: DurabilityOptions) -> DurabilityResult:
             "records": [int(counts.get(r, 0)) for r in ("included", *EXCLUSION_REASONS)],
         }
     )
-    working_at_end = snapshot_records(
-        linked_records.select("record_id", "pid"), at_end, end_month, options.snapshot_date
-    )
     education = education_persons = None
     if inputs.enrolments is not None:
         education, education_persons = _education(
             records, inputs.enrolments, options, quality, outcomes
         )
+    lap("education")
     dq = pl.DataFrame({"check": list(quality), "rows": [int(v) for v in quality.values()]})
     return DurabilityResult(
         persons, cells, series, snapshot, exclusions, dq, education, list(inputs.notes),
-        working_at_end, education_persons, spells,
+        working_at_end, education_persons, spells, timings if timings is not None else {},
     )  # fmt: skip
 
 
 def _end_outcomes(
     records: pl.LazyFrame,
-    counted: pl.LazyFrame,
+    working_at_end: pl.DataFrame,
     enrolments: pl.LazyFrame | None,
     end_month: int,
-    snapshot_date: dt.date | None = None,
 ) -> pl.DataFrame:
     """Per record: in work, enrolled, and either, in the end month E (README: outcomes at E).
 
@@ -395,7 +452,7 @@ def _end_outcomes(
     Records that are not linked get nulls; without an enrolments file ``enrolled_at_end`` and
     ``work_or_education_at_end`` are null (unknown), never false.
     """
-    working = rows_at_end(counted, end_month, snapshot_date).select("pid").unique().collect()
+    working = working_at_end.select("pid")  # snapshot.working_persons: one row per person
     linked = pl.col("pid").is_not_null()
     in_work = pl.when(linked).then(pl.col("pid").is_in(working["pid"].implode()))
     frame = records.select("record_id", "pid").collect()
@@ -563,11 +620,16 @@ def run_files(
     rows: RowsProgress | None = None,
 ) -> DurabilityResult:
     step = progress or _no_step
+    timings: dict[str, float] = {}
+    lap = _Clock(timings)
     inputs = read_inputs(
         analysis, linked, jobs, enrolments, aliases=aliases, progress=step, rows=rows
     )
+    lap("reading inputs")
     step(f"durability ({options.anchor} anchor), series and snapshot")
-    result = compute(inputs, options)
+    result = compute(inputs, options, timings)
+    lap = _Clock(timings)
     step(f"writing {workdir}")
     write_results(result, workdir)
+    lap("writing the work folder")
     return result

@@ -24,7 +24,7 @@ import polars as pl
 
 from nbnb_cbs.durability.contracts import INDICATORS, employment_type, relation
 
-__all__ = ["AMOUNTS", "rows_at_end", "snapshot_cells", "snapshot_records"]
+__all__ = ["AMOUNTS", "rows_at_end", "snapshot_cells", "snapshot_records", "working_persons"]
 
 _COLUMNS = ("table", "category", "statistic", "value", "n", "total", "top1", "top2")
 # Source column -> published amount; net_wage only when the jobs file carries it.
@@ -106,14 +106,26 @@ def _person_level(rows_in_e: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def working_persons(
+    counted_rows: pl.LazyFrame, end_month: int, snapshot_date: dt.date | None = None
+) -> pl.DataFrame:
+    """One row per person working at E (``pid``), with the snapshot's categories and amounts:
+    worked out once, it serves the snapshot's cells, its records and the outcomes at E."""
+    return _person_level(rows_at_end(counted_rows, end_month, snapshot_date)).collect()
+
+
 def snapshot_records(
     records: pl.LazyFrame,
     counted_rows: pl.LazyFrame,
     end_month: int,
     snapshot_date: dt.date | None = None,
+    *,
+    persons: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """One row per linked record in work at E: its categories and amounts (for the release)."""
-    persons = _person_level(rows_at_end(counted_rows, end_month, snapshot_date)).collect()
+    """One row per linked record in work at E: its categories and amounts (for the release).
+    ``persons``: ``working_persons`` of the same rows, when the caller has it already."""
+    if persons is None:
+        persons = working_persons(counted_rows, end_month, snapshot_date)
     return (
         records.select("record_id", "pid")
         .collect()
@@ -136,13 +148,17 @@ def snapshot_cells(
     end_month: int,
     sectoral: str | None = "sectoral",
     snapshot_date: dt.date | None = None,
+    *,
+    persons: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Snapshot cells for all linked records.
 
     ``records``: linked records (record_id, pid, optional ``sectoral``); ``counted_rows``: the
-    counted job rows of those persons (SPOLISBUS period dates, amounts, categories).
+    counted job rows of those persons (SPOLISBUS period dates, amounts, categories);
+    ``persons``: ``working_persons`` of those rows, when the caller has it already.
     """
-    persons = _person_level(rows_at_end(counted_rows, end_month, snapshot_date)).collect()
+    if persons is None:
+        persons = working_persons(counted_rows, end_month, snapshot_date)
     recs = records.collect()
     # A fixed row order keeps the floating-point sums below identical from run to run.
     working = recs.join(persons, on="pid", how="inner").sort("record_id")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from nbnb_cbs.durability.intervals import to_unit
+from nbnb_cbs.durability.intervals import to_unit, window_lookup
 
 __all__ = ["SPELL_COLUMNS", "survival_spells"]
 
@@ -42,18 +42,51 @@ def survival_spells(
             "record_id", "pid", "exit_work", "worked_1m", _x=to_unit(pl.col("exit_date"), "month")
         )
     )
-    window_start = pl.max_horizontal(pl.col("s"), pl.col("_x") + 1)
-    firsts = (
-        base.join(merged_months, on="pid", how="inner")
-        .filter((pl.col("e") >= pl.col("_x") + 1) & (window_start <= e_month))
-        .group_by("record_id")
-        # Merged intervals are disjoint and never adjacent: the earliest one holds F and its
-        # end is where the first spell's run of worked months stops.
-        .agg(_f=window_start.min(), _end=pl.col("e").sort_by(window_start).first())
+    if {"_first_month", "_first_run_end"} <= set(exit_persons.columns):
+        # person_durability found them already (the same window, X+1 to E, in months).
+        firsts = (
+            exit_persons.lazy()
+            .filter(pl.col("exit_work"))
+            .select(
+                "record_id",
+                "pid",
+                "exit_work",
+                "worked_1m",
+                _x=to_unit(pl.col("exit_date"), "month"),
+                _f="_first_month",
+                _end="_first_run_end",
+            )
+        )
+        return _spells(firsts, e_month)
+    members = base.collect()
+    # Binary search in the ordered intervals (intervals.window_lookup); a join when they are not.
+    found = window_lookup(
+        members["pid"],
+        members["_x"] + 1,
+        pl.repeat(e_month, members.height, dtype=pl.Int32, eager=True),
+        merged_months.collect(),
     )
+    if found is not None:
+        firsts = members.with_columns(_f=found["first"], _end=found["first_end"]).lazy()
+    else:
+        window_start = pl.max_horizontal(pl.col("s"), pl.col("_x") + 1)
+        earliest = (
+            base.join(merged_months, on="pid", how="inner")
+            .filter((pl.col("e") >= pl.col("_x") + 1) & (window_start <= e_month))
+            .group_by("record_id")
+            # Merged intervals are disjoint and never adjacent: the earliest one holds F and its
+            # end is where the first spell's run of worked months stops.
+            .agg(_f=window_start.min(), _end=pl.col("e").sort_by(window_start).first())
+        )
+        firsts = base.join(earliest, on="record_id", how="left")
+    return _spells(firsts, e_month)
+
+
+def _spells(firsts: pl.LazyFrame, e_month: int) -> pl.DataFrame:
+    """Both spells from each record's exit month ``_x``, first worked month ``_f`` and the end of
+    the run of work from it ``_end``."""
     out = (
-        base.join(firsts, on="record_id", how="left")
-        .with_columns(
+        firsts.with_columns(
             to_job_months=pl.coalesce(pl.col("_f"), pl.lit(e_month)) - pl.col("_x"),
             to_job_event=pl.col("_f").is_not_null(),
             spell_months=pl.min_horizontal(pl.col("_end"), pl.lit(e_month)) - pl.col("_f") + 1,

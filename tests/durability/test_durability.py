@@ -341,6 +341,80 @@ def test_batched_merge_equals_single_merge(rows: list[tuple[int, int, int]], bat
     assert whole.equals(batched)
 
 
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(-20, 40), st.integers(0, 9)), max_size=40),
+    st.lists(st.tuples(st.integers(0, 4), st.integers(-25, 50), st.integers(-3, 30)), min_size=1,
+             max_size=12),
+)  # fmt: skip
+def test_window_lookup_equals_sets(
+    rows: list[tuple[int, int, int]], windows: list[tuple[int, int, int]]
+) -> None:
+    """The binary-search lookup gives each window's covered units, first covered unit and the
+    end of the merged interval holding it, as sets of units say (persons without rows, empty
+    and reversed windows included)."""
+    from nbnb_cbs.durability.intervals import merge_intervals, window_lookup
+
+    frame = pl.DataFrame(
+        [{"pid": p, "s": s, "e": s + length} for p, s, length in rows],
+        schema={"pid": pl.Int64, "s": pl.Int32, "e": pl.Int32},
+    )
+    merged = merge_intervals(frame.lazy()).collect()
+    found = window_lookup(
+        pl.Series([w[0] for w in windows], dtype=pl.Int64),
+        pl.Series([w[1] for w in windows], dtype=pl.Int32),
+        pl.Series([w[1] + w[2] for w in windows], dtype=pl.Int32),
+        merged,
+    )
+    assert found is not None
+    for (pid, a, length), got in zip(windows, found.iter_rows(named=True), strict=True):
+        covered = {u for p, s, n in rows if p == pid for u in range(s, s + n + 1)}
+        inside = sorted(u for u in covered if a <= u <= a + length)
+        assert got["worked"] == (len(inside) or None)
+        assert got["first"] == (inside[0] if inside else None)
+        if inside:
+            run_end = inside[0]
+            while run_end + 1 in covered:
+                run_end += 1
+            assert got["first_end"] == run_end
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 40), st.integers(0, 9)), min_size=1,
+             max_size=30),
+    st.sampled_from(["exit", "first-job"]),
+)  # fmt: skip
+def test_person_durability_joins_intervals_out_of_order(
+    rows: list[tuple[int, int, int]], anchor: str
+) -> None:
+    """Merged intervals out of order are joined instead of looked up; the result is the same."""
+    from nbnb_cbs.durability.intervals import merge_intervals, window_lookup
+    from nbnb_cbs.durability.measure import person_durability
+
+    records = pl.DataFrame(
+        {
+            "record_id": ["a", "b", "c", "d"],
+            "pid": [0, 1, 2, None],
+            "exit_date": [dt.date(2019, 3, 5), dt.date(2018, 12, 31), dt.date(2020, 7, 1), None],
+            "exit_destination": ["work"] * 4,
+        },
+        schema_overrides={"pid": pl.Int64},
+    )
+    first = 2019 * 12  # month numbers from January 2019
+    frame = pl.DataFrame(
+        [
+            {"pid": p, "s": first + s, "e": first + s + n}
+            for p, s, n in [*rows, (0, 60, 1), (1, 70, 0)]
+        ],
+        schema={"pid": pl.Int64, "s": pl.Int32, "e": pl.Int32},
+    )
+    merged = merge_intervals(frame.lazy()).collect()
+    kw = {"end": END, "unit": "month", "anchor": anchor}
+    fast = person_durability(records.lazy(), merged.lazy(), **kw).collect()  # type: ignore[arg-type]
+    joined = person_durability(records.lazy(), merged.reverse().lazy(), **kw).collect()  # type: ignore[arg-type]
+    assert fast.drop("_first_month", "_first_run_end").equals(joined)
+    assert window_lookup(records["pid"], records["pid"], records["pid"], merged.reverse()) is None
+
+
 @given(st.lists(st.dates(dt.date(1900, 1, 1), dt.date(2099, 12, 31)), min_size=1, max_size=50))
 def test_month_table_equals_calendar(days: list[dt.date]) -> None:
     """The month lookup gives year * 12 + month - 1 for every date it covers."""

@@ -17,7 +17,11 @@ E = 2021 * 12 + 11
 BASE = 2019 * 12  # month number of 2019-01
 
 
-def _spells(people: list[tuple[int, list[tuple[int, int]], str]]) -> pl.DataFrame:
+def _spells(
+    people: list[tuple[int, list[tuple[int, int]], str]], *, path: str = "persons"
+) -> pl.DataFrame:
+    """Spells as compute takes them (first months found by person_durability), by looking them
+    up in the merged intervals ("lookup"), or by joining intervals out of order ("join")."""
     records = pl.DataFrame(
         {
             "record_id": [f"r{i:02d}" for i in range(len(people))],
@@ -33,7 +37,10 @@ def _spells(people: list[tuple[int, list[tuple[int, int]], str]]) -> pl.DataFram
     )
     merged = merge_intervals(rows.lazy()).collect().lazy()
     persons = person_durability(records.lazy(), merged, end=END, unit="month").collect()
-    return survival_spells(persons, merged, END)
+    if path != "persons":
+        persons = persons.drop("_first_month", "_first_run_end")
+    # Out of order, the intervals are joined rather than looked up (intervals.window_lookup).
+    return survival_spells(persons, merged.reverse() if path == "join" else merged, END)
 
 
 def _reference(x: int, jobs: list[tuple[int, int]]) -> tuple[int, bool, int | None, bool | None]:
@@ -95,3 +102,15 @@ def test_spells_match_month_by_month_reference(
         got = (row["to_job_months"], row["to_job_event"], row["spell_months"], row["spell_event"])
         assert got == ref
         assert row["worked_1m"] == ref[1]
+
+
+@given(st.lists(st.tuples(st.integers(0, 35), jobs), min_size=2, max_size=8))
+def test_spells_from_unordered_intervals_are_the_same(
+    people: list[tuple[int, list[tuple[int, int]]]],
+) -> None:
+    """Spells looked up in the intervals, or joined to them out of order, are the ones
+    person_durability's first months give."""
+    cases = [(x, [*j, (41, 41)], "work") for x, j in people]  # at least two intervals
+    spells = _spells(cases)
+    assert spells.equals(_spells(cases, path="lookup"))
+    assert spells.equals(_spells(cases, path="join"))
