@@ -104,6 +104,8 @@ class Inputs:
     enrolments: pl.LazyFrame | None = None
     quality: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # The persons (pid) the job rows were cut to while reading; None when read whole.
+    jobs_cut_to: pl.Series | None = None
 
 
 @dataclass
@@ -204,7 +206,8 @@ def read_inputs(
         quality |= {f"enrolments {k.replace(':', ' ')}": v for k, v in e_table.counts.items()}
         notes += e_table.notes
         enrol = e_table.frame.lazy()
-    return Inputs(frame, links.frame, job_rows, enrol, quality, notes)
+    cut = None if converted is None and jobs.suffix.lower() not in _CUT_SUFFIXES else cohort["pid"]
+    return Inputs(frame, links.frame, job_rows, enrol, quality, notes, cut)
 
 
 def _destinations(raw: pl.Series) -> pl.Series:
@@ -226,6 +229,10 @@ def _size(path: Path) -> str:
             return f"{size:,.0f} {unit}"
         size /= 1024
     return f"{size:,.1f} GB"
+
+
+# Files _read_cut cuts to the cohort while reading (SPSS/Stata files are read whole).
+_CUT_SUFFIXES = frozenset({".parquet", *TEXT_SUFFIXES})
 
 
 def _read_cut(
@@ -328,6 +335,9 @@ def compute(
     linked_pids = records_frame["pid"].drop_nulls().unique()
     rows = _job_rows(inputs.jobs, options.count_zero_rows)
     in_cohort = pl.col("pid").is_in(linked_pids.implode())
+    cut = inputs.jobs_cut_to
+    if cut is not None and cut.len() == linked_pids.len() and cut.sort().equals(linked_pids.sort()):
+        in_cohort = pl.lit(True)  # the rows were cut to exactly these persons when read
     lap("records")
     # The measures need only person, period and whether a row counts: read just those (a
     # scanned file decodes nothing else), once, for the quality counts and the counted rows.

@@ -491,3 +491,30 @@ def test_month_text_lookup_equals_formatting(months: list[int | None]) -> None:
 
     got = pl.select(_month_text(pl.lit(pl.Series(months, dtype=pl.Int32)))).to_series().to_list()
     assert got == [None if m is None else f"{m // 12}-{m % 12 + 1:02d}" for m in months]
+
+
+def test_rows_cut_to_the_cohort_count_as_read_whole() -> None:
+    """Job rows cut to the linked persons while reading (jobs_cut_to) give the results of rows
+    read whole; a cut to other persons than the records' is filtered again, not trusted."""
+    from dataclasses import replace
+
+    people = [
+        ("000000001", dt.date(2020, 1, 10), "work"),
+        ("000000002", dt.date(2020, 3, 1), "work"),
+    ]
+    rows = [
+        ("000000001", dt.date(2020, 2, 1), dt.date(2020, 8, 31), 40.0, 900.0),
+        ("000000002", dt.date(2021, 12, 1), dt.date(2021, 12, 31), 40.0, 900.0),
+        ("000000003", dt.date(2020, 1, 1), dt.date(2021, 12, 31), 40.0, 900.0),  # not a record's
+    ]
+    inputs = _inputs(people, _jobs(rows))
+    whole = compute(inputs, DurabilityOptions(END))
+    pids = inputs.linked.select(person_key())["pid"]
+    cut = replace(inputs, jobs=_jobs(rows[:2]), jobs_cut_to=pids)
+    wider = replace(inputs, jobs_cut_to=pl.concat([pids, pids + 1]))
+    for other in (compute(cut, DurabilityOptions(END)), compute(wider, DurabilityOptions(END))):
+        assert other.persons.equals(whole.persons)
+        assert other.series.equals(whole.series)
+        assert other.snapshot.equals(whole.snapshot)
+    counts = dict(compute(wider, DurabilityOptions(END)).data_quality.iter_rows())
+    assert (counts["jobs rows_read"], counts["jobs cohort_rows"]) == (3, 2)
