@@ -44,6 +44,7 @@ __all__ = [
     "prejudge",
     "scipy_bounds",
     "set_bounds",
+    "verdicts",
     "violated",
 ]
 
@@ -90,6 +91,10 @@ class Form:
     parts: tuple[tuple[int, ...], tuple[int, ...]] | None = (
         None  # set A minus set B (B may be empty)
     )
+    # A suppressed share's numerator and complement: either may be narrow where it holds at
+    # least the threshold while the other is left the width (the share stays unknown, and the
+    # side that may be small is protected).
+    sibling: tuple[tuple[int, ...], tuple[float, ...]] | None = None
 
     def dense(self, n: int) -> np.ndarray:
         out = np.zeros(n)
@@ -218,6 +223,30 @@ def prejudge(
     if low >= threshold - _EPS or (high < 1 - _EPS and not zeros):
         return False
     return None
+
+
+def excused(form: Form, low: float, threshold: float, sibling_violated: bool) -> bool:
+    """A narrow side of a suppressed share that holds at least the threshold, beside a sibling
+    that is left the width, discloses nothing (the share stays unknown)."""
+    return form.sibling is not None and low >= threshold - _EPS and not sibling_violated
+
+
+def verdicts(
+    forms: Sequence[Form],
+    bounds: Sequence[tuple[float, float]],
+    width: float,
+    threshold: float,
+    zeros: bool = False,
+) -> list[bool]:
+    """Which forms disclose too much, given every form's interval (a suppressed share's side may
+    be excused by its sibling, which must then be among the forms)."""
+    pairs = list(zip(forms, bounds, strict=True))
+    bad = [violated(f, lo, hi, width, threshold, zeros) for f, (lo, hi) in pairs]
+    verdict = {form_key(f): b for (f, _), b in zip(pairs, bad, strict=True) if f.kind == "hidden"}
+    return [
+        b and not excused(f, lo, threshold, verdict.get(f.sibling, True) if f.sibling else True)
+        for (f, (lo, _)), b in zip(pairs, bad, strict=True)
+    ]
 
 
 def violated(
@@ -427,7 +456,14 @@ class Program:
             return False, hull_low, high, bind_high
         low_v, bind_low = self._solve(cost)
         low = -INF if low_v is None else low_v
-        return violated(form, low, high, width, threshold), low, high, bind_low | bind_high
+        bad = violated(form, low, high, width, threshold)
+        if bad and form.sibling is not None and low >= threshold - _EPS:
+            other = Form(*form.sibling, "hidden", form.label + " (other side)")
+            other_bad, _, _, other_binding = self.check(other, width, threshold, zeros)
+            if excused(form, low, threshold, other_bad):
+                return False, low, high, set()
+            return True, low, high, bind_low | bind_high | other_binding
+        return bad, low, high, bind_low | bind_high
 
     def record(self) -> None:
         """Start a fresh record of evidence (points beyond the bank and lower-bound proofs)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,7 @@ from nbnb_cbs.disclosure.lp import (
     prejudge,
     scipy_bounds,
     set_bounds,
-    violated,
+    verdicts,
 )
 from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.errors import DisclosureError
@@ -552,7 +552,8 @@ def _hidden_forms(model: ReleaseModel, i: int) -> list[Form]:
         out = []
         if spec.num is not None:
             num, den = model.mask(spec.num), model.mask(spec.den)
-            out += [_form(num, "hidden", label), _form(den & ~num, "hidden", label + " complement")]
+            a, b = _form(num, "hidden", label), _form(den & ~num, "hidden", label + " complement")
+            out += [replace(a, sibling=(b.index, b.coef)), replace(b, sibling=(a.index, a.coef))]
         if spec.table.startswith("series_"):
             out.append(_form(model.mask(spec.den), "hidden", label + " n"))
         return out
@@ -576,11 +577,8 @@ def audit_rows(
         model.n_vars, rows, forms, width=width, threshold=profile.threshold, known=known,
         certificate=certificate, used=used, zeros=zeros,
     )  # fmt: skip
-    return [
-        (form, low, high)
-        for form, (low, high) in zip(forms, bounds, strict=True)
-        if violated(form, low, high, width, profile.threshold, zeros)
-    ]
+    bad = verdicts(forms, bounds, width, profile.threshold, zeros)
+    return [(f, lo, hi) for f, (lo, hi), b in zip(forms, bounds, bad, strict=True) if b]
 
 
 @dataclass

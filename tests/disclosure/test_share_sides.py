@@ -1,0 +1,49 @@
+"""A suppressed share's two sides: the numerator and the complement of its denominator.
+
+Variables: a (the share's numerator, e.g. in work with an unknown employment type) and b (its
+complement, those with a known one); the denominator a + b is hidden. The side that may hold
+fewer than the threshold must be left the protection width; a side of at least the threshold may
+be pinned (b = 299 is the sum of published categories) while the other side is left the width:
+the share stays unknown. Both sides pinned give the share back."""
+
+from __future__ import annotations
+
+import math
+
+from nbnb_cbs.disclosure.lp import Form, Program, Row, verdicts
+
+A, B = (0,), (1,)
+
+
+def _sides() -> tuple[Form, Form]:
+    num = Form(A, (1.0,), "hidden", "share", sibling=(B, (1.0,)))
+    rest = Form(B, (1.0,), "hidden", "share complement", sibling=(A, (1.0,)))
+    return num, rest
+
+
+def _check(rows: list[Row]) -> list[bool]:
+    program = Program(2, rows)
+    return [program.check(f, 10.0, 10.0)[0] for f in _sides()]
+
+
+def test_a_large_side_may_be_pinned_while_the_other_is_left_the_width() -> None:
+    rows = [Row(B, (1.0,), 299.0, 299.0, 0), Row(A, (1.0,), 0.0, 40.0, 1)]
+    assert _check(rows) == [False, False]
+    num, rest = _sides()
+    assert verdicts([num, rest], [(0.0, 40.0), (299.0, 299.0)], 10.0, 10.0) == [False, False]
+
+
+def test_both_sides_pinned_give_the_share_back() -> None:
+    rows = [Row(B, (1.0,), 299.0, 299.0, 0), Row((0, 1), (1.0, 1.0), 304.0, 304.0, 1)]
+    assert _check(rows) == [True, True]
+    num, rest = _sides()
+    assert verdicts([num, rest], [(5.0, 5.0), (299.0, 299.0)], 10.0, 10.0) == [True, True]
+
+
+def test_a_side_that_may_be_small_must_be_left_the_width() -> None:
+    rows = [Row(B, (1.0,), 4.0, 6.0, 0), Row(A, (1.0,), 0.0, math.inf, 1)]
+    assert _check(rows) == [False, True]
+    num, rest = _sides()
+    assert verdicts([num, rest], [(0.0, math.inf), (4.0, 6.0)], 10.0, 10.0) == [False, True]
+    # A sibling missing from the forms excuses nothing.
+    assert verdicts([rest], [(299.0, 299.0)], 10.0, 10.0) == [True]
