@@ -33,6 +33,7 @@ __all__ = [
     "Reason",
     "Status",
     "is_margin_label",
+    "is_pattern",
     "refuse_shadowing",
     "temporary_column_name",
     "temporary_column_names",
@@ -129,6 +130,11 @@ def temporary_column_names(columns: Iterable[str], *purposes: str) -> tuple[str,
     return tuple(names)
 
 
+def is_pattern(column: str) -> bool:
+    """Whether polars reads this column name as a pattern of names ("*", "^...$")."""
+    return column == "*" or (column.startswith("^") and column.endswith("$"))
+
+
 def refuse_shadowing(
     columns: Iterable[str],
     where: str,
@@ -141,5 +147,7 @@ def refuse_shadowing(
     ``hint`` says how to rename; ``{column}`` in it is replaced by the column's name.
     """
     for column in columns:
+        if is_pattern(column):
+            raise ColumnError.pattern(where, column, hint.format(column=column))
         if column in reserved:
             raise ColumnError.shadowing(where, column, hint.format(column=column))

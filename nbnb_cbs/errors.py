@@ -89,6 +89,13 @@ class ColumnError(NbnbError):
         )
 
     @classmethod
+    def pattern(cls, where: Path | str, column: str, rename: str) -> ColumnError:
+        return cls(
+            f"{where}: column {column!r} cannot be used: the table engine reads that name as a "
+            f"pattern of column names; rename it: {rename}"
+        )
+
+    @classmethod
     def shadowing(cls, where: Path | str, column: str, rename: str) -> ColumnError:
         return cls(
             f"{where}: column {column!r} would shadow the published column {column!r} "

@@ -158,7 +158,9 @@ def _dimensions(
     frame: pl.DataFrame, dims: list[str] | None, forced: str | None, name: str
 ) -> list[str]:
     if dims is None:
-        return [c for c in frame.columns if c not in CELL_COLUMNS and c != forced]
+        dims = [c for c in frame.columns if c not in CELL_COLUMNS and c != forced]
+        refuse_shadowing(dims, name, reserved=())  # names polars reads as patterns
+        return dims
     refuse_shadowing(dims, name)
     for d in dims:
         if d not in frame.columns:
