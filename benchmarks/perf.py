@@ -123,6 +123,23 @@ def dur_csv_step(folder: Path, _: int) -> tuple[str, float]:
     return _toolkit(folder, "jobs-raw.csv", "work-csv")
 
 
+def dur_raw_scan_step(folder: Path, _: int) -> tuple[str, float]:
+    """What reading the raw files costs at the least: every row and contract column of the raw
+    Parquet file decoded, and the raw CSV read as text, with nothing parsed or computed."""
+    start = time.perf_counter()
+    rows = pl.read_parquet(folder / "jobs-raw.parquet").height
+    parquet = time.perf_counter() - start
+    csv = float("nan")
+    if (folder / "jobs-raw.csv").exists():
+        start = time.perf_counter()
+        pl.read_csv(folder / "jobs-raw.csv", separator=";", infer_schema=False)
+        csv = time.perf_counter() - start
+    return (
+        f"bare read of {rows:,} raw rows: Parquet {parquet:.2f} s, CSV as text {csv:.2f} s",
+        parquet,
+    )
+
+
 def duckdb_sql(folder: Path, jobs: str = "jobs-cohort.parquet") -> str:
     """The query a careful analyst writes for the core of the same work: the measure (month
     unit, exit anchor) for the cohort, and the monthly series over all linked records."""
@@ -407,6 +424,7 @@ STEPS = {
     "dur_tool": dur_tool_step,
     "dur_raw": dur_raw_step,
     "dur_csv": dur_csv_step,
+    "dur_raw_scan": dur_raw_scan_step,
     "dur_sql": dur_duckdb_step,
     "conv_setup": conv_setup_step,
     "conv_sav": conv_sav_step,
@@ -443,7 +461,11 @@ def run_durability(participants: int, folder: Path, out: Path) -> dict[str, dict
     results: dict[str, dict[str, float | str]] = {"uptime_before": {"what": _uptime()}}
     results["dur_setup"] = _run("dur_setup", folder, participants)
     results["dur_convert"] = _run("dur_convert", folder)
-    steps = ["dur_tool", "dur_sql", *(["dur_raw"] if participants <= 300_000 else [])]
+    steps = [
+        "dur_tool",
+        "dur_sql",
+        *(["dur_raw", "dur_raw_scan"] if participants <= 300_000 else []),
+    ]
     if (folder / "jobs-raw.csv").exists():
         steps.append("dur_csv")
     for step in steps:

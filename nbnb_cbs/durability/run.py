@@ -252,13 +252,16 @@ def _read_cut(
 
 
 def _records(analysis: pl.DataFrame, linked: pl.DataFrame) -> pl.LazyFrame:
-    links = linked.select(pl.col("record_id").cast(pl.String), "RINPERSOONS", "RINPERSOON").unique(
-        "record_id", keep="first"
-    )
+    links = linked.select(pl.col("record_id").cast(pl.String), "RINPERSOONS", "RINPERSOON")
     # _order keeps the analysis file's record order through the joins (joins do not promise it).
-    joined = analysis.lazy().with_row_index("_order").join(links.lazy(), on="record_id", how="left")
-    pid = person_key()
-    return joined.with_columns(pid=pid)
+    base = analysis.lazy().with_row_index("_order")
+    joined = base.join(links.lazy(), on="record_id", how="left").collect()
+    if joined.height != analysis.height:
+        # A record_id the linked file holds twice: its first row counts. (Only then is the
+        # linked file made unique: hashing every record_id once more costs as much as the join.)
+        unique = links.unique("record_id", keep="first")
+        joined = base.join(unique.lazy(), on="record_id", how="left").collect()
+    return joined.lazy().with_columns(pid=person_key())
 
 
 def _job_rows(jobs: pl.LazyFrame, count_zero_rows: bool) -> pl.LazyFrame:

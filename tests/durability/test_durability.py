@@ -518,3 +518,24 @@ def test_rows_cut_to_the_cohort_count_as_read_whole() -> None:
         assert other.snapshot.equals(whole.snapshot)
     counts = dict(compute(wider, DurabilityOptions(END)).data_quality.iter_rows())
     assert (counts["jobs rows_read"], counts["jobs cohort_rows"]) == (3, 2)
+
+
+def test_record_twice_in_the_linked_file_takes_its_first_row() -> None:
+    """A record_id the linked file holds twice is linked to the person of its first row, once."""
+    people = [
+        ("000000001", dt.date(2020, 1, 10), "work"),
+        ("000000002", dt.date(2020, 3, 1), "work"),
+    ]
+    rows = [("000000002", dt.date(2020, 4, 1), dt.date(2020, 9, 30), 40.0, 900.0)]
+    inputs = _inputs(people, _jobs(rows))
+    twice = pl.concat(
+        [inputs.linked, inputs.linked.head(1).with_columns(RINPERSOON=pl.lit("000000002"))]
+    )
+    for linked in (twice, twice.reverse()):
+        persons = compute(
+            Inputs(inputs.analysis, linked, inputs.jobs), DurabilityOptions(END)
+        ).persons
+        assert persons["record_id"].to_list() == ["r0", "r1"]
+        first = linked.filter(pl.col("record_id") == "r0")["RINPERSOON"][0]
+        assert persons["RINPERSOON"][0] == first
+        assert persons["worked"][0] == (6 if first == "000000002" else 0)
