@@ -58,12 +58,17 @@ def merge_intervals(rows: pl.LazyFrame, start: str = "s", end: str = "e") -> pl.
     def unit(column: str) -> pl.Expr:
         return pl.col(column).cast(pl.Int64).clip(-offset, offset - 1) + offset
 
-    keyed = rows.select(
-        k=pl.col("pid").cast(pl.Int64) * band + unit(start),
-        ek=pl.col("pid").cast(pl.Int64) * band + unit(end),
+    columns = rows.select(
+        pl.col("pid").cast(pl.Int64), pl.col(start).cast(pl.Int64), pl.col(end).cast(pl.Int64)
     ).collect()
-    if keyed.height and not keyed.null_count().sum_horizontal().item():
-        return _merge_keys(keyed["k"].to_numpy(), keyed["ek"].to_numpy()).lazy()
+    if columns.height and not columns.null_count().sum_horizontal().item():
+        pids, starts, ends = (columns[:, i].to_numpy() for i in range(3))
+        return _merge_arrays(pids, starts, ends).lazy()
+    keyed = (
+        columns.lazy()
+        .select(k=pl.col("pid") * band + unit(start), ek=pl.col("pid") * band + unit(end))
+        .collect()
+    )
     if not keyed.select((pl.col("k").diff() >= 0).all()).item():
         keyed = keyed.sort("k")
     running = pl.col("ek").cum_max()
@@ -81,27 +86,27 @@ def merge_intervals(rows: pl.LazyFrame, start: str = "s", end: str = "e") -> pl.
     )
 
 
-def _merge_keys(k: np.ndarray, ek: np.ndarray) -> pl.DataFrame:
-    """``merge_intervals`` on the keys in numpy (no nulls): the same steps, about a third faster
-    than the same plan in polars on two cores."""
-    band, offset = 1 << 20, 1 << 19
-    if (np.diff(k) < 0).any():
+def _merge_arrays(pid: np.ndarray, start: np.ndarray, end: np.ndarray) -> pl.DataFrame:
+    """``merge_intervals`` in numpy (no nulls): the same keys and steps, with the band's bits
+    shifted and masked instead of multiplied and divided (about twice as fast as the same plan in
+    polars on two cores)."""
+    bits, offset = 20, 1 << 19
+    base = pid << bits
+    k = base + (np.clip(start, -offset, offset - 1) + offset)
+    ek = base + (np.clip(end, -offset, offset - 1) + offset)
+    if k.size > 1 and (k[1:] < k[:-1]).any():
         order = np.argsort(k, kind="stable")
         k, ek = k[order], ek[order]
     running = np.maximum.accumulate(ek)
-    new = np.empty(k.size, dtype=bool)
-    new[0] = True
-    np.greater(k[1:], running[:-1] + 1, out=new[1:])
-    last = np.empty(k.size, dtype=bool)
-    last[-1] = True
-    last[:-1] = new[1:]
-    starts, ends = k[new], running[last]
-    pid = ends // band
+    first = np.flatnonzero(np.concatenate(([True], k[1:] > running[:-1] + 1)))
+    last = np.append(first[1:] - 1, k.size - 1)
+    run_start, run_end = k[first], running[last]
+    mask = (1 << bits) - 1
     return pl.DataFrame(
         {
-            "pid": pid,
-            "s": (starts - pid * band - offset).astype(np.int32),
-            "e": (ends - pid * band - offset).astype(np.int32),
+            "pid": run_end >> bits,
+            "s": ((run_start & mask) - offset).astype(np.int32),
+            "e": ((run_end & mask) - offset).astype(np.int32),
         }
     )
 
