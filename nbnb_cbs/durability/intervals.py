@@ -58,12 +58,21 @@ def merge_intervals(rows: pl.LazyFrame, start: str = "s", end: str = "e") -> pl.
     def unit(column: str) -> pl.Expr:
         return pl.col(column).cast(pl.Int64).clip(-offset, offset - 1) + offset
 
+    if not rows.select(pl.col("pid", start, end).null_count()).collect().sum_horizontal().item():
+        # Clipped into the band in polars, so numpy holds them as 32-bit integers.
+        columns = rows.select(
+            pl.col("pid").cast(pl.Int64),
+            *(
+                pl.col(c).cast(pl.Int64).clip(-offset, offset - 1).cast(pl.Int32)
+                for c in (start, end)
+            ),
+        ).collect()
+        if columns.height:
+            pids, starts, ends = (columns[:, i].to_numpy() for i in range(3))
+            return _merge_arrays(pids, starts, ends).lazy()
     columns = rows.select(
         pl.col("pid").cast(pl.Int64), pl.col(start).cast(pl.Int64), pl.col(end).cast(pl.Int64)
     ).collect()
-    if columns.height and not columns.null_count().sum_horizontal().item():
-        pids, starts, ends = (columns[:, i].to_numpy() for i in range(3))
-        return _merge_arrays(pids, starts, ends).lazy()
     keyed = (
         columns.lazy()
         .select(k=pl.col("pid") * band + unit(start), ek=pl.col("pid") * band + unit(end))
@@ -93,7 +102,8 @@ def _merge_arrays(pid: np.ndarray, start: np.ndarray, end: np.ndarray) -> pl.Dat
     bits, offset = 20, 1 << 19
     base = pid << bits
     k = base + (np.clip(start, -offset, offset - 1) + offset)
-    ek = base + (np.clip(end, -offset, offset - 1) + offset)
+    base += np.clip(end, -offset, offset - 1) + offset
+    ek = base  # in place: one array of the rows' size less at the peak
     if k.size > 1 and (k[1:] < k[:-1]).any():
         order = np.argsort(k, kind="stable")
         k, ek = k[order], ek[order]
