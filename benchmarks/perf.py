@@ -700,6 +700,25 @@ def why(goal: str) -> str:
 
 
 RUN_WHY: dict[str, str] = {}
+# The same comparison in other runs of 30 November (tool s vs DuckDB s, the load beside it):
+# ratios move with the load, as DuckDB's two threads suffer more from a busy machine.
+OTHER_RUNS = {
+    100_000: (
+        "Other runs: 0.86 s vs 0.95 s (1.11x) at load 4.6 (18:06 UTC, make bench) and 0.7 s vs "
+        "0.6 s (0.82x) at load 1.9 (18:14); before this round's changes 1.24 s vs 1.01 s "
+        "(0.82x) at load 3.6."
+    ),
+    300_000: (
+        "Other runs: 3.86 s vs 4.52 s (1.17x) at load 4.0 (17:57 UTC) and 1.6 s vs 1.5 s (0.99x) "
+        "at load 1.2 (18:10, the quietest); before this round's changes 2.04 s vs 1.54 s "
+        "(0.75x) at load 2.0 and 28.3 s vs 21.7 s (0.77x) at load 16."
+    ),
+    1_000_000: (
+        "Other runs: 13.9 s vs 13.9 s (1.01x) at load 5.1 (17:59 UTC) and 7.5 s vs 9.8 s (1.31x) "
+        "at load 1.7-3.1 (18:11); before this round's changes 38.2 s vs 18.4 s (0.48x) at "
+        "load 10."
+    ),
+}
 # The command's phases that do the query's work: reading the analysis and linked files and
 # joining them (the query's rec), reading the job rows and merging them (pm), durability per
 # record (measure) and the monthly series (series). The others are work the query does not do.
@@ -734,8 +753,8 @@ def _explain_durability(
             "polars passes on two shared cores; no single phase holds the time. The intervals "
             "are found by binary search instead of a join per record, job rows are read once, "
             "the snapshot's person-level frame is worked out once, month texts are looked up and "
-            "outputs stayed byte-identical."
-        )  # fmt: skip
+            "outputs stayed byte-identical. " + OTHER_RUNS.get(size, "")
+        ).strip()  # fmt: skip
     scan = run.get("dur_raw_scan")
     if scan is not None:
         what = str(scan["what"])
