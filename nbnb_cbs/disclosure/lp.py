@@ -458,9 +458,12 @@ class Program:
         low = -INF if low_v is None else low_v
         bad = violated(form, low, high, width, threshold)
         if bad and form.sibling is not None and low >= threshold - _EPS:
+            duals = np.array(self._duals)
             other = Form(*form.sibling, "hidden", form.label + " (other side)")
             other_bad, _, _, other_binding = self.check(other, width, threshold, zeros)
             if excused(form, low, threshold, other_bad):
+                if self.recording:  # the audit's evidence: its lower bound, by weak duality
+                    self.proofs[form_key(form)] = duals
                 return False, low, high, set()
             return True, low, high, bind_low | bind_high | other_binding
         return bad, low, high, bind_low | bind_high
@@ -645,6 +648,8 @@ def scipy_bounds(
     known = known if known is not None else set_bounds(rows)
     # Forms decided without any LP: from the published sets' bounds, or by a verified proof.
     decided: dict[int, tuple[float, float]] = {}
+    excusable: dict[int, np.ndarray] = {}
+    valid_proofs: set[FormKey] = set()  # a form may be listed more than once (two cells, one set)
     for k, form in enumerate(forms):
         if width is None or threshold is None:
             break
@@ -652,10 +657,13 @@ def scipy_bounds(
             decided[k] = (0.0, INF)  # settled without an LP: not narrow
             continue
         proof = certificate.proofs.get(form_key(form)) if certificate is not None else None
+        if form.kind == "hidden" and form.sibling is not None and proof is not None:
+            excusable[k] = proof  # decided below once the points are in
+            continue
         if form.kind == "small" and proof is not None:
             proved = proven_lower(form.dense(n), proof, matrix, lower, upper)
             if proved is not None and proved >= threshold - _EPS:
-                tally["proofs_valid"] += 1
+                valid_proofs.add(form_key(form))
                 decided[k] = (proved, INF)  # at least the threshold, by the proof
     rng = np.random.default_rng(1)
     for _ in range(24 if not points else 1):
@@ -671,6 +679,27 @@ def scipy_bounds(
         settled, _ = settle([forms[k] for k in rest], width, n, argmax, points, zeros)
         wide = {rest[k] for k in settled}
     for k, form in enumerate(forms):
+        if (
+            k in excusable
+            and form.sibling is not None
+            and width is not None
+            and threshold is not None
+        ):
+            # A side of a suppressed share proved to hold at least the threshold, beside a
+            # sibling that feasible points already spread over the width, is not a violation
+            # whatever its own width (see excused): no LP.
+            sib_index, sib_coef = form.sibling
+            spread = bank[: len(points), list(sib_index)] @ np.array(sib_coef)
+            proved = proven_lower(form.dense(n), excusable[k], matrix, lower, upper)
+            if (
+                spread.size
+                and spread.max() - spread.min() >= width + _EPS
+                and proved is not None
+                and proved >= threshold - _EPS
+            ):
+                valid_proofs.add(form_key(form))
+                out.append((proved, INF))
+                continue
         if k in decided:
             out.append(decided[k])
             continue
@@ -707,4 +736,5 @@ def scipy_bounds(
             continue
         low_hidden = solve(cost)
         out.append((-INF if low_hidden is None else low_hidden, high))
+    tally["proofs_valid"] = len(valid_proofs)
     return out
