@@ -208,6 +208,20 @@ def _month_rows(model: ReleaseModel) -> list[Row]:
                 add({w: 1.0, o: -0.9}, 0.0, math.inf)
             elif klass == "lt90":
                 add({w: 1.0, o: -0.9}, -math.inf, 0.0)
+            if state[column] in ("w1", "o12"):
+                # A record's durability is its months worked over its months observable, d = W / O,
+                # with d in its class and O within its group's range: summed over the records, the
+                # four McCormick inequalities of that product tie the durability sums (S) to the
+                # months (round 14 bounded a group's months observable by its mean and
+                # time-weighted mean, and from them its late starters to 1..9).
+                d_lo, d_hi = CLASS_RANGE[klass]
+                o_lo, o_hi = (long, top) if state[column] == "o12" else (1.0, long - 1.0)
+                sums = [model.sums[(column, a)] for a in atoms]
+                for d_o, o_o, up in ((d_lo, o_lo, False), (d_hi, o_hi, False),
+                                     (d_hi, o_lo, True), (d_lo, o_hi, True)):  # fmt: skip
+                    # W - d_o O - o_o S + d_o o_o n >= 0 (up: <= 0)
+                    terms = {w: 1.0, o: -d_o, **dict.fromkeys(sums, -o_o), **scaled(d_o * o_o)}
+                    add(terms, *((-math.inf, 0.0) if up else (0.0, math.inf)))
         if "Ox" in var and "Of" in var:
             # The exit window is the first job's plus the months before it.
             gap = {var["Ox"]: 1.0, var["Of"]: -1.0}
