@@ -208,7 +208,7 @@ def _month_rows(model: ReleaseModel) -> list[Row]:
                 add({w: 1.0, o: -0.9}, 0.0, math.inf)
             elif klass == "lt90":
                 add({w: 1.0, o: -0.9}, -math.inf, 0.0)
-            if state[column] in ("w1", "o12"):
+            if state[column] in ("w1", "o12") and klass != "one":  # (1: W = O, above)
                 # A record's durability is its months worked over its months observable, d = W / O,
                 # with d in its class and O within its group's range: summed over the records, the
                 # four McCormick inequalities of that product tie the durability sums (S) to the
