@@ -25,7 +25,17 @@ from nbnb_cbs.project import load_project
 HERE = Path(__file__).parent
 
 
+def _load() -> str:
+    """The 1-minute load average (the machine is shared: it explains a slow run)."""
+    return (
+        Path("/proc/loadavg").read_text(encoding="ascii").split()[0]
+        if Path("/proc/loadavg").exists()
+        else ""
+    )
+
+
 def measure(participants: int, seed: int, root: Path) -> dict[str, Any]:
+    load_before = _load()
     options = synth.SynthOptions(
         participants=participants,
         seed=seed,
@@ -74,6 +84,7 @@ def measure(participants: int, seed: int, root: Path) -> dict[str, Any]:
         "protect_plus_audit_s": round(timings["protect_s"] + timings["audit_s"], 2),
         "run_s": round(timings["run_s"], 2),
         "check": "pass" if check.clean else f"{len(check.findings)} findings",
+        "load": f"{load_before} / {_load()}",
         "machine": f"{platform.machine()}, {platform.python_version()}",
     }
 

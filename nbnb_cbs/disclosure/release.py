@@ -658,7 +658,7 @@ def protect_release(
         rows += cell_rows(model, i, published[i])
     program = Program(model.n_vars, rows)
     program.drop(i for i, c in enumerate(cells) if c.suppressed)
-    program.explore(12)
+    program.explore(2)  # random vertices: 2 x 2 LPs; more cost more than the LPs they save (demo)
     width, t = profile.protection_width, profile.threshold
     zeros = profile.suppress_zeros
     sensitive = sensitive_forms(model)
