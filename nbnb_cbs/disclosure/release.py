@@ -321,6 +321,13 @@ def _coupling(model: ReleaseModel) -> list[Row]:
     return rows
 
 
+def _tie(a: pl.DataFrame, b: pl.DataFrame, low: float = 0.0, high: float = 0.0) -> Row:
+    """low <= (records of atoms a) - (records of atoms b) <= high."""
+    index = (*a["var"].to_list(), *b["var"].to_list())
+    coef = (*[1.0] * a.height, *[-1.0] * b.height)
+    return Row(tuple(int(i) for i in index), coef, low, high)
+
+
 def _late_links(model: ReleaseModel) -> list[Row]:
     """The late factor counts the records of each exit group w1 / o12 of a shared cell; its late
     ones are at least the cohort's states that can only hold late records (two groups or classes
@@ -328,12 +335,6 @@ def _late_links(model: ReleaseModel) -> list[Row]:
     atoms = model.atoms
     keys = [*model.domains.shared, "ls"]
     rows: list[Row] = []
-
-    def row(a: pl.DataFrame, b: pl.DataFrame, low: float, high: float) -> None:
-        index = (*a["var"].to_list(), *b["var"].to_list())
-        coef = (*[1.0] * a.height, *[-1.0] * b.height)
-        rows.append(Row(tuple(int(i) for i in index), coef, low, high))
-
     for key, part in atoms.filter(pl.col("ls") != "u").group_by(keys, maintain_order=True):
         _ = key
         late = part.filter(pl.col("factor") == "late")
@@ -341,10 +342,10 @@ def _late_links(model: ReleaseModel) -> list[Row]:
         for x in ("w1", "o12"):
             group = cohort.filter(pl.col("x") == x)
             yes = late.filter((pl.col("lx") == x) & (pl.col("lt") == "yes"))
-            row(late.filter(pl.col("lx") == x), group, 0.0, 0.0)
+            rows.append(_tie(late.filter(pl.col("lx") == x), group, 0.0, 0.0))
             forced = group.filter((pl.col("f") != pl.col("x")) | (pl.col("df") != pl.col("dx")))
-            row(yes, forced, 0.0, math.inf)
-            row(yes, group.filter(pl.col("dx") != "one"), -math.inf, 0.0)
+            rows.append(_tie(yes, forced, 0.0, math.inf))
+            rows.append(_tie(yes, group.filter(pl.col("dx") != "one"), -math.inf, 0.0))
     return rows
 
 
@@ -355,23 +356,17 @@ def _enrol_links(model: ReleaseModel) -> list[Row]:
     keys = [*model.domains.shared, "ls"]
     linked = atoms.filter(pl.col("ls") != "u")
     rows: list[Row] = []
-
-    def link(a: pl.DataFrame, b: pl.DataFrame) -> None:
-        index = (*a["var"].to_list(), *b["var"].to_list())
-        coef = (*[1.0] * a.height, *[-1.0] * b.height)
-        rows.append(Row(tuple(int(i) for i in index), coef, 0.0, 0.0))
-
     for key, part in linked.group_by(keys, maintain_order=True):
         _ = key
         enrol = part.filter(pl.col("factor") == "enrol")
         cohort = part.filter(pl.col("factor") == "cohort")
         for d in enrol["ed"].unique(maintain_order=True).to_list():
-            link(enrol.filter(pl.col("ed") == d), cohort.filter(pl.col("dest") == d))
+            rows.append(_tie(enrol.filter(pl.col("ed") == d), cohort.filter(pl.col("dest") == d)))
         if model.domains.education:
-            link(
+            rows.append(_tie(
                 enrol.filter((pl.col("ed") == "education") & (pl.col("en") == "yes")),
                 cohort.filter((pl.col("e") != "none") & (pl.col("ee") == "yes")),
-            )
+            ))  # fmt: skip
     return rows
 
 
