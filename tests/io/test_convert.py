@@ -34,6 +34,7 @@ def test_formats_agree_sorted_and_reconciled(
             out,
             chunk_rows=5000,
             bucket_rows=8000,
+            memory_bytes=0,
             row_group_rows=2000,
         )
         assert result.reconciles() and result.rows_read == built.jobs.height

@@ -152,7 +152,7 @@ def test_crowded_bucket_is_sorted_in_person_ranges(tmp_path: Path) -> None:
     pieces = _pieces(frame.lazy().select(pid=pl.col("RINPERSOON").cast(pl.Int64)), n, 2000)
     assert len(pieces) >= 5 and sum(p.collect().height for p in pieces) == n
     spilled = convert_files([tmp_path / "jobs.parquet"], tmp_path / "a.parquet",
-                            chunk_rows=1000, bucket_rows=2000)  # fmt: skip
+                            chunk_rows=1000, bucket_rows=2000, memory_bytes=0)  # fmt: skip
     in_memory = convert_files([tmp_path / "jobs.parquet"], tmp_path / "b.parquet")
     a, b = pl.read_parquet(tmp_path / "a.parquet"), pl.read_parquet(tmp_path / "b.parquet")
     assert spilled.rows_written == in_memory.rows_written == n and spilled.reconciles()
