@@ -376,7 +376,7 @@ def convert_files(
                     spill(rows)
                 else:
                     pending.append(rows)
-                    pending_bytes += rows.estimated_size()
+                    pending_bytes += int(rows.estimated_size())
                     if pending_bytes > memory_bytes:
                         spilled = True
                         for frame_ in pending:
