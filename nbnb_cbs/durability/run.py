@@ -7,6 +7,7 @@ everything and writes the work folder. Results in the work folder are NOT disclo
 from __future__ import annotations
 
 import calendar
+import concurrent.futures
 import datetime as dt
 import logging
 import time
@@ -339,61 +340,33 @@ def compute(
     rows = _job_rows(inputs.jobs, options.count_zero_rows)
     in_cohort = pl.col("pid").is_in(linked_pids.implode())
     cut = inputs.jobs_cut_to
-    if cut is not None and cut.len() == linked_pids.len() and cut.sort().equals(linked_pids.sort()):
+    # Both are sets of persons (unique): the same size and one inside the other is equality.
+    if (
+        cut is not None
+        and cut.len() == linked_pids.len()
+        and cut.is_in(linked_pids.implode()).all()
+    ):
         in_cohort = pl.lit(True)  # the rows were cut to exactly these persons when read
     lap("records")
-    # The measures need only person, period and whether a row counts: read just those (a
-    # scanned file decodes nothing else), once, for the quality counts and the counted rows.
-    start, end = pl.col("SDATUMAANVANGIKO"), pl.col("SDATUMEINDEIKO")
-    flags = ["_missing_start", "_missing_end", "_end_before_start", "_valid", "_work"]
-    month_units = {"ms": to_unit(start, "month"), "me": to_unit(end, "month")}
-    units = {
-        "s": pl.col("ms") if options.unit == "month" else to_unit(start, "day"),
-        "e": pl.col("me") if options.unit == "month" else to_unit(end, "day"),
-    }
-    # A filter, not a semi-join: the same rows, and many times faster in polars 2.
-    core = (
-        rows.select("pid", start, end, *flags, _in=in_cohort)
-        .with_columns(**month_units)
-        .with_columns(**units)
-        .collect()
-    )
-    lap("job rows")
-    quality = _quality(core.lazy(), core.lazy().filter(pl.col("_in"))) | inputs.quality
-    counted = core.filter(pl.col("_in") & pl.col("_valid") & pl.col("_work")).select(
-        "pid", "ms", "me", "s", "e"
-    )
-    del core
-    counted_lazy = counted.lazy()
-    lap("quality counts")
     # The snapshot and the outcomes at E read the columns they describe, only of rows
-    # overlapping E.
+    # overlapping E. That chain needs nothing of the durability chain, so it runs in a second
+    # thread meanwhile: polars and numpy release the GIL, and each chain has stretches on one
+    # core (numpy's interval merging, Python's exact sums) that the other fills.
     end_month = options.end[0] * 12 + options.end[1] - 1
-    year, month = divmod(end_month, 12)
-    e_first = dt.date(year, month + 1, 1)
-    e_last = dt.date(year, month + 1, calendar.monthrange(year, month + 1)[1])
-    present = rows.collect_schema().names()
-    at_end = (
-        rows.filter((start <= e_last) & (end >= e_first))
-        .filter(in_cohort & pl.col("_valid") & pl.col("_work"))
-        .select(c for c in present if c in _SNAPSHOT_COLUMNS)
-        .collect()
-        .lazy()
-    )
-    lap("rows at E")
-    merged = merge_intervals(counted_lazy).collect().lazy()
-    merged_months = (
-        merged
-        if options.unit == "month"
-        else merge_intervals(counted_lazy, "ms", "me").collect().lazy()
-    )
-    lap("merged intervals")
-    persons_full = person_durability(
-        records, merged, end=options.end, unit=options.unit, anchor=options.anchor
-    ).collect()
-    cells = durability_cells(persons_full.lazy(), list(options.by))
-    lap("durability")
-    working = working_persons(at_end, end_month, options.snapshot_date)
+    linked_records = records.filter(pl.col("pid").is_not_null())
+    sectoral = "sectoral" in inputs.analysis.columns
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    try:
+        at_e = pool.submit(_at_end, rows, in_cohort, linked_records, options, sectoral)
+        chain = _durability_chain(records, rows, in_cohort, linked_records, options, lap)
+        working, snapshot, working_at_end, seconds = at_e.result()
+        lap("waiting for the snapshot")
+    finally:
+        pool.shutdown(cancel_futures=True)
+    persons_full, cells, spells, series, quality = chain
+    quality |= inputs.quality
+    if timings is not None:
+        timings["snapshot (alongside)"] = seconds
     outcomes = _end_outcomes(records, working, inputs.enrolments, end_month)
     if outcomes.height != persons_full.height:  # one row per record on both sides, same order
         raise RuntimeError("durability: outcomes at E and durability have different records")
@@ -401,33 +374,6 @@ def compute(
         PERSON_COLUMNS
     )
     lap("outcomes at E")
-    exit_months = (
-        persons_full
-        if options.unit == "month" and options.anchor == "exit"
-        else person_durability(records, merged_months, end=options.end, unit="month").collect()
-    )
-    spells = survival_spells(exit_months, merged_months, options.end)
-    lap("survival spells")
-    linked_records = records.filter(pl.col("pid").is_not_null())
-    series = monthly_series(linked_records, merged_months, end_month)
-    lap("monthly series")
-    snapshot = snapshot_cells(
-        linked_records.select(
-            "record_id", "pid", *(["sectoral"] if "sectoral" in inputs.analysis.columns else [])
-        ),
-        at_end,
-        end_month,
-        snapshot_date=options.snapshot_date,
-        persons=working,
-    )
-    working_at_end = snapshot_records(
-        linked_records.select("record_id", "pid"),
-        at_end,
-        end_month,
-        options.snapshot_date,
-        persons=working,
-    )
-    lap("snapshot")
     reasons = persons.group_by("excluded_reason").len()
     counts = dict(
         zip(reasons["excluded_reason"].fill_null("included"), reasons["len"], strict=True)
@@ -449,6 +395,106 @@ def compute(
         persons, cells, series, snapshot, exclusions, dq, education, list(inputs.notes),
         working_at_end, education_persons, spells, timings if timings is not None else {},
     )  # fmt: skip
+
+
+def _durability_chain(
+    records: pl.LazyFrame,
+    rows: pl.LazyFrame,
+    in_cohort: pl.Expr,
+    linked_records: pl.LazyFrame,
+    options: DurabilityOptions,
+    lap: _Clock,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None, pl.DataFrame, dict[str, int]]:
+    """Durability per record and its cells, the survival spells, the monthly series and the
+    job rows' data-quality counts, from the counted job rows."""
+    # The measures need only person, period and whether a row counts: read just those (a
+    # scanned file decodes nothing else), once, for the quality counts and the counted rows.
+    start, end = pl.col("SDATUMAANVANGIKO"), pl.col("SDATUMEINDEIKO")
+    flags = ["_missing_start", "_missing_end", "_end_before_start", "_valid", "_work"]
+    month_units = {"ms": to_unit(start, "month"), "me": to_unit(end, "month")}
+    units = {
+        "s": pl.col("ms") if options.unit == "month" else to_unit(start, "day"),
+        "e": pl.col("me") if options.unit == "month" else to_unit(end, "day"),
+    }
+    # A filter, not a semi-join: the same rows, and many times faster in polars 2.
+    core = (
+        rows.select("pid", start, end, *flags, _in=in_cohort)
+        .with_columns(**month_units)
+        .with_columns(**units)
+        .collect()
+    )
+    lap("job rows")
+    quality = _quality(core.lazy(), core.lazy().filter(pl.col("_in")))
+    counted = core.filter(pl.col("_in") & pl.col("_valid") & pl.col("_work")).select(
+        "pid", "ms", "me", "s", "e"
+    )
+    del core
+    counted_lazy = counted.lazy()
+    lap("quality counts")
+    merged = merge_intervals(counted_lazy).collect().lazy()
+    merged_months = (
+        merged
+        if options.unit == "month"
+        else merge_intervals(counted_lazy, "ms", "me").collect().lazy()
+    )
+    lap("merged intervals")
+    persons_full = person_durability(
+        records, merged, end=options.end, unit=options.unit, anchor=options.anchor
+    ).collect()
+    cells = durability_cells(persons_full.lazy(), list(options.by))
+    lap("durability")
+    exit_months = (
+        persons_full
+        if options.unit == "month" and options.anchor == "exit"
+        else person_durability(records, merged_months, end=options.end, unit="month").collect()
+    )
+    spells = survival_spells(exit_months, merged_months, options.end)
+    lap("survival spells")
+    end_month = options.end[0] * 12 + options.end[1] - 1
+    series = monthly_series(linked_records, merged_months, end_month)
+    lap("monthly series")
+    return persons_full, cells, spells, series, quality
+
+
+def _at_end(
+    rows: pl.LazyFrame,
+    in_cohort: pl.Expr,
+    linked_records: pl.LazyFrame,
+    options: DurabilityOptions,
+    sectoral: bool,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, float]:
+    """The persons working at E (snapshot.working_persons), the snapshot's cells and its
+    records, from the counted rows overlapping the end month; and the seconds it took."""
+    began = time.perf_counter()
+    start, end = pl.col("SDATUMAANVANGIKO"), pl.col("SDATUMEINDEIKO")
+    end_month = options.end[0] * 12 + options.end[1] - 1
+    year, month = divmod(end_month, 12)
+    e_first = dt.date(year, month + 1, 1)
+    e_last = dt.date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+    present = rows.collect_schema().names()
+    at_end = (
+        rows.filter((start <= e_last) & (end >= e_first))
+        .filter(in_cohort & pl.col("_valid") & pl.col("_work"))
+        .select(c for c in present if c in _SNAPSHOT_COLUMNS)
+        .collect()
+        .lazy()
+    )
+    working = working_persons(at_end, end_month, options.snapshot_date)
+    snapshot = snapshot_cells(
+        linked_records.select("record_id", "pid", *(["sectoral"] if sectoral else [])),
+        at_end,
+        end_month,
+        snapshot_date=options.snapshot_date,
+        persons=working,
+    )
+    working_at_end = snapshot_records(
+        linked_records.select("record_id", "pid"),
+        at_end,
+        end_month,
+        options.snapshot_date,
+        persons=working,
+    )
+    return working, snapshot, working_at_end, time.perf_counter() - began
 
 
 def _end_outcomes(

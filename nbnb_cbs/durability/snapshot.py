@@ -160,8 +160,8 @@ def snapshot_cells(
     if persons is None:
         persons = working_persons(counted_rows, end_month, snapshot_date)
     recs = records.collect()
-    # A fixed row order keeps the floating-point sums below identical from run to run.
-    working = recs.join(persons, on="pid", how="inner").sort("record_id")
+    # The sums below are math.fsum (correctly rounded), so they do not depend on row order.
+    working = recs.join(persons, on="pid", how="inner")
     n_linked, n_working = recs.height, working.height
     cells: list[dict[str, object]] = [
         {
@@ -200,26 +200,25 @@ def snapshot_cells(
                     "n": n_working,
                 }
             )
+    totals: dict[str, float] = {}
+    tops: dict[str, list[float | None]] = {}
     for amount in (a for a in AMOUNTS.values() if a in working.columns):
         values = working[amount].fill_null(0.0)
-        top = [*values.sort(descending=True).head(2).to_list(), None, None]
+        totals[amount] = math.fsum(values.to_list())
+        tops[amount] = [*values.top_k(2).sort(descending=True).to_list(), None, None]
         cells.append(
             {
                 "table": "amounts",
                 "category": amount,
                 "statistic": "mean",
-                "value": math.fsum(values.to_list()) / n_working if n_working else None,
+                "value": totals[amount] / n_working if n_working else None,
                 "n": n_working,
-                "total": math.fsum(values.to_list()),
-                "top1": top[0],
-                "top2": top[1],
+                "total": totals[amount],
+                "top1": tops[amount][0],
+                "top2": tops[amount][1],
             }
         )
-    # math.fsum is correctly rounded, so totals do not depend on row order.
-    hours_total = math.fsum(working["hours"].fill_null(0).to_list())
-    wage = working["base_wage"].fill_null(0.0)
-    wage_total = math.fsum(wage.to_list())
-    top = [*wage.sort(descending=True).head(2).to_list(), None, None]
+    hours_total, wage_total, top = totals["hours"], totals["base_wage"], tops["base_wage"]
     cells.append(
         {
             "table": "amounts",
