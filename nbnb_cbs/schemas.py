@@ -31,6 +31,8 @@ __all__ = [
     "exit_destination_expr",
     "normalise_name",
     "person_key",
+    "person_key_lookup",
+    "person_key_of",
     "require_shared_records",
     "yes_no_expr",
 ]
@@ -252,6 +254,39 @@ def person_key(rinpersoons: str = "RINPERSOONS", rinpersoon: str = "RINPERSOON")
     )
     number = pl.col(rinpersoon).cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False)
     return (code.cast(pl.Int64) * 1_000_000_000 + number).alias("pid")
+
+
+def person_key_lookup(
+    letters: pl.Series, rinpersoons: str = "RINPERSOONS", rinpersoon: str = "RINPERSOON"
+) -> pl.Expr:
+    """``person_key`` with the letter's code looked up rather than worked out row by row:
+    ``letters`` must hold every value the RINPERSOONS column takes (its distinct values, say).
+    The same values as ``person_key``; the text work is done once per distinct letter (a large
+    file has a handful) instead of once per row (measured: 0.8 s of 7.5 M rows' cut)."""
+    distinct = letters.cast(pl.String).drop_nulls().unique()
+    codes = pl.DataFrame(
+        {rinpersoons: distinct, rinpersoon: pl.repeat("0", distinct.len(), eager=True)},
+        schema={rinpersoons: pl.String, rinpersoon: pl.String},
+    ).select(person_key(rinpersoons, rinpersoon))["pid"]
+    # A missing letter counts as R (person_key's fill_null); so does every value not listed.
+    null_code = pl.DataFrame(
+        {rinpersoons: [None], rinpersoon: ["0"]},
+        schema={rinpersoons: pl.String, rinpersoon: pl.String},
+    ).select(person_key(rinpersoons, rinpersoon))["pid"][0]
+    code = (
+        pl.col(rinpersoons)
+        .cast(pl.String)
+        .replace_strict(distinct, codes, default=null_code, return_dtype=pl.Int64)
+    )
+    number = pl.col(rinpersoon).cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False)
+    return (code + number).alias("pid")
+
+
+def person_key_of(frame: pl.DataFrame) -> pl.Expr:
+    """``person_key`` for the rows of ``frame``, its letters looked up (``person_key_lookup``)."""
+    if "RINPERSOONS" not in frame.columns:
+        return person_key()
+    return person_key_lookup(frame["RINPERSOONS"].unique())
 
 
 def require_shared_records(

@@ -75,7 +75,9 @@ def _person_level(rows_in_e: pl.LazyFrame) -> pl.LazyFrame:
     present = set(rows_in_e.collect_schema().names())
     amounts = {source: name for source, name in AMOUNTS.items() if source in present}
     jobs = (
-        rows_in_e.sort("pid", "IKVID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO")
+        # Stable: rows of one job and period keep their order in the file, so "the latest row"
+        # is the same whether the rows come from the raw file or the one convert wrote.
+        rows_in_e.sort("pid", "IKVID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", maintain_order=True)
         .group_by("pid", "IKVID")
         .agg(
             *(pl.col(c).cast(pl.String).last() for c in INDICATORS),

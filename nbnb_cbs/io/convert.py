@@ -49,7 +49,7 @@ from nbnb_cbs.io.readers import (
     unreadable_stat,
 )
 from nbnb_cbs.io.writers import atomic_path, check_folder, mark_input
-from nbnb_cbs.schemas import JOBS, LINKED, Contract, person_key
+from nbnb_cbs.schemas import JOBS, LINKED, Contract, person_key, person_key_of
 
 __all__ = ["ConvertResult", "convert_files"]
 
@@ -235,21 +235,8 @@ def _schema(contract: Contract, wanted: list[str]) -> dict[str, pl.DataType]:
 
 
 def _pid(persons: pl.DataFrame) -> pl.Series:
-    """``person_key`` of parsed RINPERSOONS and RINPERSOON columns, with the letter's code
-    worked out once per distinct letter rather than once per row (the same values)."""
-    if persons.width < 2:
-        return persons.select(person_key())["pid"]
-    letters = persons["RINPERSOONS"]
-    distinct = letters.unique().drop_nulls()
-    codes = pl.DataFrame({"RINPERSOONS": distinct, "RINPERSOON": "0"}).select(person_key())["pid"]
-    null_code = pl.DataFrame(
-        {"RINPERSOONS": [None], "RINPERSOON": ["0"]},
-        schema={"RINPERSOONS": pl.String, "RINPERSOON": pl.String},
-    ).select(person_key())["pid"][0]
-    base = letters.replace_strict(distinct, codes, default=null_code, return_dtype=pl.Int64)
-    # RINPERSOON is parsed: nine digits or null (person_key would strip it first: a no-op).
-    number = persons["RINPERSOON"].cast(pl.Int64, strict=False)
-    return (base + number).alias("pid")
+    """``person_key`` of parsed RINPERSOONS and RINPERSOON columns (letters looked up)."""
+    return persons.select(person_key_of(persons))["pid"]
 
 
 def _bucket(pid: pl.Expr, buckets: int) -> pl.Expr:

@@ -22,7 +22,14 @@ import polars as pl
 from nbnb_cbs.dates import is_sentinel_expr, parse_date_expr
 from nbnb_cbs.errors import ColumnError, InputFileError, ValueParseError
 from nbnb_cbs.io.writers import mark_input
-from nbnb_cbs.schemas import Col, Contract, normalise_name, person_key
+from nbnb_cbs.schemas import (
+    Col,
+    Contract,
+    normalise_name,
+    person_key,
+    person_key_lookup,
+    person_key_of,
+)
 
 RowsProgress = Callable[[str, int, int | None], None]
 """Told ``(what, rows read so far, expected total or None)`` while a file is read."""
@@ -476,7 +483,7 @@ def read_text_for(
 
     person = part(frame.select(names), None)
     _parse(person, contract)
-    pid = person.frame.select(person_key())["pid"]
+    pid = person.frame.select(person_key_of(person.frame))["pid"]
     keep = pid.is_in(persons["pid"].unique().implode()).fill_null(False)
     rest = part(frame.drop(names).filter(keep), keep.arg_true())
     _parse(rest, contract)
@@ -547,10 +554,15 @@ def read_parquet_for(
     keep = [c for c in schema if c in renames and c not in clashes]
     total = int(pl.scan_parquet(path).select(pl.len()).collect().item())
     # Files written by ``convert`` carry an integer pid: cut on it (row-group statistics apply).
-    key = pl.col("pid") if "pid" in schema and "pid" not in renames else person_key()
     scan = (
         pl.scan_parquet(path).select([*keep, *(["pid"] if "pid" in schema else [])]).rename(renames)
     )
+    if "pid" in schema and "pid" not in renames:
+        key = pl.col("pid")
+    elif "RINPERSOONS" in renames.values():
+        key = person_key_lookup(scan.select(pl.col("RINPERSOONS").unique()).collect().to_series())
+    else:
+        key = person_key()
     # A predicate (not a join) is pushed into the Parquet reader: row groups whose pid range
     # misses every cohort person are skipped, and other columns are decoded only where it holds.
     kept = scan.filter(key.is_in(persons["pid"].unique().implode()))

@@ -8,10 +8,19 @@ from pathlib import Path
 import polars as pl
 import pyreadstat
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nbnb_cbs.errors import ColumnError, InputFileError, ValueParseError
 from nbnb_cbs.io.readers import read_table
-from nbnb_cbs.schemas import JOBS, LINKED, REGISTRATION, person_key
+from nbnb_cbs.schemas import (
+    JOBS,
+    LINKED,
+    REGISTRATION,
+    person_key,
+    person_key_lookup,
+    person_key_of,
+)
 
 JOBS_FRAME = pl.DataFrame(
     {
@@ -242,3 +251,28 @@ def test_cut_csv_reports_rows_read(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     seen: list[int] = []
     cut = readers.read_text_for(path, JOBS, cohort, rows=lambda _name, n, _total: seen.append(n))
     assert cut.frame.height == 2 and seen and seen[-1] == 5 and seen == sorted(seen)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.none(),
+                st.sampled_from(["R", " r", "x", "", "RR", "é", "1"]),
+                st.text(max_size=3),
+            ),
+            st.one_of(
+                st.none(), st.from_regex(r"\s?[0-9]{1,9}\s?", fullmatch=True), st.text(max_size=4)
+            ),
+        ),
+        max_size=40,
+    )
+)
+def test_person_key_lookup_is_person_key(rows: list[tuple[str | None, str | None]]) -> None:
+    """The letter looked up among the column's distinct values gives person_key's values."""
+    frame = pl.DataFrame(
+        rows, schema={"RINPERSOONS": pl.String, "RINPERSOON": pl.String}, orient="row"
+    )
+    expected = frame.select(person_key())["pid"]
+    assert frame.select(person_key_of(frame))["pid"].equals(expected)
+    assert frame.select(person_key_lookup(frame["RINPERSOONS"]))["pid"].equals(expected)
