@@ -59,11 +59,12 @@ def merge_intervals(rows: pl.LazyFrame, start: str = "s", end: str = "e") -> pl.
         return pl.col(column).cast(pl.Int64).clip(-offset, offset - 1) + offset
 
     if not rows.select(pl.col("pid", start, end).null_count()).collect().sum_horizontal().item():
-        # Clipped into the band in polars, so numpy holds them as 32-bit integers.
+        # Clipped into the band and moved to its base in polars (on every core), so numpy
+        # holds them as 32-bit integers from 0 to 2**20 - 1.
         columns = rows.select(
             pl.col("pid").cast(pl.Int64),
             *(
-                pl.col(c).cast(pl.Int64).clip(-offset, offset - 1).cast(pl.Int32)
+                (pl.col(c).cast(pl.Int64).clip(-offset, offset - 1) + offset).cast(pl.Int32)
                 for c in (start, end)
             ),
         ).collect()
@@ -96,13 +97,14 @@ def merge_intervals(rows: pl.LazyFrame, start: str = "s", end: str = "e") -> pl.
 
 
 def _merge_arrays(pid: np.ndarray, start: np.ndarray, end: np.ndarray) -> pl.DataFrame:
-    """``merge_intervals`` in numpy (no nulls): the same keys and steps, with the band's bits
-    shifted and masked instead of multiplied and divided (about twice as fast as the same plan in
-    polars on two cores)."""
+    """``merge_intervals`` in numpy (no nulls; ``start`` and ``end`` already in the band, from 0
+    to 2**20 - 1): the same keys and steps, with the band's bits shifted and masked instead of
+    multiplied and divided, and as few passes over the rows as the steps need (about twice as
+    fast as the same plan in polars on two cores)."""
     bits, offset = 20, 1 << 19
     base = pid << bits
-    k = base + (np.clip(start, -offset, offset - 1) + offset)
-    base += np.clip(end, -offset, offset - 1) + offset
+    k = base + start
+    base += end
     ek = base  # in place: one array of the rows' size less at the peak
     if k.size > 1 and (k[1:] < k[:-1]).any():
         # Sorted by polars on every core (numpy's argsort, on one, took 0.7 s for 3.5 M rows).
