@@ -158,7 +158,7 @@ def load_project_copy(project: Path, tmp_path: Path) -> object:
     [
         pytest.param(1012, 2022, ["sectoral"], id="demo"),
         pytest.param(150, 12, ["sectoral"], id="small"),
-        pytest.param(400, 5, ["sectoral", "sex"], id="two-breakdowns"),
+        pytest.param(200, 5, ["sectoral", "sex"], id="two-breakdowns"),
     ],
 )  # fmt: skip
 def test_no_false_positives_on_clean_exports(
