@@ -12,7 +12,14 @@ import polars as pl
 
 from nbnb_cbs.text import ascii_digits_expr
 
-__all__ = ["SENTINELS", "date_text_expr", "is_sentinel_expr", "parse_date_expr", "parse_month"]
+__all__ = [
+    "SENTINELS",
+    "date_text_expr",
+    "is_sentinel_expr",
+    "parse_date_column",
+    "parse_date_expr",
+    "parse_month",
+]
 
 SENTINELS = ("88888888", "99999999")
 
@@ -44,6 +51,16 @@ def parse_date_expr(column: str) -> pl.Expr:
         .then(dmy.str.to_date("%d-%m-%Y", strict=False))
         .otherwise(pl.lit(None, dtype=pl.Date))
     )
+
+
+def parse_date_column(frame: pl.DataFrame, column: str) -> pl.Series:
+    """``parse_date_expr`` of one column of ``frame``, each distinct value parsed once and looked
+    up (a registration of a million rows holds a few thousand dates: 1.4 s per column the long
+    way). The same values, in the frame's row order."""
+    raw = frame.select(pl.col(column).cast(pl.String))
+    lookup = raw.unique().with_columns(_parsed=parse_date_expr(column))
+    joined = raw.join(lookup, on=column, how="left", nulls_equal=True, maintain_order="left")
+    return joined["_parsed"].alias(column)
 
 
 def parse_month(text: str) -> tuple[int, int] | None:

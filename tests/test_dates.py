@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nbnb_cbs.dates import is_sentinel_expr, parse_date_expr, parse_month
+from nbnb_cbs.dates import is_sentinel_expr, parse_date_column, parse_date_expr, parse_month
 
 
 @pytest.mark.parametrize(
@@ -54,3 +54,21 @@ def test_parse_month() -> None:
     assert parse_month("2021-13") is None
     assert parse_month("202112") is None
     assert parse_month("dec 2021") is None
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(["20210131", "2021-01-31", "31-01-2021", "31/1/2021", "99999999", ""]),
+            st.from_regex(r"[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{4}", fullmatch=True),
+            st.text(max_size=10),
+        ),
+        max_size=30,
+    )
+)
+def test_parse_date_column_is_parse_date_expr(values: list[str | None]) -> None:
+    """Each distinct value parsed once and looked up: the same dates, in the same rows."""
+    frame = pl.DataFrame({"d": values}, schema={"d": pl.String})
+    expected = frame.select(parse_date_expr("d"))["d"]
+    assert parse_date_column(frame, "d").equals(expected)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from nbnb_cbs.dates import parse_date_expr
+from nbnb_cbs.dates import parse_date_column
 from nbnb_cbs.errors import InternalError
 from nbnb_cbs.io.readers import Table, read_table
 from nbnb_cbs.linkage.normalise import (
@@ -87,12 +87,19 @@ def _optional(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name) if name in frame.columns else pl.lit(None, dtype=pl.String)
 
 
+_DATE_COLUMNS = ("birth_date", "reference_date", "entry_date", "exit_date")
+
+
 def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
     """Add normalised key parts and one boolean column per reason."""
     today_year = dt.date.today().year
-    birth = (
-        parse_date_expr("birth_date") if "birth_date" in frame.columns else pl.lit(None, pl.Date)
+    # Every date column parsed once (distinct values looked up), here and for the analysis file.
+    frame = frame.with_columns(
+        parse_date_column(frame, name).alias(f"_date_{name}")
+        for name in _DATE_COLUMNS
+        if name in frame.columns
     )
+    birth = pl.col("_date_birth_date") if "birth_date" in frame.columns else pl.lit(None, pl.Date)
     # SPSS stores years as doubles (2001.0); digits of any script count as digits.
     year_text = (
         ascii_digits_expr(_optional(frame, "birth_year"))
@@ -100,8 +107,8 @@ def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
         .str.replace(r"\.0+$", "")
     )
     year_given = year_text.cast(pl.Int32, strict=False)
-    reference = parse_date_expr("reference_date") if "reference_date" in frame.columns else None
-    entry = parse_date_expr("entry_date") if "entry_date" in frame.columns else None
+    reference = pl.col("_date_reference_date") if "reference_date" in frame.columns else None
+    entry = pl.col("_date_entry_date") if "entry_date" in frame.columns else None
     peildatum = pl.coalesce(*(e for e in (reference, entry) if e is not None))
     ref_source = (
         pl.when(reference.is_not_null() if reference is not None else pl.lit(False))
@@ -162,17 +169,18 @@ def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _record_ids(participants: pl.Series, known: dict[str, str], seed: int | None) -> pl.Series:
-    """Random ids ``K`` + 11 digits, unrelated to the participant id; known participants keep
-    theirs. The letter keeps spreadsheets from dropping leading zeros."""
+def _record_ids(participants: pl.Series, known: pl.DataFrame, seed: int | None) -> pl.Series:
+    """Random ids ``K`` + 11 digits, unrelated to the participant id; known participants (the
+    crosswalk's ``participant_id`` and ``record_id``) keep theirs. The letter keeps spreadsheets
+    from dropping leading zeros."""
     rng = np.random.default_rng(seed if seed is not None else secrets.randbits(64))
     frame = pl.DataFrame({"participant_id": participants}).with_columns(
         record_id=pl.col("participant_id").replace_strict(
-            known, default=None, return_dtype=pl.String
+            known["participant_id"], known["record_id"], default=None, return_dtype=pl.String
         )
     )
     n_new = int(frame["record_id"].null_count())
-    used = pl.Series(list(known.values()), dtype=pl.String).implode()
+    used = known["record_id"].cast(pl.String).implode()
     fresh = pl.Series("record_id", [], dtype=pl.String)
     while fresh.len() < n_new:
         draw = pl.Series(rng.integers(0, 10**11, size=n_new - fresh.len() + 8, dtype=np.int64))
@@ -223,9 +231,11 @@ def prepare_frames(
 
     # Record ids for each consenting participant (first row of each participant id).
     participants = work.filter(~pl.col("no_consent") & ~pl.col("duplicate_participant"))
-    known: dict[str, str] = {}
-    if crosswalk is not None:
-        known = dict(zip(crosswalk["participant_id"], crosswalk["record_id"], strict=True))
+    known = (  # a participant the crosswalk lists twice: its last row counts
+        crosswalk.unique("participant_id", keep="last", maintain_order=True)
+        if crosswalk is not None
+        else pl.DataFrame(schema={"participant_id": pl.String, "record_id": pl.String})
+    )
     ids = _record_ids(participants["participant_id"].cast(pl.String), known, seed)
     id_map = pl.DataFrame({"participant_id": participants["participant_id"], "record_id": ids})
     work = work.join(id_map, on="participant_id", how="left", maintain_order="left").rechunk()
@@ -325,7 +335,7 @@ def _analysis(rows: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     keep = [c for c in rows.columns if not c.startswith("_") and c not in drop]
     out = rows.select("record_id", *keep)
     typed: list[pl.Expr] = [
-        parse_date_expr(name).alias(name)
+        pl.lit(rows[f"_date_{name}"]).alias(name)  # parsed once, in _normalise
         for name in ("reference_date", "entry_date", "exit_date")
         if name in out.columns
     ]
