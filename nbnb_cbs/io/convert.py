@@ -299,8 +299,8 @@ def convert_files(
     work = Path(
         tempfile.mkdtemp(prefix="nbnb-convert-", dir=out.parent if out.parent.exists() else None)
     )
-    # Kept rows stay in memory while they fit in one bucket (a cohort cut usually does); beyond
-    # that they are spilled to person-range buckets on disk.
+    # Kept rows stay in memory while they take at most memory_bytes (a cohort cut usually
+    # does); beyond that they are spilled to person-range buckets on disk.
     pending: list[pl.DataFrame] = []
     pending_bytes = 0
     spilled = False
@@ -317,7 +317,10 @@ def convert_files(
             piece.drop("_b").write_ipc(target / f"p{part:07d}.arrow", compression="uncompressed")
             part += 1
 
-    try:
+    def read_all() -> None:
+        """Read every input into ``pending`` or the spilled buckets. (A function: the last
+        chunk's frames are freed when it returns, before the sort needs the memory.)"""
+        nonlocal pending_bytes, spilled
         for number, path in enumerate(inputs):
             read, names, delimiter = _source(path, chunk_rows, work)
             renames, clashes = _renames(names, path, contract, aliases or {}, wanted)
@@ -372,6 +375,9 @@ def convert_files(
                 if progress is not None:
                     progress(path.name, result.rows_read, expected or None)
             _log.info("%s: %s rows read", path.name, f"{result.per_file.get(path.name, 0):,}")
+
+    try:
+        read_all()
         dedupe = len(inputs) > 1 and all(c in schema for c in _JOB_IDENTITY)
         parts = (
             [(work / f"b{b:05d}") for b in range(buckets)]
