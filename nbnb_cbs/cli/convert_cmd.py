@@ -40,7 +40,7 @@ def convert(
     kind: Annotated[
         str, typer.Option("--kind", help="File contract: jobs or enrolments.")
     ] = "jobs",
-    chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows read at a time.")] = 500_000,
+    chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows read at a time.")] = 250_000,
     config: Annotated[
         Path | None, typer.Option("--config", help="project.toml with column aliases.")
     ] = None,
