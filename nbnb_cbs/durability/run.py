@@ -352,7 +352,7 @@ def compute(
     # overlapping E. That chain needs nothing of the durability chain, so it runs in a second
     # thread meanwhile: polars and numpy release the GIL, and each chain has stretches on one
     # core (numpy's interval merging, Python's exact sums) that the other fills.
-    end_month = options.end[0] * 12 + options.end[1] - 1
+    end_month = end_bounds(options.end, "month")
     linked_records = records.filter(pl.col("pid").is_not_null())
     sectoral = "sectoral" in inputs.analysis.columns
     pool = concurrent.futures.ThreadPoolExecutor(1)
@@ -450,7 +450,7 @@ def _durability_chain(
     )
     spells = survival_spells(exit_months, merged_months, options.end)
     lap("survival spells")
-    end_month = options.end[0] * 12 + options.end[1] - 1
+    end_month = end_bounds(options.end, "month")
     series = monthly_series(linked_records, merged_months, end_month)
     lap("monthly series")
     return persons_full, cells, spells, series, quality
@@ -467,7 +467,7 @@ def _at_end(
     records, from the counted rows overlapping the end month; and the seconds it took."""
     began = time.perf_counter()
     start, end = pl.col("SDATUMAANVANGIKO"), pl.col("SDATUMEINDEIKO")
-    end_month = options.end[0] * 12 + options.end[1] - 1
+    end_month = end_bounds(options.end, "month")
     year, month = divmod(end_month, 12)
     e_first = dt.date(year, month + 1, 1)
     e_last = dt.date(year, month + 1, calendar.monthrange(year, month + 1)[1])

@@ -371,7 +371,9 @@ def convert_files(
                     pending_bytes += int(rows.estimated_size())
                     # The kept rows so far, scaled to the rows expected: spill as soon as they
                     # will not fit, rather than after filling memory_bytes first.
-                    projected = pending_bytes * max(expected, result.rows_read) / result.rows_read
+                    projected = (
+                        pending_bytes * max(expected, result.rows_read) / max(result.rows_read, 1)
+                    )
                     if projected > memory_bytes:
                         spilled = True
                         for frame_ in pending:
