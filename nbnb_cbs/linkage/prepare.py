@@ -174,9 +174,10 @@ def _record_ids(participants: pl.Series, known: pl.DataFrame, seed: int | None) 
     crosswalk's ``participant_id`` and ``record_id``) keep theirs. The letter keeps spreadsheets
     from dropping leading zeros."""
     rng = np.random.default_rng(seed if seed is not None else secrets.randbits(64))
+    last = known.unique("participant_id", keep="last", maintain_order=True)  # listed twice: last
     frame = pl.DataFrame({"participant_id": participants}).with_columns(
         record_id=pl.col("participant_id").replace_strict(
-            known["participant_id"], known["record_id"], default=None, return_dtype=pl.String
+            last["participant_id"], last["record_id"], default=None, return_dtype=pl.String
         )
     )
     n_new = int(frame["record_id"].null_count())
@@ -231,8 +232,8 @@ def prepare_frames(
 
     # Record ids for each consenting participant (first row of each participant id).
     participants = work.filter(~pl.col("no_consent") & ~pl.col("duplicate_participant"))
-    known = (  # a participant the crosswalk lists twice: its last row counts
-        crosswalk.unique("participant_id", keep="last", maintain_order=True)
+    known = (
+        crosswalk
         if crosswalk is not None
         else pl.DataFrame(schema={"participant_id": pl.String, "record_id": pl.String})
     )
