@@ -48,7 +48,7 @@ def convert(
     """Stream large CBS files into one Parquet file sorted by person, with a pid column beside
     RINPERSOON and parsed dates. Memory is bounded by --chunk-rows plus one person bucket of at
     most 1.5 million rows (under 1 GB), not by the size of the inputs."""
-    from nbnb_cbs.errors import ConfigError  # noqa: PLC0415
+    from nbnb_cbs.errors import ConfigError, InputFileError  # noqa: PLC0415
     from nbnb_cbs.io.convert import convert_files  # noqa: PLC0415
     from nbnb_cbs.project import load_project  # noqa: PLC0415
     from nbnb_cbs.schemas import ENROLMENTS, JOBS  # noqa: PLC0415
@@ -84,3 +84,13 @@ def convert(
         f"{result.row_groups} row groups, {result.seconds:.1f} s, {result.rows_per_second:,.0f} rows/s; "
         f"every row read is written or counted as dropped: {result.reconciles()}"
     )
+    if not result.rows_written:
+        # An empty file would pass for a converted one in every later step: nothing is kept.
+        out.unlink(missing_ok=True)
+        cause = (
+            f"none of its {result.rows_read:,} rows belongs to a person of {cohort.name}; check "
+            "that --cohort is the linked file for these inputs"
+            if cohort is not None and result.rows_outside_cohort
+            else f"the input holds no rows with a RINPERSOON ({result.rows_read:,} rows read)"
+        )
+        raise InputFileError(f"{', '.join(str(p) for p in inputs)}: nothing to convert: {cause}")

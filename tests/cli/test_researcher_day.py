@@ -264,3 +264,20 @@ def test_durability_config_paths_start_at_the_project_file(
     project = _project(tmp_path, data, inputs=inputs)
     code, _, err = cli("durability", "--config", project, "--out", tmp_path / "w")
     assert code == 2 and "a.parquet" in err and "project file's folder" in err
+
+
+def test_convert_that_keeps_nothing_is_an_error(cli: Cli, data: Path, tmp_path: Path) -> None:
+    """A cohort file of other people (or a file without RINPERSOON values) converts to nothing:
+    exit 2 with the cause, and no empty file a later step would take for converted jobs."""
+    strangers = tmp_path / "strangers.csv"
+    strangers.write_text(
+        "record_id;RINPERSOONS;RINPERSOON\nK1;R;999999998\nK2;R;999999997\n", encoding="utf-8"
+    )
+    out = tmp_path / "jobs.parquet"
+    code, stdout, err = cli("convert", data / "jobs.csv", "--out", out, "--cohort", strangers)
+    assert code == 2 and "nothing to convert" in err and "strangers.csv" in err, err
+    assert "outside the cohort" in stdout and not out.exists()
+    header = (data / "jobs.csv").read_text(encoding="utf-8").splitlines()[0]
+    (tmp_path / "empty.csv").write_text(header + "\n", encoding="utf-8")
+    code, _, err = cli("convert", tmp_path / "empty.csv", "--out", out)
+    assert code == 2 and "no rows with a RINPERSOON" in err and not out.exists(), err
