@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from nbnb_cbs.text import ascii_digits_expr
+from nbnb_cbs.text import ascii_digits_expr, per_distinct
 
 __all__ = [
     "SENTINELS",
@@ -58,9 +58,9 @@ def parse_date_column(frame: pl.DataFrame, column: str) -> pl.Series:
     up (a registration of a million rows holds a few thousand dates: 1.4 s per column the long
     way). The same values, in the frame's row order."""
     raw = frame.select(pl.col(column).cast(pl.String))
-    lookup = raw.unique().with_columns(_parsed=parse_date_expr(column))
-    joined = raw.join(lookup, on=column, how="left", nulls_equal=True, maintain_order="left")
-    return joined["_parsed"].alias(column)
+    return per_distinct(raw, {"_parsed": parse_date_expr(column)}, [column])["_parsed"].alias(
+        column
+    )
 
 
 def parse_month(text: str) -> tuple[int, int] | None:

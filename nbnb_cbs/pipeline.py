@@ -213,7 +213,7 @@ def run_project(
         "by": list(settings.by), "count_zero_rows": settings.count_zero_rows,
         "rounding": settings.rounding, "threshold": profile.threshold,
         "snapshot": settings.snapshot_date or f"{settings.end} (amounts prorated by days)",
-        "population": result.population.summary,
+        "population": result.population.published,
         "language": settings.language,
     }  # fmt: skip
     projects = (

@@ -65,7 +65,11 @@ class Selection:
     analysis: pl.DataFrame
     reasons: pl.DataFrame  # record_id, project (merged), reason: one row per record of the file
     reconciliation: pl.DataFrame  # reason, records, projects
-    summary: str
+    summary: str  # the rules and the records kept of all: for the terminal and work/
+    # The rules and the projects kept, without record counts: what the export states. The
+    # records kept are the linkage table's total (which protection may hide), and the records
+    # left out may be a handful of one project's.
+    published: str
 
 
 def _merge_map(population: Population) -> dict[str, str]:
@@ -93,7 +97,7 @@ def select(analysis: pl.DataFrame, population: Population, column: str = "projec
             ).alias("project"),
             reason=pl.lit(IN),
         )
-        return Selection(analysis, reasons, _reconcile(reasons), _summary(population, reasons))
+        return Selection(analysis, reasons, _reconcile(reasons), *_summary(population, reasons))
     if column not in analysis.columns:
         raise ColumnError(
             f"analysis file: [population] selects projects but the file has no {column!r} column; "
@@ -148,7 +152,7 @@ def select(analysis: pl.DataFrame, population: Population, column: str = "projec
         pl.col("_population_reason").alias("reason"),
     )
     kept = frame.filter(pl.col("_population_reason") == IN).drop("_population_reason")
-    return Selection(kept, reasons, _reconcile(reasons), _summary(population, reasons))
+    return Selection(kept, reasons, _reconcile(reasons), *_summary(population, reasons))
 
 
 def _reconcile(reasons: pl.DataFrame) -> pl.DataFrame:
@@ -170,12 +174,12 @@ def _reconcile(reasons: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([table, total])
 
 
-def _summary(population: Population, reasons: pl.DataFrame) -> str:
+def _summary(population: Population, reasons: pl.DataFrame) -> tuple[str, str]:
+    """The selection in words: with its record counts (``summary``) and without (``published``)."""
     kept = reasons.filter(pl.col("reason") == IN)
-    return (
-        f"{population.describe()}: {kept.height} of {reasons.height} records, "
-        f"{kept['project'].drop_nulls().n_unique()} projects"
-    )
+    projects = f"{kept['project'].drop_nulls().n_unique()} projects"
+    counts = f"{kept.height} of {reasons.height} records"
+    return f"{population.describe()}: {counts}, {projects}", f"{population.describe()}: {projects}"
 
 
 def select_file(analysis: Path, population: Population, work: Path) -> tuple[Path, Selection]:

@@ -175,7 +175,11 @@ def test_run_uses_the_population(data: Path) -> None:
     manifest = json.loads((data / "export" / "manifest.json").read_text(encoding="utf-8"))
     stated = manifest["parameters"]["population"]
     assert stated.startswith("2 tranches merged into 1 projects; 1 projects excluded by name")
-    assert f"{kept.height} of {reasons.height} records" in stated
+    # The records kept (the linkage table's total, possibly hidden) and left out (possibly a
+    # handful of one project's) stay out of the export; the terminal and work/ keep them.
+    assert stated.endswith(f"{kept['project'].n_unique()} projects")
+    assert not any(str(n) in stated for n in (kept.height, reasons.height, out_ids.len()))
+    assert f"{kept.height} of {reasons.height} records" in out
     assert dropped not in json.dumps(manifest)  # project names stay inside
     from nbnb_cbs.export.render import read_published
 

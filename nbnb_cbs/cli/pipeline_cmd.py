@@ -59,6 +59,10 @@ def _report(result: RunResult) -> None:
             f"Model {model.spec.name} ({model.spec.outcome}, {model.spec.kind}): N {model.fit.n}, "
             f"residual dof {model.fit.df_resid} -> model_{model.spec.name}.csv (checked)"
         )
+    if result.population is not None:
+        console.print(
+            f"Population (internal; the export names its rules only): {result.population.summary}"
+        )
     console.print(
         f"Internal results (person level, NOT disclosure-checked, stay inside): {result.settings.work_dir}"
     )

@@ -57,6 +57,7 @@ from nbnb_cbs.schemas import (
     person_key,
     require_shared_records,
 )
+from nbnb_cbs.text import per_distinct
 
 __all__ = [
     "END_OUTCOMES",
@@ -214,9 +215,9 @@ def read_inputs(
 def _destinations(raw: pl.Series) -> pl.Series:
     """``destination_expr`` (unrecognised: unknown) of each distinct value once, then looked up:
     a column holds a handful of values, and its text work is the same for every row."""
-    values = raw.cast(pl.String).unique().drop_nulls()
-    canonical = values.to_frame("d").select(destination_expr("d").fill_null("unknown"))["d"]
-    return raw.cast(pl.String).replace_strict(values, canonical, default="unknown")
+    text = raw.cast(pl.String).to_frame("d")
+    canonical = destination_expr("d").fill_null("unknown")
+    return per_distinct(text, {"_d": canonical}, ["d"])["_d"].alias(raw.name)
 
 
 def _no_step(_: str) -> None:

@@ -400,8 +400,8 @@ _PHRASES: Final[dict[str, tuple[str, str]]] = {
     ),
     "p_snapshot_date": ("peildatum {date}", "snapshot date {date}"),
     "p_population_count": (
-        "{rules}: {k} van {n} deelnemers, {p} projecten",
-        "{rules}: {k} of {n} records, {p} projects",
+        "{rules}: {p} projecten",
+        "{rules}: {p} projects",
     ),
     "p_language_nl": ("Nederlands", "Dutch"),
     "p_language_en": ("Engels", "English"),

@@ -108,7 +108,7 @@ _PARAMETERS = {
     "population": ("populatie", "population"),
 }
 _PRORATED = re.compile(r"(?P<end>\d{4}-\d{2}) \(amounts prorated by days\)")
-_POPULATION = re.compile(r"(?P<rules>.*): (?P<k>\d+) of (?P<n>\d+) records, (?P<p>\d+) projects")
+_POPULATION = re.compile(r"(?P<rules>.*): (?P<p>\d+) projects")
 _POPULATION_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("p_all", re.compile(r"all records")),
     ("p_merged", re.compile(r"(?P<k>\d+) tranches merged into (?P<n>\d+) projects")),
@@ -325,8 +325,7 @@ def _setting(key: str, value: Any, language: Language) -> str:
         return phrase("p_snapshot_date", language, date=value)
     if key == "population" and isinstance(value, str) and (found := _POPULATION.fullmatch(value)):
         rules = [_population_rule(r, language) for r in found["rules"].split("; ")]
-        return phrase("p_population_count", language, rules="; ".join(rules),
-                      k=found["k"], n=found["n"], p=found["p"])  # fmt: skip
+        return phrase("p_population_count", language, rules="; ".join(rules), p=found["p"])
     return _param(value, language)
 
 

@@ -28,7 +28,7 @@ from nbnb_cbs.linkage.normalise import (
     sex_label_expr,
 )
 from nbnb_cbs.schemas import ANALYSIS_DROP, REGISTRATION, destination_expr, yes_no_expr
-from nbnb_cbs.text import ascii_digits_expr
+from nbnb_cbs.text import ascii_digits_expr, per_distinct
 
 __all__ = ["KEY_COLUMNS", "REASONS", "PrepareResult", "prepare_frames"]
 
@@ -121,13 +121,10 @@ def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
         "_hn_raw": pl.col("house_number").cast(pl.String),
         "_ha_raw": _optional(frame, "house_number_addition").cast(pl.String),
     }
-    lookup = (
-        frame.select(**raw_house)
-        .unique()
-        .with_columns(_house=house_number_parts(pl.col("_hn_raw"), pl.col("_ha_raw")))
-    )
-    frame = frame.with_columns(**raw_house).join(
-        lookup, on=["_hn_raw", "_ha_raw"], how="left", nulls_equal=True, maintain_order="left"
+    frame = per_distinct(
+        frame.with_columns(**raw_house),
+        {"_house": house_number_parts(pl.col("_hn_raw"), pl.col("_ha_raw"))},
+        list(raw_house),
     )
     out = frame.with_columns(
         _sex=sex_expr(pl.col("sex")),

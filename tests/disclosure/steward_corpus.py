@@ -403,6 +403,16 @@ CASES: list[Case] = [
         rerender=False,
     ),
     Case(
+        "manifest_population_counts",
+        json_edit(
+            "manifest.json",
+            lambda m: m["parameters"].update(population="all records: 309 of 316 records, 20 projects"),
+        ),
+        "manifest.json",
+        "parameters.population",
+        rerender=False,
+    ),
+    Case(
         "manifest_identifier",
         json_edit("manifest.json", lambda m: m["inputs"][0].update(name="123456789.csv")),
         "manifest.json",

@@ -125,22 +125,19 @@ def test_models_section_in_the_reports_language(language: Language, merged_model
 
 def test_settings_recorded_in_english_are_said_in_dutch() -> None:
     """The manifest's snapshot and population texts (written by the pipeline in English) read as
-    Dutch settings rows; the counts are the population's own."""
+    Dutch settings rows; the population names its rules and projects, no record counts."""
     from nbnb_cbs.population import Population, select
 
     analysis = pl.DataFrame(
         {"record_id": [f"r{i}" for i in range(30)], "project": ["A", "B", "C"] * 10,
          "exit_date": [dt.date(2020, 1, 1)] * 30}
     )  # fmt: skip
-    summary = select(analysis, Population(exclude=("B",))).summary
-    text = _render("nl", [], snapshot="2021-12 (amounts prorated by days)", population=summary)
+    published = select(analysis, Population(exclude=("B",))).published
+    text = _render("nl", [], snapshot="2021-12 (amounts prorated by days)", population=published)
     assert "| momentopname | 2021-12 (bedragen naar rato van de dagen in de maand) |" in text
-    assert (
-        "| populatie | 1 projecten bij naam uitgesloten: 20 van 30 deelnemers, 2 projecten |"
-        in text
-    )
-    everyone = select(analysis, Population()).summary
-    assert "alle deelnemers: 30 van 30 deelnemers" in _render("nl", [], population=everyone)
+    assert "| populatie | 1 projecten bij naam uitgesloten: 2 projecten |" in text
+    everyone = select(analysis, Population()).published
+    assert "| populatie | alle deelnemers: 3 projecten |" in _render("nl", [], population=everyone)
     assert "| snapshot date 2021-12-31 |" in _render("en", [], snapshot="2021-12-31")
     words = _render("nl", [], **{"unit": "month", "language": "nl"})
     assert "| eenheid | maand |" in words and "| taal | Nederlands |" in words

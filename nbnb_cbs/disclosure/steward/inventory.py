@@ -42,6 +42,10 @@ _PARAMETERS = {
     "language",
 }
 _FILE_KEYS = {"path", "sha256", "bytes"}
+# A count of records or participants in the population line ("975 of 982 records").
+_RECORD_COUNT = re.compile(
+    r"\d\s*(?:of|van)\s*\d|\d\s*(?:records|deelnemers|participants)", re.IGNORECASE
+)
 _INPUT_KEYS = {"name", "bytes", "rows"}
 
 
@@ -81,6 +85,9 @@ def _manifest(export: ExportFiles, profile: Profile) -> list[Finding]:
     params = manifest.get("parameters", {})
     for key in sorted(set(params) - _PARAMETERS if isinstance(params, dict) else {"parameters"}):
         out.append(Finding(name, None, f"parameters.{key}", "manifest_field", f"parameter {key!r} is not one nbnb-cbs writes"))  # fmt: skip
+    population = params.get("population") if isinstance(params, dict) else None
+    if isinstance(population, str) and _RECORD_COUNT.search(population):
+        out.append(Finding(name, None, "parameters.population", "population_counts", "the population line states record counts: the records kept are the linkage table's total (which protection may hide) and the records left out may be a handful of one project's; nbnb-cbs names the rules and projects only"))  # fmt: skip
     for i, entry in enumerate(_dicts(manifest.get("inputs"))):
         for key in sorted(set(entry) - _INPUT_KEYS):
             out.append(Finding(name, None, f"inputs[{i}].{key}", "manifest_field", f"input field {key!r} is not one nbnb-cbs writes"))  # fmt: skip
