@@ -249,6 +249,39 @@ def test_steward_refuses_doctored_model_files(demo_dir: Path, tmp_path: Path) ->
     assert ("model_extra.csv", "model_not_logged") in rules
 
 
+def test_steward_reads_a_small_level_from_b_and_se(demo_dir: Path, tmp_path: Path) -> None:
+    """A level of about 7 persons, 1 in work (red team 17: readable from B and SE) fails the
+    check; the demo's own levels pass, proven from SE or listed as estimated."""
+    from nbnb_cbs.disclosure import check_export, load_profile
+    from nbnb_cbs.disclosure.steward.model import load_export
+    from nbnb_cbs.disclosure.steward.models import models_pass
+
+    export = tmp_path / "export"
+    shutil.copytree(demo_dir / "export", export)
+    profile = load_profile("cbs")
+    clean = load_export(export)
+    assert models_pass(clean, [], profile) == []
+    intercept_se = float(pl.read_csv(export / "model_in_work.csv", separator=";")["SE"][0])
+    # 1 of 7 in work: variance 1/1 + 1/6 on top of the reference's, rate 1/7.
+    se = (1 + 1 / 6 + intercept_se**2) ** 0.5
+    b = -1.792 + 0.3825  # log(1/6) minus the intercept
+    coef = pl.read_csv(export / "model_in_work.csv", separator=";", infer_schema=False)
+    coef = coef.with_columns(
+        pl.when(pl.col("term") == "sex: woman").then(pl.lit(f"{se:.4f}")).otherwise("SE").alias("SE"),
+        pl.when(pl.col("term") == "sex: woman").then(pl.lit(f"{b:.4f}")).otherwise("B").alias("B"),
+    )  # fmt: skip
+    coef.write_csv(export / "model_in_work.csv", separator=";")
+    found = [f for f in check_export(export, profile).findings if f.rule == "model_level_small"]
+    assert [(f.file, f.row, f.column) for f in found] == [("model_in_work.csv", 3, "SE")]
+    assert "about 1 persons with the outcome" in found[0].message
+    log_path = export / "disclosure-log.json"
+    log = json.loads(log_path.read_text(encoding="utf-8"))
+    log["models"][0]["merges"] = ["exit_destination: levels 'other' merged into 'work' (7 persons)"]
+    log_path.write_text(json.dumps(log), encoding="utf-8")
+    found = [f for f in check_export(export, profile).findings if f.rule == "number_in_text"]
+    assert [(f.file, f.column) for f in found] == [("disclosure-log.json", "models[0].merges[0]")]
+
+
 def test_demo_has_both_survival_tables(demo_dir: Path) -> None:
     """Both survival tables are in the export; every published step meets the pooling rule, and
     a table's start population is the durability table's N of the same set."""

@@ -434,6 +434,28 @@ CASES: list[Case] = [
         "tables[0].title",
     ),
     Case("log_unknown_kind", _log_kind, AMT),
+    # red team 17: numbers written where nobody compares them
+    Case(
+        "log_title_count",
+        json_edit("disclosure-log.json", lambda log: log["tables"][0].update(title="Linkage yield: 4 leavers not linked")),
+        "disclosure-log.json",
+        "tables[0].title",
+    ),
+    Case(
+        "log_extra_number",
+        json_edit("disclosure-log.json", lambda log: log["tables"][0].update(smallest=7)),
+        "disclosure-log.json",
+        "tables[0].smallest",
+    ),
+    Case(
+        "log_status_counts_differ",
+        json_edit("disclosure-log.json", lambda log: log["tables"][0]["status_counts"].update(suppressed=3)),
+        "disclosure-log.json",
+        "tables/linkage_yield.csv.status_counts",
+    ),
+    Case("share_full_precision", set_first(SHARES, pl.col("status") == "rounded", value="0.1111111"), SHARES, "value"),
+    Case("mean_full_precision", set_first(DX, PUBLISHED & (pl.col("statistic") == "mean"), value="0.81234567"), DX, "value"),
+    Case("distribution_bins_merged", replace_label(DIST, "bin", "[0.8, 0.9)", "[0.8, 1.0)"), DIST, "bin"),
     Case(
         "log_drops_table",
         json_edit("disclosure-log.json", lambda log: log["tables"].remove(

@@ -3,6 +3,7 @@ check; each doctored one is named by file, line and rule."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -35,7 +36,14 @@ def _honest() -> pl.DataFrame:
 def honest_export(clean_export: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("survival") / "export"
     shutil.copytree(clean_export, target)
-    write_csv(_honest(), target / REL)
+    honest = _honest()
+    write_csv(honest, target / REL)
+    log_path = target / "disclosure-log.json"
+    log = json.loads(log_path.read_text(encoding="utf-8"))
+    for entry in log["tables"]:  # the log says how many cells of each status the table has
+        if entry["file"] == REL:
+            entry["status_counts"] = dict(honest.group_by("status").len().iter_rows())
+    log_path.write_text(json.dumps(log, indent=2), encoding="utf-8")
     rerender(target)
     rehash(target)
     return target

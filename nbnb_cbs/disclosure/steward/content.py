@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import polars as pl
@@ -24,6 +25,7 @@ from nbnb_cbs.disclosure.steward.identifiers import (
 )
 from nbnb_cbs.disclosure.steward.model import ExportFiles, Finding
 from nbnb_cbs.disclosure.steward.survival import SURVIVAL_KINDS
+from nbnb_cbs.export.release_frame import BINS
 
 __all__ = ["STATUSES", "content_pass"]
 
@@ -32,6 +34,9 @@ NUMERIC = ("value", "n", "total")
 DIMENSIONS = ("group", "month", "bin", "category", "sectoral", "breakdown")
 STATUSES = tuple(s.value for s in Status)
 MEAN_STATISTICS = ("mean", "weighted_mean", "ratio")
+# Decimals a published value may carry (export/tables.py): a share to whole percents, a mean to
+# three decimals. More digits than that turn a share of a rounded n back into its exact count.
+DECIMALS = {"share": 2, "mean": 3}
 POPULATION = 20_000_000  # more persons than the Netherlands has: not a count of persons
 _NUMBER = r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$"
 _LINE = "_steward_line"
@@ -97,6 +102,11 @@ def _table(
         out += _scan_labels(rel, cells, column, projects)
     for column in (c for c in NUMERIC if c in frame.columns):
         out += _number_format(rel, cells, column)
+    if "value" in frame.columns and "statistic" in frame.columns:
+        out += _precision(rel, cells)
+    if "bin" in frame.columns:  # fixed bins: a merged or split bin is a sum of other cells
+        for row in cells.filter(~pl.col("bin").is_in(BINS)).iter_rows(named=True):
+            out.append(Finding(rel, row[_LINE], "bin", "unknown_bin", f"bin {row['bin']!r} is not one of nbnb-cbs's fixed bins ({', '.join(BINS)}): a merged or split bin gives away the cells it differs by"))  # fmt: skip
     if "n" not in frame.columns:
         return out
     if "statistic" not in frame.columns:  # reported above; its cells are judged by n alone
@@ -151,6 +161,26 @@ def _number_format(rel: str, cells: pl.DataFrame, column: str) -> list[Finding]:
         else:
             why = "not_a_number", f"{column} = {raw!r} is not a number"
         out.append(Finding(rel, row[_LINE], column, why[0].replace(" ", "_"), why[1]))
+    return out
+
+
+def _decimals(text: str | None) -> int:
+    """Decimals a number as written carries (0 for one that is not a number)."""
+    try:
+        exponent = Decimal((text or "").strip()).normalize().as_tuple().exponent
+    except InvalidOperation:
+        return 0
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _precision(rel: str, cells: pl.DataFrame) -> list[Finding]:
+    """Shares and means at no more decimals than nbnb-cbs publishes them with."""
+    out = []
+    kinds = cells.select(_LINE, "value", "statistic", _kind=_kind_expr())
+    for row in kinds.filter(pl.col("_kind").is_in(list(DECIMALS))).iter_rows(named=True):
+        allowed, digits = DECIMALS[row["_kind"]], _decimals(row["value"])
+        if digits > allowed:
+            out.append(Finding(rel, row[_LINE], "value", "excess_precision", f"{row['statistic']} = {row['value']}: {digits} decimals where nbnb-cbs publishes {allowed}; the extra digits tell the exact counts behind a rounded or bounded cell"))  # fmt: skip
     return out
 
 

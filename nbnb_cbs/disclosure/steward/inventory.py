@@ -47,6 +47,14 @@ _RECORD_COUNT = re.compile(
     r"\d\s*(?:of|van)\s*\d|\d\s*(?:records|deelnemers|participants)", re.IGNORECASE
 )
 _INPUT_KEYS = {"name", "bytes", "rows"}
+# Numbers the log may hold outside its profile: the rounding base, the survival landmark, the
+# size of the release model, and per table how many cells have each status (compared with the
+# table). Any other number, or a number written into the log's text, is nothing nbnb-cbs writes.
+_LOG_NUMBERS = {"rounding", "landmark", "atoms", "constraints", "sensitive_quantities"}
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_KNOWN_NUMBER_TEXT = re.compile(r"\((?:n )?rounded to (?:5|10)\)|\bafgerond op (?:5|10)\b")
+_NUMBER_IN_TEXT = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
+_LEVEL_LABEL = re.compile(r"[<>]?\d+(?:\s*[-+]\s*\d*)?|[^\d]*")
 
 
 def inventory_pass(
@@ -133,6 +141,33 @@ def _log(export: ExportFiles, profile: Profile) -> list[Finding]:
     for rel in sorted(described - set(export.tables) - set(export.unreadable)):
         out.append(Finding(name, None, rel, "logged_table_missing", f"the log describes {rel!r}, which the export does not hold"))  # fmt: skip
     out += _strings(name, {k: v for k, v in export.log.items() if k != "profile"}, export)
+    out += _log_numbers(name, export)
+    return out
+
+
+def _log_numbers(name: str, export: ExportFiles) -> list[Finding]:
+    """Numbers in the log: only the ones nbnb-cbs writes, and its status counts as the tables'."""
+    out = []
+    document = {k: v for k, v in export.log.items() if k not in ("profile", "version", "created")}
+    for path, value in _leaves(document, "", numbers=True):
+        key = re.sub(r"\[\d+\]$", "", path).rsplit(".", 1)[-1]
+        parent = path.rsplit(".", 2)[-2] if path.count(".") >= 1 else ""
+        if isinstance(value, str):
+            if parent == "reference_levels" and _LEVEL_LABEL.fullmatch(value.strip()):
+                continue  # a level's own label ('30-39', '40+')
+            text = _KNOWN_NUMBER_TEXT.sub(" ", _QUOTED.sub(" ", value))
+            if match := _NUMBER_IN_TEXT.search(text):
+                out.append(Finding(name, None, path, "number_in_text", f"{path} = {value[:80]!r} holds the number {match.group(0)}: nbnb-cbs writes no counts into the log's text"))  # fmt: skip
+        elif key not in _LOG_NUMBERS and parent != "status_counts":
+            out.append(Finding(name, None, path, "number_in_log", f"{path} = {value!r}: a number nbnb-cbs does not write into the log"))  # fmt: skip
+    for rel, meta in export.table_meta.items():
+        frame = export.tables.get(rel)
+        logged = meta.get("status_counts")
+        if frame is None or "status" not in frame.columns or not isinstance(logged, dict):
+            continue
+        actual = dict(frame.group_by("status").len().iter_rows())
+        if {str(k): v for k, v in logged.items()} != actual:
+            out.append(Finding(name, None, f"{rel}.status_counts", "status_counts", f"the log's status counts for {rel} ({logged}) are not the table's ({actual})"))  # fmt: skip
     return out
 
 
@@ -151,15 +186,18 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-def _leaves(value: Any, path: str) -> Iterator[tuple[str, str]]:
+def _leaves(value: Any, path: str, *, numbers: bool = False) -> Iterator[tuple[str, Any]]:
+    """Every text (and with ``numbers`` every number, booleans not) in a JSON document."""
     if isinstance(value, dict):
         for key, item in value.items():
             if key not in ("sha256", "created"):  # file hashes; the run's time (checked apart)
-                yield from _leaves(item, f"{path}.{key}" if path else str(key))
+                yield from _leaves(item, f"{path}.{key}" if path else str(key), numbers=numbers)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _leaves(item, f"{path}[{i}]")
-    elif isinstance(value, str):
+            yield from _leaves(item, f"{path}[{i}]", numbers=numbers)
+    elif isinstance(value, str) or (
+        numbers and isinstance(value, (int, float)) and not isinstance(value, bool)
+    ):
         yield path, value
 
 

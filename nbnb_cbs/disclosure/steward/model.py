@@ -42,6 +42,7 @@ class ExportFiles:
     review: Path | None
     unreadable: list[str] = field(default_factory=list)
     counters: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)  # what a pass could only estimate, not prove
 
     @property
     def table_meta(self) -> dict[str, dict[str, Any]]:

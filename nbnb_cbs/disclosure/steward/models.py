@@ -4,13 +4,25 @@ The residual degrees of freedom are re-checked from the published fit table agai
 profile's ``dof_threshold`` (and must leave room for the published terms); N must reach the
 threshold; no term may be about a project (fixed effects are estimated, never published, and
 with them the intercept, which is the reference project's level); every model file is one the
-log describes. Whether each covariate level held enough persons cannot be seen from the files:
-that check is the run's (see NOT_CHECKABLE).
+log describes.
+
+The persons in each covariate level (and interaction cell) with and without the outcome are what
+a logit's B and SE give away (a red team read a level of 7 persons, 1 in work, from them), so
+they are judged from the same numbers. At the maximum likelihood the score of a level's dummy
+is zero, so its Fisher information, the sum of p(1-p) over the level's persons, is at most
+min(with, without) persons; and SE^2 >= 1 / information. Hence min(with, without) >= 1 / SE^2:
+where SE <= 1 / sqrt(threshold) the level is proven to hold enough persons of each outcome. Where
+it is not, the attacker's own estimate is made: the cell's variance from the terms' SE by
+inclusion-exclusion (exact for a saturated categorical model, close for main effects), its rate
+from B, and min(with, without) ~ 1 / (variance x max(p, 1-p)). An estimate below the threshold
+is a finding; one above it is listed as estimated, not proven.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from itertools import combinations
 from typing import Any
 
 import polars as pl
@@ -114,6 +126,55 @@ def _model(
         out.append(Finding(fit_name, None, "value", "model_fit", f"N_outcome {ones:g} cannot belong to a model of {n:g} units"))  # fmt: skip
     if dof + coef.height > n or n != round(n) or dof != round(dof):
         out.append(Finding(fit_name, None, "value", "model_fit", f"N {n:g} and residual_dof {dof:g} cannot belong to a model with {coef.height} published terms"))  # fmt: skip
+    if entry.get("kind") == "logit":
+        out += _levels(export, coef_name, coef, profile)
+    return out
+
+
+def _parts(term: str) -> tuple[str, ...] | None:
+    """'sex: woman x age_group: <25' -> its levels; None for a numeric covariate's term."""
+    parts = tuple(p.strip() for p in term.split(" x "))
+    return parts if all(": " in p for p in parts) else None
+
+
+def _levels(
+    export: ExportFiles, coef_name: str, coef: pl.DataFrame, profile: Profile
+) -> list[Finding]:
+    """Persons with and without the outcome per level, bounded or estimated from B and SE."""
+    b: dict[tuple[str, ...], float] = {}
+    se: dict[tuple[str, ...], float] = {}
+    lines: dict[tuple[str, ...], int] = {}
+    for line, row in enumerate(coef.iter_rows(named=True), start=2):
+        term = str(row["term"] or "").strip()
+        key = () if term == INTERCEPT else _parts(term)
+        beta, error = _number(str(row["B"] or "")), _number(str(row["SE"] or ""))
+        if key is None or beta is None or error is None or error <= 0:
+            continue
+        b[key], se[key], lines[key] = beta, error, line
+    t, out, unproven = profile.threshold, [], []
+    for key, error in se.items():
+        if not key or 1 / error**2 >= t:
+            continue  # the intercept (the whole sample, checked by N_outcome), or proven
+        subsets = [s for r in range(len(key) + 1) for s in combinations(key, r)]
+        if any(s not in se for s in subsets):  # no intercept (fixed effects) or a merged term
+            unproven.append(f"{' x '.join(key)} (at least {1 / error**2:.1f})")
+            continue
+        variance = sum((-1) ** (len(key) - len(s)) * se[s] ** 2 for s in subsets)
+        rate = 1 / (1 + math.exp(-sum(b[s] for s in subsets)))
+        if variance <= 0:
+            unproven.append(f"{' x '.join(key)} (at least {1 / error**2:.1f})")
+            continue
+        estimate = 1 / (variance * max(rate, 1 - rate))
+        if estimate < t:
+            out.append(Finding(coef_name, lines[key], "SE", "model_level_small", f"term {' x '.join(key)!r}: B and SE tell about {estimate:.0f} persons {'with' if rate < 0.5 else 'without'} the outcome in this level (the persons of the level and its rate follow from the published SE and B): fewer than {t}"))  # fmt: skip
+        else:
+            unproven.append(f"{' x '.join(key)} (about {estimate:.0f})")
+    if unproven:
+        export.notes.append(
+            f"{coef_name}: persons per outcome value not proven from SE (<= 1/sqrt({t})) for "
+            + "; ".join(unproven)
+            + " (the fewer of with and without the outcome, from B and SE)"
+        )
     return out
 
 
