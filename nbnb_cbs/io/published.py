@@ -25,6 +25,7 @@ from nbnb_cbs.io.writers import write_csv
 
 __all__ = [
     "CSV_FORMATS",
+    "FRACTION_COLUMNS",
     "NUMBER_COLUMNS",
     "csv_format",
     "published_text",
@@ -38,6 +39,9 @@ CSV_FORMATS: Final[dict[str, dict[str, str]]] = {
 }
 _LEGACY: Final = {"separator": ";", "decimal": "."}
 NUMBER_COLUMNS: Final = (VALUE, N, TOTAL)
+# A survival table's estimate and limits: fractions, written with the format's decimal mark too
+# (a Dutch spreadsheet reads "0.9" as text or a date).
+FRACTION_COLUMNS: Final = ("survival", "lower", "upper")
 
 
 def csv_format(manifest: Mapping[str, Any]) -> dict[str, str]:
@@ -78,6 +82,13 @@ def published_text(frame: pl.DataFrame, decimal: str) -> pl.DataFrame:
         if decimal != ".":
             texts = [None if t is None else t.replace(".", decimal) for t in texts]
         out = out.with_columns(pl.Series(column, texts, dtype=pl.String))
+    for column in FRACTION_COLUMNS:
+        if column not in frame.columns or not frame.schema[column].is_float():
+            continue
+        texts = [_number_text(v, None) for v in frame[column].to_list()]
+        if decimal != ".":
+            texts = [None if t is None else t.replace(".", decimal) for t in texts]
+        out = out.with_columns(pl.Series(column, texts, dtype=pl.String))
     return out
 
 
@@ -94,7 +105,7 @@ def read_published_text(path: Path, fmt: Mapping[str, str]) -> pl.DataFrame:
     frame = pl.read_csv(path, separator=fmt["separator"], infer_schema=False, raise_if_empty=False)
     if fmt["decimal"] == ".":
         return frame
-    swap = [c for c in NUMBER_COLUMNS if c in frame.columns]
+    swap = [c for c in (*NUMBER_COLUMNS, *FRACTION_COLUMNS) if c in frame.columns]
     return frame.with_columns(
         pl.col(c)
         .str.replace_all(".", "\x00", literal=True)

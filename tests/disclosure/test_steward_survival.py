@@ -15,7 +15,7 @@ from nbnb_cbs.disclosure import check_export, load_profile
 from nbnb_cbs.disclosure.steward.model import load_export
 from nbnb_cbs.disclosure.steward.run import PASSES
 from nbnb_cbs.disclosure.steward.survival import survival_pass
-from nbnb_cbs.io.writers import write_csv
+from nbnb_cbs.io.published import CSV_FORMATS, write_published
 from nbnb_cbs.survival import survival_table
 from tests.disclosure.steward_corpus import rehash, rerender
 
@@ -37,7 +37,7 @@ def honest_export(clean_export: Path, tmp_path_factory: pytest.TempPathFactory) 
     target = tmp_path_factory.mktemp("survival") / "export"
     shutil.copytree(clean_export, target)
     honest = _honest()
-    write_csv(honest, target / REL)
+    write_published(honest, target / REL, CSV_FORMATS["nl"])
     log_path = target / "disclosure-log.json"
     log = json.loads(log_path.read_text(encoding="utf-8"))
     for entry in log["tables"]:  # the log says how many cells of each status the table has
@@ -96,8 +96,8 @@ DOCTORED: list[tuple[str, Callable[[pl.DataFrame], pl.DataFrame], str, str]] = [
     ("events_below_threshold", _set(0, events="9"), "small_events", "events"),
     ("at_risk_below_threshold", _set(3, at_risk="8"), "small_at_risk", "at_risk"),
     ("few_censored", _next_at_risk_minus(0), "small_censored", "at_risk"),
-    ("survival_changed", _set(1, survival="0.5"), "survival_differs", "survival"),
-    ("limit_changed", _set(2, upper="0.999"), "survival_differs", "upper"),
+    ("survival_changed", _set(1, survival="0,5"), "survival_differs", "survival"),
+    ("limit_changed", _set(2, upper="0,999"), "survival_differs", "upper"),
     ("one_step_hidden", _hide_one_step, "partial_suppression", "status"),
     ("half_interval_moved", _move_half, "summary_differs", "from_month"),
     ("pooled_called_published", _set(1, status="published"), "pool_label", "status"),
@@ -117,7 +117,8 @@ def test_doctored_survival_table_is_named(
     rule: str,
     column: str,
 ) -> None:
-    """The survival pass names the doctored file, the column and the rule."""
+    """The survival pass names the doctored file, the column and the rule (the export's CSV
+    format is nl: a decimal comma)."""
     target = tmp_path / "export"
     shutil.copytree(honest_export, target)
     frame = pl.read_csv(target / REL, separator=";", infer_schema=False)
