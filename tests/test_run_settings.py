@@ -94,3 +94,29 @@ def test_model_covariate_that_is_a_breakdown_refused_before_work(
     assert code == 2, err + out
     assert "covariate 'sex' is also a breakdown" in err and len(err.strip().splitlines()) == 1
     assert not (root / "w").exists()
+
+
+def test_rounding_with_a_model_passes_its_own_audit(tmp_path: Path) -> None:
+    """rounding = 10 with a model (red team 18 setup): the model's N and N_outcome are published
+    exactly, so the protection must treat them as exact. Treated as rounded, the release was
+    under-protected and the run failed its own audit (a month in a pool narrowed to 9.5 wide)."""
+    from nbnb_cbs import synth
+
+    options = synth.SynthOptions(participants=600, seed=1844, population=30000, format="parquet")
+    synth.write(synth.build(options), tmp_path / "data", "parquet")
+    models = (
+        '[[models]]\nname = "m"\noutcome = "in_work_at_end"\ncovariates = ["sex", "age_group"]\n'
+        "merge_sparse_levels = true\n"
+    )
+    project = tmp_path / "project.toml"
+    project.write_text(
+        '[inputs]\nregistration = "data/registration.csv"\nregister = "data/register"\n'
+        'jobs = "data/jobs.parquet"\nenrolments = "data/enrolments.parquet"\n'
+        '[analysis]\nend = "2021-12"\nby = ["sectoral"]\n[disclosure]\nrounding = 10\n' + models,
+        encoding="utf-8",
+    )
+    code, out, err = Cli()("run", project)
+    assert code == 0, err + out
+    fit = pl.read_csv(tmp_path / "export" / "model_m_fit.csv", separator=";")
+    n = dict(fit.iter_rows())["N"]
+    assert n >= 10 and n == int(n)  # written exactly, as the protection now models it
