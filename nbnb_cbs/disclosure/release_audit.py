@@ -188,7 +188,11 @@ def audit_export(
             "value": _float(row.get("value")),
             # A fit table's N has no n column: the count is its own n (as the protection's row).
             "n": _float(row.get("n", row.get("value"))),
-            "rounding": spec.rounding or (rounding if str(row.get("status")) == "rounded" else 0),
+            # Rounded as the cell says: a series row written 'published' with its exact n (red
+            # team 18: months differenced to 9) is exact, whatever the kind usually rounds to.
+            "rounding": (spec.rounding or rounding)
+            if str(row.get("status")) in ("rounded", "pooled")
+            else 0,
         }
         if row.get("low") is not None:  # bounds a table gives a count it does not publish
             pub = {"bounds": (float(row["low"]), float(row["high"])), "rounding": 0}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -13,7 +14,16 @@ from nbnb_cbs.disclosure import check_export, load_profile
 from nbnb_cbs.disclosure.steward.run import PASSES
 from tests.conftest import Cli
 from tests.disclosure.conftest import make_export
-from tests.disclosure.steward_corpus import CASES, Case, build, rehash, set_cell
+from tests.disclosure.steward_corpus import (
+    CASES,
+    SHARES,
+    Case,
+    build,
+    read,
+    rehash,
+    set_cell,
+    write,
+)
 
 CBS = load_profile("cbs")
 
@@ -173,3 +183,28 @@ def test_no_false_positives_on_clean_exports(
         for p in (export / "tables").glob("durability_exit*.csv")
     }
     assert all(any(b in h for h in headers.values()) for b in by), headers
+
+
+def test_series_written_exact_is_audited_exact(clean_export: Path, tmp_path: Path) -> None:
+    """Red team 18: the series' n written exactly with status 'published' in two months gives
+    the month's inflow as their difference; the joint audit read every series row as rounded to
+    10 (the kind's rounding) and passed it. A cell's status now says how it is rounded."""
+    from nbnb_cbs.disclosure.release_audit import audit_release
+    from nbnb_cbs.disclosure.steward.model import load_export
+
+    export = tmp_path / "export"
+    shutil.copytree(clean_export, export)
+    series = pl.read_csv(clean_export.parent / "work" / "exit" / "series.csv", separator=";")
+    entered = dict(zip(series["month"].to_list(), series["entered"].to_list(), strict=True))
+    frame = read(export, SHARES)
+    shown = frame.filter(pl.col("status") == "rounded")["month"].to_list()
+    pair = next(p for p in itertools.pairwise(shown) if set(p) <= set(entered))
+    exact = pl.col("month").is_in(list(pair))
+    frame = frame.with_columns(
+        n=pl.when(exact).then(pl.col("month").replace_strict(entered, default=None).cast(pl.String)).otherwise("n"),
+        status=pl.when(exact).then(pl.lit("published")).otherwise("status"),
+    )  # fmt: skip
+    write(frame, export, SHARES)
+    rehash(export)
+    findings = audit_release(load_export(export), [], CBS)
+    assert any("series_inflow" in str(f.column) for f in findings), findings
