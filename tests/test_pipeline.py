@@ -282,6 +282,92 @@ def test_steward_reads_a_small_level_from_b_and_se(demo_dir: Path, tmp_path: Pat
     assert [(f.file, f.column) for f in found] == [("disclosure-log.json", "models[0].merges[0]")]
 
 
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("se_blank", "not_a_number"),
+        ("se_nan", "not_a_number"),
+        ("term_without_space", "model_term"),
+        ("term_twice", "duplicate_term"),
+        ("no_intercept", "model_intercept"),
+        ("outcome_renamed", "model_outcome"),
+        ("covariate_site", "project_term"),
+        ("look_alike_letter", "non_latin_letter"),
+    ],
+)
+def test_steward_model_files_as_nbnb_cbs_writes_them(demo_dir: Path, tmp_path: Path, name: str, rule: str) -> None:  # fmt: skip
+    """Red team 18: a level read from B and SE escaped the check when the term was written
+    another way, its SE left blank or 'nan', the term twice, the intercept left out, the outcome
+    renamed (its count then left the joint audit), or the covariate named for sites."""
+    from nbnb_cbs.disclosure import load_profile
+    from nbnb_cbs.disclosure.steward.model import load_export
+    from nbnb_cbs.disclosure.steward.models import models_pass
+
+    export = tmp_path / "export"
+    shutil.copytree(demo_dir / "export", export)
+    path = export / "model_in_work.csv"
+    coef = pl.read_csv(path, separator=";", infer_schema=False)
+    woman = pl.col("term") == "sex: woman"
+    log_path = export / "disclosure-log.json"
+    log = json.loads(log_path.read_text(encoding="utf-8"))
+    if name == "se_blank":
+        coef = coef.with_columns(SE=pl.when(woman).then(None).otherwise("SE"))
+    elif name == "se_nan":
+        coef = coef.with_columns(SE=pl.when(woman).then(pl.lit("nan")).otherwise("SE"))
+    elif name == "term_without_space":
+        coef = coef.with_columns(term=pl.when(woman).then(pl.lit("sex:woman")).otherwise("term"))
+    elif name == "term_twice":
+        coef = pl.concat([coef, coef.filter(woman)])
+    elif name == "no_intercept":
+        coef = coef.filter(pl.col("term") != "(intercept)")
+    elif name == "outcome_renamed":
+        log["models"][0]["outcome"] = "in_work_at_end_month"
+    elif name == "covariate_site":
+        log["models"][0]["covariates"] = ["site", "age_group"]
+        coef = coef.with_columns(pl.col("term").str.replace_all("sex: ", "site: "))
+    elif name == "look_alike_letter":
+        coef = coef.with_columns(
+            term=pl.when(woman).then(pl.lit("sex: wom\u0430n")).otherwise("term")
+        )
+    coef.write_csv(path, separator=";")
+    log_path.write_text(json.dumps(log), encoding="utf-8")
+    found = models_pass(load_export(export), [], load_profile("cbs"))
+    assert rule in {f.rule for f in found}, found
+
+
+def test_level_estimates_of_a_logit_and_a_linear_probability_model() -> None:
+    """The fewer of with and without the outcome per level, from B, SE (4 decimals) and the fit
+    table as published, against the true counts of a simulated sample (statsmodels)."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    from nbnb_cbs.disclosure.steward.models import level_estimates
+
+    rng = np.random.default_rng(3)
+    n = 400
+    sex = rng.choice(["m", "w"], n, p=[0.6, 0.4])
+    dest = rng.choice(["work", "wl", "we"], n, p=[0.9, 0.05, 0.05])
+    y = (rng.random(n) < 0.45).astype(float)
+    columns = {"(intercept)": np.ones(n), "sex: w": (sex == "w") * 1.0,
+               "dest: wl": (dest == "wl") * 1.0, "dest: we": (dest == "we") * 1.0}  # fmt: skip
+    x = np.column_stack(list(columns.values()))
+    truth = {k: min(y[dest == k].sum(), (1 - y[dest == k]).sum()) for k in ("wl", "we")}
+    assert all(0 < v < 10 for v in truth.values())
+    for kind, fit in (("logit", sm.Logit(y, x).fit(disp=0)), ("lpm", sm.OLS(y, x).fit())):
+        coef = pl.DataFrame({"term": list(columns), "B": [f"{v:.4f}" for v in fit.params],
+                             "SE": [f"{v:.4f}" for v in fit.bse]})  # fmt: skip
+        stats = {
+            "N": float(n),
+            "aic": round(float(fit.aic), 2),
+            "residual_dof": float(fit.df_resid),
+        }
+        small, estimated = level_estimates(coef, kind, stats, 10)
+        found = {term.split(": ")[1]: estimate for _, term, estimate, _ in small}
+        assert set(found) == {"wl", "we"}, (kind, small, estimated)
+        for level, estimate in found.items():
+            assert abs(estimate - truth[level]) < 0.6, (kind, level, estimate, truth[level])
+
+
 def test_demo_has_both_survival_tables(demo_dir: Path) -> None:
     """Both survival tables are in the export; every published step meets the pooling rule, and
     a table's start population is the durability table's N of the same set."""

@@ -295,6 +295,20 @@ def _lift(model: ReleaseModel, mask: np.ndarray) -> list[np.ndarray]:
     ]
 
 
+def rounded_share_bounds(
+    share: float, n: float, base: int, precision: float
+) -> tuple[float, float]:
+    """The numerator of a share of rounded counts, ``share = round(num_r / n, precision)``
+    with ``num_r`` the numerator rounded (half up) to ``base``: the multiples of the base that
+    give the share, widened by the rounding."""
+    delta = precision / 2 + 1e-9
+    low_r, high_r = (share - delta) * n, (share + delta) * n
+    first, last = math.ceil(low_r / base - 1e-9), math.floor(high_r / base + 1e-9)
+    if first <= last:
+        low_r, high_r = float(first * base), float(last * base)
+    return low_r - base / 2, high_r + (base - 1) / 2
+
+
 def _interval(value: float, base: int) -> tuple[float, float]:
     return (value - base / 2, value + (base - 1) / 2) if base else (value, value)
 
@@ -436,9 +450,11 @@ def cell_rows(model: ReleaseModel, i: int, published: dict[str, Any]) -> list[Ro
         num = model.mask(spec.num)
         delta = (spec.precision or 0.0) / 2 + 1e-9
         if base and n is not None:
-            # A share of rounded counts: s = round(num_r / n_r), num_r = num rounded to base.
-            add(num, (float(value) - delta) * float(n) - base / 2,
-                (float(value) + delta) * float(n) + (base - 1) / 2)  # fmt: skip
+            # A share of rounded counts: s = round(num_r / n_r), num_r = num rounded to base,
+            # so num_r is a multiple of the base within (s -+ d) x n_r: an attacker takes the
+            # multiples only (red team 18: 0.62 of 80 is 50 exactly, so 45..54, where the
+            # interval without them, 44.2..54.5, left a difference of 1..9 looking 10 wide).
+            add(num, *rounded_share_bounds(float(value), float(n), base, spec.precision or 0.0))
         else:
             add(num, -math.inf, 0.0, den, float(value) + delta)
             add(num, 0.0, math.inf, den, float(value) - delta)

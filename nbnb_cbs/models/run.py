@@ -202,6 +202,26 @@ def _check_differences(
             )
 
 
+def _check_published_levels(result: ModelResult, threshold: int) -> None:
+    """Refuse a model whose published B and SE make a level look smaller than the threshold:
+    the steward's check estimates each level's persons from them as an attacker would (a main-
+    effects model's estimate may fall below the counted cell), and an export it fails is lost."""
+    from nbnb_cbs.disclosure.steward.models import level_estimates  # noqa: PLC0415
+
+    name = result.spec.name
+    tables = export_tables(result)
+    coef = tables[f"model_{name}.csv"].with_columns(pl.col("B", "SE").cast(pl.String))
+    stats = {str(k): (None if v is None else float(v)) for k, v in tables[f"model_{name}_fit.csv"].iter_rows()}  # fmt: skip
+    small, _ = level_estimates(coef, result.spec.kind, stats, threshold)
+    if small:
+        _, term, estimate, ones = small[0]
+        raise DisclosureError(
+            f"model {name!r} refused: its published B and SE tell about {estimate:.0f} persons "
+            f"{'with' if ones else 'without'} the outcome in {term!r}, fewer than {threshold}; "
+            "merge or leave out that covariate (merge_sparse_levels = true), or drop the interaction"
+        )
+
+
 def run_models(
     specs: tuple[ModelSpec, ...],
     analysis: pl.DataFrame,
@@ -232,6 +252,7 @@ def run_models(
     destination = exit_destination_expr(at_work.columns)
     for spec in specs:
         result = run_model(spec, analysis, persons, profile, where)
+        _check_published_levels(result, profile.threshold)
         _check_differences(result, results, linked, profile.threshold)
         if spec.outcome == "in_work_at_end" and spec.exclude_destinations:
             left = at_work.filter(destination.is_in(list(spec.exclude_destinations))).height

@@ -211,6 +211,14 @@ YIELD = "tables/linkage_yield.csv"
 PUBLISHED = pl.col("status") == "published"
 
 
+def _landmark(value: int) -> Callable[[dict[str, Any]], None]:
+    def fn(log: dict[str, Any]) -> None:
+        assert log["tables"][14]["kind"] == "survival", "the corpus expects table 14 survival"
+        log["tables"][14]["landmark"] = value
+
+    return fn
+
+
 def _profile(field: str, value: Any) -> Callable[[dict[str, Any]], None]:
     def fn(log: dict[str, Any]) -> None:
         log["profile"]["values"][field] = value
@@ -453,6 +461,29 @@ CASES: list[Case] = [
         "disclosure-log.json",
         "tables/linkage_yield.csv.status_counts",
     ),
+    Case(
+        "log_title_number_word",
+        json_edit("disclosure-log.json", lambda log: log["tables"][0].update(title="Linkage yield: seven not linked")),
+        "disclosure-log.json",
+        "tables[0].title",
+    ),
+    Case(
+        "log_nested_created",
+        json_edit("disclosure-log.json", lambda log: log["tables"][0].update(created="7")),
+        "disclosure-log.json",
+        "tables[0].created",
+    ),
+    Case("log_version", json_edit("disclosure-log.json", lambda log: log.update(version="0.1.7")), "disclosure-log.json", "version"),
+    Case("log_landmark", json_edit("disclosure-log.json", _landmark(7)), "disclosure-log.json", "tables[14].landmark"),
+    Case(
+        "manifest_snapshot_count",
+        json_edit("manifest.json", lambda m: m["parameters"].update(snapshot="2021-12 (amounts prorated by days; 5 exits left out)")),
+        "manifest.json",
+        "parameters.snapshot",
+        rerender=False,
+    ),
+    Case("label_count_note", replace_label(DX, "sectoral", "true", "true (7 obs)"), DX, "sectoral"),
+    Case("label_look_alike_letter", replace_label(DX, "sectoral", "true", "tru\u0435"), DX, "sectoral"),
     Case("share_full_precision", set_first(SHARES, pl.col("status") == "rounded", value="0.1111111"), SHARES, "value"),
     Case("mean_full_precision", set_first(DX, PUBLISHED & (pl.col("statistic") == "mean"), value="0.81234567"), DX, "value"),
     Case("distribution_bins_merged", replace_label(DIST, "bin", "[0.8, 0.9)", "[0.8, 1.0)"), DIST, "bin"),

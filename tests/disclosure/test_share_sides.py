@@ -47,3 +47,20 @@ def test_a_side_that_may_be_small_must_be_left_the_width() -> None:
     assert verdicts([num, rest], [(0.0, math.inf), (4.0, 6.0)], 10.0, 10.0) == [False, True]
     # A sibling missing from the forms excuses nothing.
     assert verdicts([rest], [(299.0, 299.0)], 10.0, 10.0) == [True]
+
+
+def test_a_share_of_rounded_counts_gives_a_multiple_of_the_base() -> None:
+    """Red team 18: 0.62 of a rounded 80 is a rounded numerator of 50 exactly (40/80 and 60/80
+    are 0.50 and 0.75), so the count lies in 45..54, not 44.2..54.5; two such shares of one
+    group then left a difference of 1..9 that the looser rows called 10 wide."""
+    from nbnb_cbs.disclosure.release import rounded_share_bounds
+
+    assert rounded_share_bounds(0.62, 80, 10, 0.01) == (45.0, 54.5)
+    assert rounded_share_bounds(0.5, 40, 10, 0.01) == (15.0, 24.5)
+    assert rounded_share_bounds(0.75, 40, 10, 0.01) == (25.0, 34.5)
+    assert rounded_share_bounds(0.33, 300, 10, 0.01) == (95.0, 104.5)  # 97.5..100.5: 100
+    # No multiple fits (a share no release gives): the interval without them is kept.
+    low, high = rounded_share_bounds(0.34, 300, 10, 0.01)
+    assert (round(low, 6), round(high, 6)) == (95.5, 108.0)
+    # With base 5, 0.5 of 20 is 10 exactly.
+    assert rounded_share_bounds(0.5, 20, 5, 0.01) == (7.5, 12.0)

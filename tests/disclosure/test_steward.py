@@ -123,6 +123,45 @@ def test_previous_export_differencing(cli: Cli, clean_export: Path, tmp_path: Pa
     assert check_export(new, CBS, previous=[new], passes=PASSES).clean
 
 
+def test_previous_differencing_whatever_the_file_and_column_order(clean_export: Path, tmp_path: Path) -> None:  # fmt: skip
+    """Red team 18: moving the statistic column, or renaming the file (and its log entry), hid
+    a release difference; a rounded count next to an exact one is no difference unless the
+    rounding range itself lies within 1..t-1."""
+    from nbnb_cbs.disclosure.steward.model import load_export
+    from nbnb_cbs.disclosure.steward.releases import previous_pass
+
+    yld = "tables/linkage_yield.csv"
+    first = pl.read_csv(clean_export / yld, separator=";", infer_schema=False).row(0, named=True)
+    moved = str(int(first["n"]) + 3)
+
+    def doctor(export: Path) -> None:
+        set_cell(yld, 0, value=f"{moved}.0", n=moved)(export)
+        frame = read(export, yld)
+        write(frame.select("statistic", *[c for c in frame.columns if c != "statistic"]), export, "tables/yield_renamed.csv")  # fmt: skip
+        (export / yld).unlink()
+        log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
+        log["tables"][0]["file"] = "tables/yield_renamed.csv"
+        (export / "disclosure-log.json").write_text(json.dumps(log), encoding="utf-8")
+
+    new = build(clean_export, tmp_path / "new", Case("moved", doctor, "x", rerender=False))
+    found = previous_pass(load_export(new), [load_export(clean_export)], CBS)
+    assert found and {(f.file, f.rule) for f in found} == {
+        ("tables/yield_renamed.csv", "release_difference")
+    }
+
+    # Rounded now (true within n-5..n+4) against the exact count before: a moved count of 3 is
+    # inside the rounding range, so nothing is known about the difference.
+    def rounded(export: Path) -> None:
+        base = int(first["n"]) // 10 * 10
+        set_cell(yld, 0, value=f"{base}.0", n=str(base), status="rounded")(export)
+        log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
+        log["tables"][0]["rounding"] = 10
+        (export / "disclosure-log.json").write_text(json.dumps(log), encoding="utf-8")
+
+    noisy = build(clean_export, tmp_path / "noisy", Case("rounded", rounded, "x", rerender=False))
+    assert previous_pass(load_export(noisy), [load_export(clean_export)], CBS) == []
+
+
 def test_a_failing_run_stays_in_rejected(clean_export: Path, tmp_path: Path) -> None:
     """run checks in staging: a failing export is never swapped in and never zipped."""
     from nbnb_cbs.errors import NbnbError

@@ -20,6 +20,7 @@ from nbnb_cbs.disclosure.rules import COUNT_STATISTICS
 from nbnb_cbs.disclosure.steward.identifiers import (
     identifier_in_name,
     identifier_in_text,
+    non_latin,
     organisation_in_name,
     organisation_in_text,
 )
@@ -39,6 +40,13 @@ MEAN_STATISTICS = ("mean", "weighted_mean", "ratio")
 DECIMALS = {"share": 2, "mean": 3}
 POPULATION = 20_000_000  # more persons than the Netherlands has: not a count of persons
 _NUMBER = r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$"
+# A count written into a label ("true (7 obs)", "n = 7", "seven persons").
+_COUNT_NOTE = re.compile(
+    r"\bn\s*=\s*\d|(?:\d+|\b(?:one|two|three|four|five|six|seven|eight|nine|een|twee|drie|"
+    r"vier|vijf|zes|zeven|acht|negen))\s*(?:persons?|personen|people|mensen|deelnemers?|"
+    r"participants?|records?|obs\w*|cases?|leavers?|uitstromers?|n\b)",
+    re.IGNORECASE,
+)
 _LINE = "_steward_line"
 
 
@@ -139,6 +147,10 @@ def _scan_labels(rel: str, cells: pl.DataFrame, column: str, projects: list[str]
         rule = "identifier_value"
         if what is None and column not in ("status", "pool"):
             what, rule = organisation_in_text(text, projects), "organisation_value"
+        if what is None and (note := _COUNT_NOTE.search(text)):
+            what, rule = f"a count ({note.group(0)!r})", "number_in_label"
+        if what is None and (foreign := non_latin(text)):
+            what, rule = foreign, "non_latin_letter"
         if what is None:
             continue
         lines = cells.filter(pl.col(column) == value)[_LINE].to_list()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import unicodedata
 from collections.abc import Sequence
 
 __all__ = [
@@ -42,13 +43,23 @@ _ORG_TOKENS = {
     "project", "projects", "projectcode", "projectnaam", "projectnummer", "projectid",
     "organisation", "organisations", "organization", "organizations", "organisatie",
     "organisaties", "org", "orgs", "gemeente", "gemeenten", "gemeentecode", "municipality",
-    "instelling", "stichting", "uitvoerder", "aanbieder", "provider",
+    "instelling", "stichting", "uitvoerder", "aanbieder", "provider", "site", "sites",
+    "locatie", "locaties", "location", "locations", "vestiging", "vestigingen",
 }  # fmt: skip
 _ORG_TEXT = re.compile(
     r"\b(project|projects|projectcode|organi[sz]ation|organisatie|gemeente|stichting|"
     r"municipality)\b",
     re.IGNORECASE,
 )
+
+
+def non_latin(text: str) -> str | None:
+    """A letter from another script ('Prоject' with a Cyrillic o), if any: names are written
+    in Latin letters (accents allowed), so a look-alike letter only hides a name from the checks."""
+    for char in text:
+        if char.isalpha() and not unicodedata.name(char, "").startswith("LATIN"):
+            return f"the letter {char!r} ({unicodedata.name(char, 'unnamed').title()})"
+    return None
 
 
 def _tokens(name: str) -> list[str]:

@@ -13,6 +13,7 @@ from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.disclosure.steward.identifiers import identifier_in_text, organisation_in_text
 from nbnb_cbs.disclosure.steward.model import ExportFiles, Finding
 from nbnb_cbs.io.writers import file_sha256
+from nbnb_cbs.survival.table import LANDMARK
 
 __all__ = ["ALLOWED", "inventory_pass"]
 
@@ -54,6 +55,14 @@ _LOG_NUMBERS = {"rounding", "landmark", "atoms", "constraints", "sensitive_quant
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _KNOWN_NUMBER_TEXT = re.compile(r"\((?:n )?rounded to (?:5|10)\)|\bafgerond op (?:5|10)\b")
 _NUMBER_IN_TEXT = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
+# A number spelled out (titles say "at least one month": one is the tool's own word).
+_NUMBER_WORD = re.compile(
+    r"\b(?:two|three|four|five|six|seven|eight|nine|twee|drie|vier|vijf|zes|zeven|acht|negen)\b",
+    re.IGNORECASE,
+)
+# Text the manifest writes with numbers that are no counts of persons: dates, numbers of projects
+# and tranches (nbnb_cbs/population.py, Population.describe).
+_MANIFEST_NUMBERS = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b|\b\d+ (?:projects?|tranches)\b")
 _LEVEL_LABEL = re.compile(r"[<>]?\d+(?:\s*[-+]\s*\d*)?|[^\d]*")
 
 
@@ -96,6 +105,11 @@ def _manifest(export: ExportFiles, profile: Profile) -> list[Finding]:
     population = params.get("population") if isinstance(params, dict) else None
     if isinstance(population, str) and _RECORD_COUNT.search(population):
         out.append(Finding(name, None, "parameters.population", "population_counts", "the population line states record counts: the records kept are the linkage table's total (which protection may hide) and the records left out may be a handful of one project's; nbnb-cbs names the rules and projects only"))  # fmt: skip
+    elif isinstance(params, dict):
+        for key in ("population", "snapshot"):
+            text = params.get(key)
+            if isinstance(text, str) and (found := _number_in(_MANIFEST_NUMBERS.sub(" ", text))):
+                out.append(Finding(name, None, f"parameters.{key}", "number_in_text", f"parameters.{key} = {text[:80]!r} holds {found}: nbnb-cbs writes no counts there"))  # fmt: skip
     for i, entry in enumerate(_dicts(manifest.get("inputs"))):
         for key in sorted(set(entry) - _INPUT_KEYS):
             out.append(Finding(name, None, f"inputs[{i}].{key}", "manifest_field", f"input field {key!r} is not one nbnb-cbs writes"))  # fmt: skip
@@ -145,21 +159,34 @@ def _log(export: ExportFiles, profile: Profile) -> list[Finding]:
     return out
 
 
+def _number_in(text: str) -> str | None:
+    """A number written in ``text`` as digits or spelled out, if any (for the finding)."""
+    if match := _NUMBER_IN_TEXT.search(text):
+        return f"the number {match.group(0)}"
+    if match := _NUMBER_WORD.search(text):
+        return f"the number {match.group(0)!r}"
+    return None
+
+
 def _log_numbers(name: str, export: ExportFiles) -> list[Finding]:
     """Numbers in the log: only the ones nbnb-cbs writes, and its status counts as the tables'."""
     out = []
+    if export.log.get("version") != export.manifest.get("version"):
+        out.append(Finding(name, None, "version", "log_field", f"the log's version {export.log.get('version')!r} is not the manifest's {export.manifest.get('version')!r}"))  # fmt: skip
     document = {k: v for k, v in export.log.items() if k not in ("profile", "version", "created")}
-    for path, value in _leaves(document, "", numbers=True):
+    for path, value in _leaves(document, "", numbers=True, skip=()):
         key = re.sub(r"\[\d+\]$", "", path).rsplit(".", 1)[-1]
         parent = path.rsplit(".", 2)[-2] if path.count(".") >= 1 else ""
         if isinstance(value, str):
             if parent == "reference_levels" and _LEVEL_LABEL.fullmatch(value.strip()):
                 continue  # a level's own label ('30-39', '40+')
             text = _KNOWN_NUMBER_TEXT.sub(" ", _QUOTED.sub(" ", value))
-            if match := _NUMBER_IN_TEXT.search(text):
-                out.append(Finding(name, None, path, "number_in_text", f"{path} = {value[:80]!r} holds the number {match.group(0)}: nbnb-cbs writes no counts into the log's text"))  # fmt: skip
+            if found := _number_in(text):
+                out.append(Finding(name, None, path, "number_in_text", f"{path} = {value[:80]!r} holds {found}: nbnb-cbs writes no counts into the log's text"))  # fmt: skip
         elif key not in _LOG_NUMBERS and parent != "status_counts":
             out.append(Finding(name, None, path, "number_in_log", f"{path} = {value!r}: a number nbnb-cbs does not write into the log"))  # fmt: skip
+        elif key == "landmark" and value != LANDMARK:
+            out.append(Finding(name, None, path, "number_in_log", f"{path} = {value!r}: nbnb-cbs's survival landmark is {LANDMARK} months"))  # fmt: skip
     for rel, meta in export.table_meta.items():
         frame = export.tables.get(rel)
         logged = meta.get("status_counts")
@@ -186,15 +213,23 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-def _leaves(value: Any, path: str, *, numbers: bool = False) -> Iterator[tuple[str, Any]]:
+def _leaves(
+    value: Any,
+    path: str,
+    *,
+    numbers: bool = False,
+    skip: tuple[str, ...] = ("sha256", "created"),  # file hashes; the run's time (checked apart)
+) -> Iterator[tuple[str, Any]]:
     """Every text (and with ``numbers`` every number, booleans not) in a JSON document."""
     if isinstance(value, dict):
         for key, item in value.items():
-            if key not in ("sha256", "created"):  # file hashes; the run's time (checked apart)
-                yield from _leaves(item, f"{path}.{key}" if path else str(key), numbers=numbers)
+            if key not in skip:
+                yield from _leaves(
+                    item, f"{path}.{key}" if path else str(key), numbers=numbers, skip=skip
+                )
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _leaves(item, f"{path}[{i}]", numbers=numbers)
+            yield from _leaves(item, f"{path}[{i}]", numbers=numbers, skip=skip)
     elif isinstance(value, str) or (
         numbers and isinstance(value, (int, float)) and not isinstance(value, bool)
     ):

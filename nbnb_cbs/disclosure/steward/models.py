@@ -28,8 +28,14 @@ from typing import Any
 import polars as pl
 
 from nbnb_cbs.disclosure.profiles import Profile
-from nbnb_cbs.disclosure.steward.identifiers import identifier_in_text, organisation_in_text
+from nbnb_cbs.disclosure.steward.identifiers import (
+    identifier_in_text,
+    non_latin,
+    organisation_in_name,
+    organisation_in_text,
+)
 from nbnb_cbs.disclosure.steward.model import ExportFiles, Finding
+from nbnb_cbs.durability.run import END_OUTCOMES
 
 __all__ = ["models_pass"]
 
@@ -108,8 +114,22 @@ def _model(
             out.append(Finding(coef_name, line, "term", "project_term", "with project fixed effects the intercept is the reference project's level: it may not be published"))  # fmt: skip
         for column in COEFFICIENTS[1:]:
             text = (row[column] or "").strip()
-            if text and _number(text) is None:
+            value = _number(text)
+            needed = column != "Exp(B)" or entry.get("kind") == "logit"
+            if (text or needed) and (value is None or not math.isfinite(value)):
+                # A blank or 'nan' SE hides nothing: |B| / z(p/2) gives it back (red team 18).
                 out.append(Finding(coef_name, line, column, "not_a_number", f"{column} = {text!r} is not a number"))  # fmt: skip
+        out += _term_syntax(coef_name, line, term, entry)
+    terms = [str(t or "").strip() for t in coef["term"].to_list()]
+    for line, term in enumerate(terms, start=2):
+        if terms.index(term) != line - 2:
+            out.append(Finding(coef_name, line, "term", "duplicate_term", f"term {term!r} appears more than once"))  # fmt: skip
+    if INTERCEPT not in terms and entry.get("fixed_effects") is not True:
+        out.append(Finding(coef_name, None, "term", "model_intercept", "a model without project fixed effects publishes its intercept: without it the levels' persons cannot be checked from B and SE"))  # fmt: skip
+    if entry.get("outcome") not in END_OUTCOMES:
+        out.append(Finding("disclosure-log.json", None, "models.outcome", "model_outcome", f"outcome {entry.get('outcome')!r} is not one nbnb-cbs models ({', '.join(END_OUTCOMES)}): its count cannot be audited with the tables"))  # fmt: skip
+    if entry.get("kind") not in ("logit", "lpm"):
+        out.append(Finding("disclosure-log.json", None, "models.kind", "model_kind", f"model kind {entry.get('kind')!r} is not logit or lpm"))  # fmt: skip
     stats = {str(r["statistic"]): _number(str(r["value"] or "")) for r in fit.iter_rows(named=True)}
     missing = [s for s in FIT_STATISTICS if stats.get(s) is None]
     if missing or set(stats) - set(FIT_STATISTICS):
@@ -126,8 +146,29 @@ def _model(
         out.append(Finding(fit_name, None, "value", "model_fit", f"N_outcome {ones:g} cannot belong to a model of {n:g} units"))  # fmt: skip
     if dof + coef.height > n or n != round(n) or dof != round(dof):
         out.append(Finding(fit_name, None, "value", "model_fit", f"N {n:g} and residual_dof {dof:g} cannot belong to a model with {coef.height} published terms"))  # fmt: skip
-    if entry.get("kind") == "logit":
-        out += _levels(export, coef_name, coef, profile)
+    kind = str(entry.get("kind"))
+    if kind in ("logit", "lpm"):
+        out += _levels(export, coef_name, coef, kind, stats, profile)
+    return out
+
+
+def _term_syntax(coef_name: str, line: int, term: str, entry: dict[str, Any]) -> list[Finding]:
+    """A term as nbnb-cbs writes it: '(intercept)', a numeric covariate's name, 'covariate:
+    level', or such parts joined by ' x ', each covariate one the log names; in Latin letters."""
+    covariates = [str(c) for c in entry.get("covariates") or []]
+    out = []
+    if term != INTERCEPT:
+        for part in term.split(" x "):
+            covariate, colon, level = part.partition(": ")
+            known = covariate in covariates and (bool(colon) == bool(level.strip()))
+            if not known or part != part.strip():
+                out.append(Finding(coef_name, line, "term", "model_term", f"term {term!r} is not written as nbnb-cbs writes terms ('covariate: level' of a covariate the log names, or such parts joined by ' x '): its level cannot be checked"))  # fmt: skip
+                break
+    for covariate in covariates:
+        if organisation_in_name(covariate):
+            out.append(Finding(coef_name, line, "term", "project_term", f"covariate {covariate!r} names projects or organisations: no results per project"))  # fmt: skip
+    if foreign := non_latin(term):
+        out.append(Finding(coef_name, line, "term", "non_latin_letter", f"term {term!r} holds {foreign}: a name spelled to escape the checks"))  # fmt: skip
     return out
 
 
@@ -137,10 +178,28 @@ def _parts(term: str) -> tuple[str, ...] | None:
     return parts if all(": " in p for p in parts) else None
 
 
-def _levels(
-    export: ExportFiles, coef_name: str, coef: pl.DataFrame, profile: Profile
-) -> list[Finding]:
-    """Persons with and without the outcome per level, bounded or estimated from B and SE."""
+def _residual_variance(kind: str, stats: dict[str, float | None], terms: int) -> float | None:
+    """A linear model's residual variance (statsmodels' scale, SSR / residual dof) from its
+    published AIC: AIC = -2 llf + 2 k with llf = -N/2 (log(2 pi SSR / N) + 1)."""
+    n, aic, dof = stats.get("N"), stats.get("aic"), stats.get("residual_dof")
+    if kind != "lpm" or not n or aic is None or not dof:
+        return None
+    llf = -(aic - 2 * terms) / 2
+    ssr = n * math.exp(-2 * llf / n - math.log(2 * math.pi) - 1)
+    return ssr / dof
+
+
+def level_estimates(
+    coef: pl.DataFrame, kind: str, stats: dict[str, float | None], threshold: int
+) -> tuple[list[tuple[int, str, float, bool]], list[str]]:
+    """Per covariate level (and interaction cell) of a logit or linear probability model, the
+    fewer of its persons with and without the outcome, as B and SE give them away.
+
+    Returns the levels estimated below ``threshold`` (line in the file, term, estimate, whether
+    the fewer are those with the outcome) and a note per level neither proven nor estimated
+    below it. B and SE are published to 4 decimals: a cell of exactly ``threshold`` persons
+    may be estimated a hair below it, so an estimate counts as small below ``threshold - 0.5``.
+    """
     b: dict[tuple[str, ...], float] = {}
     se: dict[tuple[str, ...], float] = {}
     lines: dict[tuple[str, ...], int] = {}
@@ -148,27 +207,57 @@ def _levels(
         term = str(row["term"] or "").strip()
         key = () if term == INTERCEPT else _parts(term)
         beta, error = _number(str(row["B"] or "")), _number(str(row["SE"] or ""))
-        if key is None or beta is None or error is None or error <= 0:
+        if key is None or beta is None or error is None or not error > 0:
             continue
         b[key], se[key], lines[key] = beta, error, line
-    t, out, unproven = profile.threshold, [], []
+    scale = _residual_variance(kind, stats, coef.height)
+    small: list[tuple[int, str, float, bool]] = []
+    unproven: list[str] = []
     for key, error in se.items():
-        if not key or 1 / error**2 >= t:
-            continue  # the intercept (the whole sample, checked by N_outcome), or proven
+        if not key:
+            continue  # the intercept: the whole sample, checked by N_outcome
+        bound = 1 / (error + 5e-5) ** 2  # min(with, without) for a logit (see the module)
+        if kind == "logit" and bound >= threshold:
+            continue
+        name = " x ".join(key)
         subsets = [s for r in range(len(key) + 1) for s in combinations(key, r)]
-        if any(s not in se for s in subsets):  # no intercept (fixed effects) or a merged term
-            unproven.append(f"{' x '.join(key)} (at least {1 / error**2:.1f})")
+        variance = (
+            sum((-1) ** (len(key) - len(s)) * se[s] ** 2 for s in subsets)
+            if all(s in se for s in subsets)
+            else 0.0
+        )
+        if variance <= 0 or (kind == "lpm" and scale is None):
+            # No intercept (fixed effects) or a merged term: only the logit's bound is known.
+            unproven.append(f"{name} (at least {bound:.1f})" if kind == "logit" else name)
             continue
-        variance = sum((-1) ** (len(key) - len(s)) * se[s] ** 2 for s in subsets)
-        rate = 1 / (1 + math.exp(-sum(b[s] for s in subsets)))
-        if variance <= 0:
-            unproven.append(f"{' x '.join(key)} (at least {1 / error**2:.1f})")
-            continue
-        estimate = 1 / (variance * max(rate, 1 - rate))
-        if estimate < t:
-            out.append(Finding(coef_name, lines[key], "SE", "model_level_small", f"term {' x '.join(key)!r}: B and SE tell about {estimate:.0f} persons {'with' if rate < 0.5 else 'without'} the outcome in this level (the persons of the level and its rate follow from the published SE and B): fewer than {t}"))  # fmt: skip
+        linear = sum(b[s] for s in subsets)
+        if kind == "logit":
+            rate = 1 / (1 + math.exp(-linear))
+            estimate = 1 / (variance * max(rate, 1 - rate))
+        else:  # a linear probability model: variance = scale / persons in the cell
+            rate = min(max(linear, 0.0), 1.0)
+            estimate = (scale or 0.0) / variance * min(rate, 1 - rate)
+        if estimate < threshold - 0.5:
+            small.append((lines[key], name, estimate, rate < 0.5))
         else:
-            unproven.append(f"{' x '.join(key)} (about {estimate:.0f})")
+            unproven.append(f"{name} (about {estimate:.0f})")
+    return small, unproven
+
+
+def _levels(
+    export: ExportFiles,
+    coef_name: str,
+    coef: pl.DataFrame,
+    kind: str,
+    stats: dict[str, float | None],
+    profile: Profile,
+) -> list[Finding]:
+    """Persons with and without the outcome per level, bounded or estimated from B and SE."""
+    t = profile.threshold
+    small, unproven = level_estimates(coef, kind, stats, t)
+    out = []
+    for line, term, estimate, ones in small:
+        out.append(Finding(coef_name, line, "SE", "model_level_small", f"term {term!r}: B and SE tell about {estimate:.0f} persons {'with' if ones else 'without'} the outcome in this level (the persons of the level and its rate follow from the published SE and B): fewer than {t}"))  # fmt: skip
     if unproven:
         export.notes.append(
             f"{coef_name}: persons per outcome value not proven from SE (<= 1/sqrt({t})) for "
