@@ -306,11 +306,17 @@ def rounded_share_bounds(
     first, last = math.ceil(low_r / base - 1e-9), math.floor(high_r / base + 1e-9)
     if first <= last:
         low_r, high_r = float(first * base), float(last * base)
-    return low_r - base / 2, high_r + (base - 1) / 2
+    return _interval(low_r, base)[0], _interval(high_r, base)[1]
 
 
 def _interval(value: float, base: int) -> tuple[float, float]:
-    return (value - base / 2, value + (base - 1) / 2) if base else (value, value)
+    """The whole counts that round (half up) to ``value``: 50 to base 10 is 45..54, to base 5
+    48..52. Whole, not 44.5..54.5: the half a unit an LP would otherwise grant at each end adds
+    up over a chain of groups (red team 18: four means times their rounded n, nested, bounded a
+    group of never-workers to 0.18..8.7 with whole counts and to -0.02..8.9 without)."""
+    if not base:
+        return value, value
+    return float(math.ceil(value - base / 2 - 1e-9)), float(math.ceil(value + base / 2 - 1e-9) - 1)
 
 
 def _coupling(model: ReleaseModel) -> list[Row]:

@@ -51,16 +51,27 @@ def test_a_side_that_may_be_small_must_be_left_the_width() -> None:
 
 def test_a_share_of_rounded_counts_gives_a_multiple_of_the_base() -> None:
     """Red team 18: 0.62 of a rounded 80 is a rounded numerator of 50 exactly (40/80 and 60/80
-    are 0.50 and 0.75), so the count lies in 45..54, not 44.2..54.5; two such shares of one
+    are 0.50 and 0.75), so the count lies in 45..54, not 44.2..54.5 (whole counts); two such shares of one
     group then left a difference of 1..9 that the looser rows called 10 wide."""
     from nbnb_cbs.disclosure.release import rounded_share_bounds
 
-    assert rounded_share_bounds(0.62, 80, 10, 0.01) == (45.0, 54.5)
-    assert rounded_share_bounds(0.5, 40, 10, 0.01) == (15.0, 24.5)
-    assert rounded_share_bounds(0.75, 40, 10, 0.01) == (25.0, 34.5)
-    assert rounded_share_bounds(0.33, 300, 10, 0.01) == (95.0, 104.5)  # 97.5..100.5: 100
+    assert rounded_share_bounds(0.62, 80, 10, 0.01) == (45.0, 54.0)
+    assert rounded_share_bounds(0.5, 40, 10, 0.01) == (15.0, 24.0)
+    assert rounded_share_bounds(0.75, 40, 10, 0.01) == (25.0, 34.0)
+    assert rounded_share_bounds(0.33, 300, 10, 0.01) == (95.0, 104.0)  # 97.5..100.5: 100
     # No multiple fits (a share no release gives): the interval without them is kept.
     low, high = rounded_share_bounds(0.34, 300, 10, 0.01)
-    assert (round(low, 6), round(high, 6)) == (95.5, 108.0)
-    # With base 5, 0.5 of 20 is 10 exactly.
-    assert rounded_share_bounds(0.5, 20, 5, 0.01) == (7.5, 12.0)
+    assert (low, high) == (96.0, 108.0)  # whole counts around 100.5..103.5
+    # With base 5, 0.5 of 20 is 10 exactly: 8..12.
+    assert rounded_share_bounds(0.5, 20, 5, 0.01) == (8.0, 12.0)
+
+
+def test_a_rounded_count_stands_for_whole_counts() -> None:
+    """Red team 18: half a unit at each end of every rounded n, over a chain of four means of
+    nested groups, let a group of never-workers admit 0 (-0.02..8.9) where whole counts pin it
+    to 1..8. 50 rounded (half up) to 10 is 45..54; 10 to 5 is 8..12; unrounded is itself."""
+    from nbnb_cbs.disclosure.release import _interval
+
+    assert _interval(50.0, 10) == (45.0, 54.0)
+    assert _interval(10.0, 5) == (8.0, 12.0)
+    assert _interval(37.0, 0) == (37.0, 37.0)

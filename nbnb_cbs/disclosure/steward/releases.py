@@ -49,11 +49,11 @@ def _counts(frame: pl.DataFrame, base: int) -> pl.DataFrame:
             pl.concat_str([pl.lit(f"{k}=") + pl.col(k).fill_null("") for k in keys], separator=" | ").alias("cell"),
             "line",
             n=n,
-            n_low=n - half,
-            n_high=n + (half - 0.5).clip(lower_bound=0),
+            n_low=(n - half).ceil(),  # the whole counts that round (half up) to the number
+            n_high=pl.when(half > 0).then((n + half).ceil() - 1).otherwise(n),
             count=count,
-            count_low=count - half,
-            count_high=count + (half - 0.5).clip(lower_bound=0),
+            count_low=(count - half).ceil(),
+            count_high=pl.when(half > 0).then((count + half).ceil() - 1).otherwise(count),
         )
         .unique("cell", keep="first", maintain_order=True)
     )  # fmt: skip
