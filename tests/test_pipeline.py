@@ -293,6 +293,8 @@ def test_steward_reads_a_small_level_from_b_and_se(demo_dir: Path, tmp_path: Pat
         ("outcome_renamed", "model_outcome"),
         ("covariate_site", "project_term"),
         ("look_alike_letter", "non_latin_letter"),
+        ("interaction_without_main_effect", "model_term"),
+        ("count_in_term", "number_in_label"),
     ],
 )
 def test_steward_model_files_as_nbnb_cbs_writes_them(demo_dir: Path, tmp_path: Path, name: str, rule: str) -> None:  # fmt: skip
@@ -325,6 +327,12 @@ def test_steward_model_files_as_nbnb_cbs_writes_them(demo_dir: Path, tmp_path: P
     elif name == "covariate_site":
         log["models"][0]["covariates"] = ["site", "age_group"]
         coef = coef.with_columns(pl.col("term").str.replace_all("sex: ", "site: "))
+    elif name == "interaction_without_main_effect":
+        coef = coef.filter(~woman)
+    elif name == "count_in_term":
+        coef = coef.with_columns(
+            term=pl.when(woman).then(pl.lit("sex: woman (5 in work)")).otherwise("term")
+        )
     elif name == "look_alike_letter":
         coef = coef.with_columns(
             term=pl.when(woman).then(pl.lit("sex: wom\u0430n")).otherwise("term")
@@ -366,6 +374,51 @@ def test_level_estimates_of_a_logit_and_a_linear_probability_model() -> None:
         assert set(found) == {"wl", "we"}, (kind, small, estimated)
         for level, estimate in found.items():
             assert abs(estimate - truth[level]) < 0.6, (kind, level, estimate, truth[level])
+
+
+def test_level_estimates_with_a_numeric_covariate_are_bounds_only() -> None:
+    """Red team 19: with a numeric covariate (age) every B is at age 0, so a woman's level was
+    'estimated' at 4 persons where 236 were (a legitimate sex*age model refused). The levels are
+    now only bounded (1/SE^2) and listed as not proven."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    from nbnb_cbs.disclosure.steward.models import level_estimates
+
+    rng = np.random.default_rng(5)
+    n = 600
+    woman = (rng.random(n) < 0.4) * 1.0
+    age = rng.uniform(18, 60, n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-1 + 0.02 * age)))).astype(float)
+    columns = {"(intercept)": np.ones(n), "sex: woman": woman, "age": age, "sex: woman x age": woman * age}  # fmt: skip
+    fit = sm.Logit(y, np.column_stack(list(columns.values()))).fit(disp=0)
+    coef = pl.DataFrame({"term": list(columns), "B": [f"{v:.4f}" for v in fit.params],
+                         "SE": [f"{v:.4f}" for v in fit.bse]})  # fmt: skip
+    small, noted = level_estimates(coef, "logit", {"N": float(n)}, 10)
+    assert small == [] and any(note.startswith("sex: woman") for note in noted)
+
+
+def test_a_doctored_aic_is_told_from_r2() -> None:
+    """Red team 19: a linear probability model's residual variance was read from its AIC, which
+    a researcher can change; R2 with N and N_outcome gives it too, and the two must agree."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    from nbnb_cbs.disclosure.steward.models import _ssr
+
+    rng = np.random.default_rng(1)
+    n = 300
+    x = np.column_stack([np.ones(n), rng.random(n) < 0.4, rng.random(n) < 0.3]).astype(float)
+    y = (rng.random(n) < 0.5).astype(float)
+    fit = sm.OLS(y, x).fit()
+    stats = {"N": float(n), "N_outcome": float(y.sum()), "pseudo_r2": round(float(fit.rsquared), 4),
+             "aic": round(float(fit.aic), 2)}  # fmt: skip
+    from_r2, from_aic = _ssr(stats, 3)
+    assert from_r2 == pytest.approx(fit.ssr, rel=1e-3) and from_aic == pytest.approx(
+        fit.ssr, rel=1e-3
+    )
+    _, doctored = _ssr(stats | {"aic": stats["aic"] + 100}, 3)
+    assert doctored is not None and abs(doctored - fit.ssr) > 0.1 * fit.ssr
 
 
 def test_demo_has_both_survival_tables(demo_dir: Path) -> None:

@@ -211,6 +211,18 @@ YIELD = "tables/linkage_yield.csv"
 PUBLISHED = pl.col("status") == "published"
 
 
+def _uneven_pool(export: Path) -> None:
+    """A pool's months written unevenly with the pool's sum kept: one month's own inflow."""
+    frame = read(export, INFLOW)
+    first = frame.filter(pl.col("status") == "pooled")["pool"][0]
+    rows = [i for i, p in enumerate(frame["pool"].to_list()) if p == first]
+    values = [None if v is None else float(v.replace(",", ".")) for v in frame["value"].to_list()]
+    values[rows[0]] = (values[rows[0]] or 0.0) + 3.0
+    values[rows[1]] = (values[rows[1]] or 0.0) - 3.0
+    text = [f"{v:g}".replace(".", ",") if v is not None else None for v in values]
+    write(frame.with_columns(value=pl.Series(text, dtype=pl.String)), export, INFLOW)
+
+
 def _landmark(value: int) -> Callable[[dict[str, Any]], None]:
     def fn(log: dict[str, Any]) -> None:
         assert log["tables"][14]["kind"] == "survival", "the corpus expects table 14 survival"
@@ -484,6 +496,17 @@ CASES: list[Case] = [
     ),
     Case("label_count_note", replace_label(DX, "sectoral", "true", "true (7 obs)"), DX, "sectoral"),
     Case("label_look_alike_letter", replace_label(DX, "sectoral", "true", "tru\u0435"), DX, "sectoral"),
+    # red team 19
+    Case("pool_spread_unevenly", _uneven_pool, INFLOW, "pool"),
+    Case("pooled_outside_inflow", set_first(DX, PUBLISHED & (pl.col("statistic") == "n"), status="pooled"), DX, "status"),
+    Case("label_small_number", replace_label(DX, "sectoral", "true", "true (4)"), DX, "sectoral"),
+    Case(
+        "log_quoted_number",
+        json_edit("disclosure-log.json", lambda log: log["tables"][0].update(title="Linkage yield: '4'")),
+        "disclosure-log.json",
+        "tables[0].title",
+    ),
+    Case("table_logged_as_model_fit", json_edit("disclosure-log.json", lambda log: log["tables"][0].update(kind="model_fit")), YIELD),
     Case("share_full_precision", set_first(SHARES, pl.col("status") == "rounded", value="0.1111111"), SHARES, "value"),
     Case("mean_full_precision", set_first(DX, PUBLISHED & (pl.col("statistic") == "mean"), value="0.81234567"), DX, "value"),
     Case("distribution_bins_merged", replace_label(DIST, "bin", "[0.8, 0.9)", "[0.8, 1.0)"), DIST, "bin"),

@@ -129,3 +129,20 @@ def test_doctored_survival_table_is_named(
     ]
     honest = survival_pass(load_export(honest_export), [], CBS)
     assert honest == []
+
+
+@pytest.mark.parametrize("written", ["{}.0", " {}"])
+def test_a_survival_size_not_written_whole_is_a_finding(honest_export: Path, tmp_path: Path, written: str) -> None:  # fmt: skip
+    """Red team 19: an at-risk count written "565.0" or " 565" failed the joint audit's whole-
+    number read, and the table was dropped from the release model without a finding (the hidden
+    cell it pins then passed)."""
+    from nbnb_cbs.disclosure.release_audit import audit_release
+
+    target = tmp_path / "export"
+    shutil.copytree(honest_export, target)
+    frame = pl.read_csv(target / REL, separator=";", infer_schema=False)
+    frame = _set(0, at_risk=written.format(frame["at_risk"][0]))(frame)
+    frame.write_csv(target / REL, separator=";")
+    rehash(target)
+    findings = audit_release(load_export(target), [], CBS)
+    assert any(f.rule == "unreadable_for_audit" and f.file == REL for f in findings), findings

@@ -53,6 +53,18 @@ _ORG_TEXT = re.compile(
 )
 
 
+_STANDALONE_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
+
+
+def small_number_in(text: str, threshold: int) -> str | None:
+    """A number below the threshold standing on its own in a label ('true (4)', "'woman: 5, in
+    work 3'"); labels such as '30-39', '<25', '40+', 'worked_1m' or '2019-01' hold none."""
+    for match in _STANDALONE_NUMBER.finditer(text.replace("-", " ")):
+        if 0 < float(match.group(0).replace(",", ".")) < threshold:
+            return f"the number {match.group(0)}"
+    return None
+
+
 def non_latin(text: str) -> str | None:
     """A letter from another script ('Prоject' with a Cyrillic o), if any: names are written
     in Latin letters (accents allowed), so a look-alike letter only hides a name from the checks."""

@@ -10,7 +10,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from nbnb_cbs.disclosure.profiles import Profile
-from nbnb_cbs.disclosure.steward.identifiers import identifier_in_text, organisation_in_text
+from nbnb_cbs.disclosure.steward.identifiers import (
+    identifier_in_text,
+    organisation_in_text,
+    small_number_in,
+)
 from nbnb_cbs.disclosure.steward.model import ExportFiles, Finding
 from nbnb_cbs.io.writers import file_sha256
 from nbnb_cbs.survival.table import LANDMARK
@@ -63,6 +67,7 @@ _NUMBER_WORD = re.compile(
 # Text the manifest writes with numbers that are no counts of persons: dates, numbers of projects
 # and tranches (nbnb_cbs/population.py, Population.describe).
 _MANIFEST_NUMBERS = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b|\b\d+ (?:projects?|tranches)\b")
+_SNAPSHOT_DAY = re.compile(r"(?:19|20)\d{2}-\d{2}-\d{2}")
 _LEVEL_LABEL = re.compile(r"[<>]?\d+(?:\s*[-+]\s*\d*)?|[^\d]*")
 
 
@@ -118,9 +123,11 @@ def _manifest(export: ExportFiles, profile: Profile) -> list[Finding]:
             out.append(Finding(name, None, f"inputs[{i}].rows", "small_count", f"an input of {rows} rows: a count below {profile.threshold}"))  # fmt: skip
         elif isinstance(rows, (int, float)) and rows % 10:
             out.append(Finding(name, None, f"inputs[{i}].rows", "exact_input_rows", f"an input's exact row count ({rows:g}) next to the records the tables count tells the rows rejected; nbnb-cbs rounds it to 10"))  # fmt: skip
-    out += _strings(
-        name, {k: v for k, v in manifest.items() if k not in ("files", "render")}, export
-    )
+    strings = {k: v for k, v in manifest.items() if k not in ("files", "render")}
+    if isinstance(params, dict) and _SNAPSHOT_DAY.fullmatch(str(params.get("snapshot", ""))):
+        # snapshot_date = "YYYY-MM-DD": the day of the snapshot, not a date of birth.
+        strings = strings | {"parameters": {k: v for k, v in params.items() if k != "snapshot"}}
+    out += _strings(name, strings, export)
     listed: set[str] = set()
     for i, entry in enumerate(_dicts(manifest.get("files"))):
         rel = str(entry.get("path", ""))
@@ -155,7 +162,7 @@ def _log(export: ExportFiles, profile: Profile) -> list[Finding]:
     for rel in sorted(described - set(export.tables) - set(export.unreadable)):
         out.append(Finding(name, None, rel, "logged_table_missing", f"the log describes {rel!r}, which the export does not hold"))  # fmt: skip
     out += _strings(name, {k: v for k, v in export.log.items() if k != "profile"}, export)
-    out += _log_numbers(name, export)
+    out += _log_numbers(name, export, profile.threshold)
     return out
 
 
@@ -168,7 +175,7 @@ def _number_in(text: str) -> str | None:
     return None
 
 
-def _log_numbers(name: str, export: ExportFiles) -> list[Finding]:
+def _log_numbers(name: str, export: ExportFiles, threshold: int = 10) -> list[Finding]:
     """Numbers in the log: only the ones nbnb-cbs writes, and its status counts as the tables'."""
     out = []
     if export.log.get("version") != export.manifest.get("version"):
@@ -181,7 +188,9 @@ def _log_numbers(name: str, export: ExportFiles) -> list[Finding]:
             if parent == "reference_levels" and _LEVEL_LABEL.fullmatch(value.strip()):
                 continue  # a level's own label ('30-39', '40+')
             text = _KNOWN_NUMBER_TEXT.sub(" ", _QUOTED.sub(" ", value))
-            if found := _number_in(text):
+            quoted = " ".join(m.group(0) for m in _QUOTED.finditer(value))
+            found = _number_in(text) or small_number_in(quoted, threshold)
+            if found:
                 out.append(Finding(name, None, path, "number_in_text", f"{path} = {value[:80]!r} holds {found}: nbnb-cbs writes no counts into the log's text"))  # fmt: skip
         elif key not in _LOG_NUMBERS and parent != "status_counts":
             out.append(Finding(name, None, path, "number_in_log", f"{path} = {value!r}: a number nbnb-cbs does not write into the log"))  # fmt: skip

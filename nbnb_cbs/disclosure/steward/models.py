@@ -33,6 +33,7 @@ from nbnb_cbs.disclosure.steward.identifiers import (
     non_latin,
     organisation_in_name,
     organisation_in_text,
+    small_number_in,
 )
 from nbnb_cbs.disclosure.steward.model import ExportFiles, Finding
 from nbnb_cbs.durability.run import END_OUTCOMES
@@ -122,6 +123,10 @@ def _model(
         out += _term_syntax(coef_name, line, term, entry)
     terms = [str(t or "").strip() for t in coef["term"].to_list()]
     for line, term in enumerate(terms, start=2):
+        parts = [p.strip() for p in term.split(" x ")]
+        missing = [p for p in parts if len(parts) > 1 and p not in terms]
+        if missing:  # nbnb-cbs writes every main effect of an interaction (red team 19)
+            out.append(Finding(coef_name, line, "term", "model_term", f"interaction {term!r} without its main effect {missing[0]!r}: its cell's persons would be read from B and SE with no check"))  # fmt: skip
         if terms.index(term) != line - 2:
             out.append(Finding(coef_name, line, "term", "duplicate_term", f"term {term!r} appears more than once"))  # fmt: skip
     if INTERCEPT not in terms and entry.get("fixed_effects") is not True:
@@ -147,6 +152,10 @@ def _model(
     if dof + coef.height > n or n != round(n) or dof != round(dof):
         out.append(Finding(fit_name, None, "value", "model_fit", f"N {n:g} and residual_dof {dof:g} cannot belong to a model with {coef.height} published terms"))  # fmt: skip
     kind = str(entry.get("kind"))
+    if kind == "lpm" and entry.get("fixed_effects") is not True:  # FE: k unpublished
+        from_r2, from_aic = _ssr(stats, coef.height)
+        if from_r2 and from_aic and abs(from_r2 - from_aic) > 0.01 * from_r2 + 0.05:
+            out.append(Finding(fit_name, None, "value", "model_fit", f"the AIC ({stats.get('aic')}) does not belong to a linear model with this R2, N and N_outcome (residual sum of squares {from_aic:.2f} against {from_r2:.2f})"))  # fmt: skip
     if kind in ("logit", "lpm"):
         out += _levels(export, coef_name, coef, kind, stats, profile)
     return out
@@ -167,6 +176,8 @@ def _term_syntax(coef_name: str, line: int, term: str, entry: dict[str, Any]) ->
     for covariate in covariates:
         if organisation_in_name(covariate):
             out.append(Finding(coef_name, line, "term", "project_term", f"covariate {covariate!r} names projects or organisations: no results per project"))  # fmt: skip
+    if small := small_number_in(term.replace(" x ", " "), 10):
+        out.append(Finding(coef_name, line, "term", "number_in_label", f"term {term!r} holds {small}: a count written into a term"))  # fmt: skip
     if foreign := non_latin(term):
         out.append(Finding(coef_name, line, "term", "non_latin_letter", f"term {term!r} holds {foreign}: a name spelled to escape the checks"))  # fmt: skip
     return out
@@ -178,15 +189,30 @@ def _parts(term: str) -> tuple[str, ...] | None:
     return parts if all(": " in p for p in parts) else None
 
 
+def _ssr(stats: dict[str, float | None], terms: int) -> tuple[float | None, float | None]:
+    """A linear probability model's residual sum of squares twice: from R2 (published as
+    pseudo_r2) with N and N_outcome (a 0/1 outcome's total sum of squares is N p (1 - p)), and
+    from the AIC (-2 llf + 2 k, llf = -N/2 (log(2 pi SSR / N) + 1))."""
+    n, ones, r2, aic = (stats.get(k) for k in ("N", "N_outcome", "pseudo_r2", "aic"))
+    from_r2 = (
+        (1 - r2) * ones * (n - ones) / n if n and ones is not None and r2 is not None else None
+    )
+    from_aic = None
+    if n and aic is not None:
+        llf = -(aic - 2 * terms) / 2
+        from_aic = n * math.exp(-2 * llf / n - math.log(2 * math.pi) - 1)
+    return from_r2, from_aic
+
+
 def _residual_variance(kind: str, stats: dict[str, float | None], terms: int) -> float | None:
-    """A linear model's residual variance (statsmodels' scale, SSR / residual dof) from its
-    published AIC: AIC = -2 llf + 2 k with llf = -N/2 (log(2 pi SSR / N) + 1)."""
-    n, aic, dof = stats.get("N"), stats.get("aic"), stats.get("residual_dof")
-    if kind != "lpm" or not n or aic is None or not dof:
+    """A linear model's residual variance (statsmodels' scale, SSR / residual dof): from R2, N
+    and N_outcome (an AIC can be doctored, red team 19; the models pass compares the two)."""
+    dof = stats.get("residual_dof")
+    if kind != "lpm" or not dof:
         return None
-    llf = -(aic - 2 * terms) / 2
-    ssr = n * math.exp(-2 * llf / n - math.log(2 * math.pi) - 1)
-    return ssr / dof
+    from_r2, from_aic = _ssr(stats, terms)
+    ssr = from_r2 if from_r2 is not None else from_aic
+    return None if ssr is None else ssr / dof
 
 
 def level_estimates(
@@ -213,6 +239,11 @@ def level_estimates(
     scale = _residual_variance(kind, stats, coef.height)
     small: list[tuple[int, str, float, bool]] = []
     unproven: list[str] = []
+    terms = [str(t or "").strip() for t in coef["term"].to_list()]
+    # With a numeric covariate the intercept and every level's B are at that number's zero (a
+    # birth year of 0, an age of 0): the cells' rates and variances cannot be read from them, and
+    # reading them so failed legitimate sex*age models (red team 19). Only the bound remains.
+    numeric = any(t != INTERCEPT and _parts(t) is None for t in terms)
     for key, error in se.items():
         if not key:
             continue  # the intercept: the whole sample, checked by N_outcome
@@ -226,7 +257,7 @@ def level_estimates(
             if all(s in se for s in subsets)
             else 0.0
         )
-        if variance <= 0 or (kind == "lpm" and scale is None):
+        if numeric or variance <= 0 or (kind == "lpm" and scale is None):
             # No intercept (fixed effects) or a merged term: only the logit's bound is known.
             unproven.append(f"{name} (at least {bound:.1f})" if kind == "logit" else name)
             continue

@@ -72,26 +72,38 @@ def previous_pass(
     out: list[Finding] = []
     t = profile.threshold
     for earlier in previous:
-        then_by_identity = {_identity(earlier, rel): rel for rel in earlier.tables}
+        # Every earlier table of the same identity: the snapshot's category tables share one
+        # (kind, anchor, breakdown) and differ by their categories (red team 19).
+        then_by_identity: dict[tuple[str, ...], list[str]] = {}
+        for rel in earlier.tables:
+            then_by_identity.setdefault(_identity(earlier, rel), []).append(rel)
         for rel, frame in export.tables.items():
-            before = then_by_identity.get(_identity(export, rel))
-            if before is None:
-                continue
             now = _counts(frame, _rounding(export, rel))
-            then = _counts(earlier.tables[before], _rounding(earlier, before))
-            if now.is_empty() or then.is_empty():
-                continue
-            both = now.join(then, on="cell", suffix="_then")
-            for column in ("n", "count"):
-                for row in both.filter(pl.col(column).is_not_null() & pl.col(f"{column}_then").is_not_null()).iter_rows(named=True):  # fmt: skip
-                    low = row[f"{column}_low"] - row[f"{column}_high_then"]
-                    high = row[f"{column}_high"] - row[f"{column}_low_then"]
-                    if _small(low, high, t):
-                        out.append(Finding(rel, row["line"], "n" if column == "n" else "value", "release_difference",
-                            f"cell [{row['cell']}]: {row[column]:g} here and {row[f'{column}_then']:g} in {earlier.root} "
-                            f"({before}, line {row['line_then']}): the difference lies within {low:g}..{high:g} "
-                            f"persons, below {t}"))  # fmt: skip
+            for before in then_by_identity.get(_identity(export, rel), []):
+                out += _differences(rel, now, earlier, before, t)
         out += _models(export, earlier, t)
+    return out
+
+
+def _differences(
+    rel: str, now: pl.DataFrame, earlier: ExportFiles, before: str, t: int
+) -> list[Finding]:
+    """Cells of ``rel`` (``now``) whose counts moved by 1..t-1 from table ``before`` earlier."""
+    then = _counts(earlier.tables[before], _rounding(earlier, before))
+    if now.is_empty() or then.is_empty():
+        return []
+    out = []
+    both = now.join(then, on="cell", suffix="_then")
+    for column in ("n", "count"):
+        present = pl.col(column).is_not_null() & pl.col(f"{column}_then").is_not_null()
+        for row in both.filter(present).iter_rows(named=True):
+            low = row[f"{column}_low"] - row[f"{column}_high_then"]
+            high = row[f"{column}_high"] - row[f"{column}_low_then"]
+            if _small(low, high, t):
+                out.append(Finding(rel, row["line"], "n" if column == "n" else "value", "release_difference",
+                    f"cell [{row['cell']}]: {row[column]:g} here and {row[f'{column}_then']:g} in {earlier.root} "
+                    f"({before}, line {row['line_then']}): the difference lies within {low:g}..{high:g} "
+                    f"persons, below {t}"))  # fmt: skip
     return out
 
 
@@ -104,7 +116,7 @@ def _rounding(export: ExportFiles, rel: str) -> int:
 
 
 def _fit(export: ExportFiles) -> dict[tuple[str, ...], tuple[str, dict[str, float]]]:
-    """Per model (outcome, kind, sample): its fit file and N, N_outcome."""
+    """Per model (outcome, sample): its fit file and N, N_outcome."""
     models = export.log.get("models")
     out: dict[tuple[str, ...], tuple[str, dict[str, float]]] = {}
     for entry in models if isinstance(models, list) else []:
@@ -119,7 +131,9 @@ def _fit(export: ExportFiles) -> dict[tuple[str, ...], tuple[str, dict[str, floa
         except Exception:  # a malformed fit table is the models pass's finding
             continue
         sample = entry.get("sample_destinations") or []
-        key = (str(entry.get("outcome")), str(entry.get("kind")), *sorted(str(d) for d in sample))
+        # N is the sample's size and N_outcome its count with the outcome, whatever the model's
+        # kind (red team 19 switched logit to lpm between releases).
+        key = (str(entry.get("outcome")), *sorted(str(d) for d in sample))
         out[key] = (fits[0], stats)
     return out
 

@@ -49,8 +49,10 @@ NOT_CHECKABLE = [
     "export-review/projects.json and words such as project, organisation, gemeente are",
     "numerators and complements of shares whose n was rounded are bounded, not recovered",
     "model output: a logit's persons per outcome value in each covariate level and interaction "
-    "cell are proven from B and SE where SE <= 1/sqrt(threshold), else estimated (listed below); "
-    "a linear probability model's, and a numeric covariate's, are counted by the run only",
+    "cell are proven from B and SE where SE <= 1/sqrt(threshold), else estimated (a linear "
+    "probability model's too, listed below); with a numeric covariate or project fixed effects "
+    "they are only bounded, and the run's count before fitting is the guarantee; the model kind "
+    "is the log's word (a linear model logged as a logit is read as one)",
     "derived files are proven equal to a re-rendering only on the library versions the manifest "
     "records; other versions mean review by eye",
 ]
