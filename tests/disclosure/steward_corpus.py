@@ -223,6 +223,16 @@ def _uneven_pool(export: Path) -> None:
     write(frame.with_columns(value=pl.Series(text, dtype=pl.String)), export, INFLOW)
 
 
+def _renamed_table(export: Path) -> None:
+    """education.csv written as education_true_9.csv, its log entry following."""
+    (export / EDU).rename(export / "tables" / "education_true_9.csv")
+    log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
+    for entry in log["tables"]:
+        if entry["file"] == EDU:
+            entry["file"], entry["table"] = "tables/education_true_9.csv", "education_true_9"
+    (export / "disclosure-log.json").write_text(json.dumps(log, indent=2), encoding="utf-8")
+
+
 def _landmark(value: int) -> Callable[[dict[str, Any]], None]:
     def fn(log: dict[str, Any]) -> None:
         assert log["tables"][14]["kind"] == "survival", "the corpus expects table 14 survival"
@@ -507,6 +517,15 @@ CASES: list[Case] = [
         "tables[0].title",
     ),
     Case("table_logged_as_model_fit", json_edit("disclosure-log.json", lambda log: log["tables"][0].update(kind="model_fit")), YIELD),
+    # red team 20: a bare number where no pool, title or table name carries one
+    Case("pool_column_elsewhere", add_column(EDU, "pool", "9"), EDU, "pool"),
+    Case(
+        "log_number_glued",
+        json_edit("disclosure-log.json", lambda log: log["tables"][0].update(title="Linkage yield (group_true_9)")),
+        "disclosure-log.json",
+        "tables[0].title",
+    ),
+    Case("table_file_named_with_number", _renamed_table, "tables/education_true_9.csv"),
     Case("share_full_precision", set_first(SHARES, pl.col("status") == "rounded", value="0.1111111"), SHARES, "value"),
     Case("mean_full_precision", set_first(DX, PUBLISHED & (pl.col("statistic") == "mean"), value="0.81234567"), DX, "value"),
     Case("distribution_bins_merged", replace_label(DIST, "bin", "[0.8, 0.9)", "[0.8, 1.0)"), DIST, "bin"),

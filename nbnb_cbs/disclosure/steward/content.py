@@ -274,9 +274,15 @@ def _pooled(
     pool = pl.col("pool") if has_pool else pl.lit(None, pl.String)
     pooled = pl.col("status") == "pooled"
     if kind != "series_inflow":  # only the monthly inflow is pooled (red team 19: a 'pooled'
-        # group n of 88 was read as rounded and its difference from an earlier release passed)
-        return [Finding(rel, r[_LINE], "status", "fake_pool", "status 'pooled' outside the monthly inflow table, the only table nbnb-cbs pools")
-                for r in cells.filter(pooled).iter_rows(named=True)]  # fmt: skip
+        # group n of 88 was read as rounded and its difference from an earlier release passed;
+        # red team 20 wrote a bare 9 into a pool column of another table)
+        return [Finding(rel, r[_LINE], "status" if r["status"] == "pooled" else "pool", "fake_pool", "a pool outside the monthly inflow table, the only table nbnb-cbs pools")
+                for r in cells.filter(pooled | pool.is_not_null()).iter_rows(named=True)]  # fmt: skip
+    months = r"(?:\d{4}-\d{2}|later)"
+    out_of_form = cells.filter(pool.is_not_null() & ~pool.str.contains(f"^{months}\\.\\.{months}$"))
+    if out_of_form.height:
+        return [Finding(rel, r[_LINE], "pool", "fake_pool", f"pool {r['pool']!r} is not written as nbnb-cbs writes pools (first..last month)")
+                for r in out_of_form.iter_rows(named=True)]  # fmt: skip
     out = [
         Finding(rel, r[_LINE], "pool", "pool_label", "a pool label on a cell that is not pooled" if r["status"] != "pooled" else "a pooled cell without its pool label")
         for r in cells.filter((pooled & pool.is_null()) | (~pooled & pool.is_not_null())).iter_rows(named=True)

@@ -58,7 +58,9 @@ _INPUT_KEYS = {"name", "bytes", "rows"}
 _LOG_NUMBERS = {"rounding", "landmark", "atoms", "constraints", "sensitive_quantities"}
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _KNOWN_NUMBER_TEXT = re.compile(r"\((?:n )?rounded to (?:5|10)\)|\bafgerond op (?:5|10)\b")
-_NUMBER_IN_TEXT = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
+# A number standing on its own; "_" is no part of a word here ("group_true_9" holds 9, red team
+# 20), while "worked_1m" and "2021-12" hold none.
+_NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9.])\d+(?:[.,]\d+)?(?![A-Za-z0-9])")
 # A number spelled out (titles say "at least one month": one is the tool's own word).
 _NUMBER_WORD = re.compile(
     r"\b(?:two|three|four|five|six|seven|eight|nine|twee|drie|vier|vijf|zes|zeven|acht|negen)\b",
@@ -155,6 +157,11 @@ def _log(export: ExportFiles, profile: Profile) -> list[Finding]:
     if json.dumps(logged, sort_keys=True) != json.dumps(profile.describe(), sort_keys=True):
         shown = logged.get("name") if isinstance(logged, dict) else logged
         out.append(Finding(name, None, "profile", "profile_mismatch", f"the log's profile ({shown!r}) is not the checker's {profile.name!r} profile with the same values ({profile.sha256[:12]})"))  # fmt: skip
+    breakdowns = (export.manifest.get("parameters") or {}).get("by") or []
+    for rel, meta in export.table_meta.items():
+        stem = rel.removeprefix("tables/").removesuffix(".csv")
+        if meta.get("table") != stem or not _table_name(stem, [str(b) for b in breakdowns]):
+            out.append(Finding(rel, None, None, "table_name", f"{rel}: not a table name nbnb-cbs writes (its log entry says {meta.get('table')!r}): a name can carry a number"))  # fmt: skip
     described = set(export.table_meta)
     for rel in sorted(set(export.tables) | set(export.unreadable)):
         if rel not in described:
@@ -205,6 +212,22 @@ def _log_numbers(name: str, export: ExportFiles, threshold: int = 10) -> list[Fi
         if {str(k): v for k, v in logged.items()} != actual:
             out.append(Finding(name, None, f"{rel}.status_counts", "status_counts", f"the log's status counts for {rel} ({logged}) are not the table's ({actual})"))  # fmt: skip
     return out
+
+
+TABLE_NAMES = (
+    "linkage_yield", "durability_exit", "durability_first_job", "series_share_working",
+    "series_inflow", "snapshot_working", "snapshot_jobs", "snapshot_hours_type",
+    "snapshot_employment_type", "snapshot_relation", "snapshot_amounts",
+    "durability_distribution", "education_enrolment", "education", "survival_first_spell",
+    "survival_to_first_job",
+)  # fmt: skip
+
+
+def _table_name(stem: str, breakdowns: list[str]) -> bool:
+    """A table name nbnb-cbs writes: one of its tables, or one of them ``_by_<breakdown>``."""
+    return stem in TABLE_NAMES or any(
+        stem == f"{base}_by_{b}" for base in TABLE_NAMES for b in breakdowns
+    )
 
 
 def _created(name: str, created: Any, logged: Any) -> list[Finding]:
