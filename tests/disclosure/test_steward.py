@@ -247,3 +247,26 @@ def test_series_written_exact_is_audited_exact(clean_export: Path, tmp_path: Pat
     rehash(export)
     findings = audit_release(load_export(export), [], CBS)
     assert any("series_inflow" in str(f.column) for f in findings), findings
+
+
+@pytest.mark.parametrize("how", ["anchors_swapped", "logged_twice"])
+def test_a_log_that_misdescribes_tables_gets_a_verdict(clean_export: Path, tmp_path: Path, how: str) -> None:  # fmt: skip
+    """Red team 21: the durability tables logged with each other's anchor, or one logged twice
+    (again as the other anchor's). On that round's demo export the solver gave no answer and the
+    check stopped with an internal error (now the finding audit_unsolved, checked by hand on those
+    cases: the solver's failure depends on the numbers); on this export they are contradictions.
+    Either way the steward gets a verdict with findings."""
+
+    def doctor(export: Path) -> None:
+        log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
+        durability = [t for t in log["tables"] if t["kind"] == "durability"]
+        if how == "anchors_swapped":
+            first, second = durability[0]["anchor"], durability[1]["anchor"]
+            durability[0]["anchor"], durability[1]["anchor"] = second, first
+        else:
+            log["tables"].append(durability[1] | {"anchor": durability[0]["anchor"]})
+        (export / "disclosure-log.json").write_text(json.dumps(log, indent=2), encoding="utf-8")
+
+    export = build(clean_export, tmp_path, Case(how, doctor, "x", rerender=False))
+    rules = {f.rule for f in check_export(export, CBS).findings}
+    assert rules & {"audit_unsolved", "inconsistent_release", "narrow_interval"}, rules
