@@ -202,14 +202,15 @@ def _check_differences(
             )
 
 
-def _check_published_levels(result: ModelResult, threshold: int) -> None:
+def _check_published_levels(
+    result: ModelResult, tables: dict[str, pl.DataFrame], threshold: int
+) -> None:
     """Refuse a model whose published B and SE make a level look smaller than the threshold:
     the steward's check estimates each level's persons from them as an attacker would (a main-
     effects model's estimate may fall below the counted cell), and an export it fails is lost."""
     from nbnb_cbs.disclosure.steward.models import level_estimates  # noqa: PLC0415
 
     name = result.spec.name
-    tables = export_tables(result)
     coef = tables[f"model_{name}.csv"].with_columns(pl.col("B", "SE").cast(pl.String))
     stats = {str(k): (None if v is None else float(v)) for k, v in tables[f"model_{name}_fit.csv"].iter_rows()}  # fmt: skip
     small, _ = level_estimates(coef, result.spec.kind, stats, threshold)
@@ -252,7 +253,8 @@ def run_models(
     destination = exit_destination_expr(at_work.columns)
     for spec in specs:
         result = run_model(spec, analysis, persons, profile, where)
-        _check_published_levels(result, profile.threshold)
+        tables = export_tables(result)  # the published files, judged and then written
+        _check_published_levels(result, tables, profile.threshold)
         _check_differences(result, results, linked, profile.threshold)
         if spec.outcome == "in_work_at_end" and spec.exclude_destinations:
             left = at_work.filter(destination.is_in(list(spec.exclude_destinations))).height
@@ -270,6 +272,6 @@ def run_models(
             write_csv(result.fit.coefficients(published=False), workdir / f"{name}_all_terms.csv")
             write_csv(result.vif, workdir / f"{name}_vif.csv")
             write_json(result.summary(), workdir / f"{name}.json")
-            for file, table in export_tables(result).items():
+            for file, table in tables.items():
                 write_csv(table, workdir / file)
     return results
