@@ -90,3 +90,33 @@ def test_convert_cli(cli: Cli, data: tuple[Path, synth.SynthData], tmp_path: Pat
     assert not (tmp_path / "bad.parquet").exists()
     code, _, err = cli("convert", tmp_path / "missing.sav", "--out", tmp_path / "x.parquet")
     assert code == 2 and "not found" in err
+
+
+@pytest.mark.parametrize("dates", [1, 2])
+def test_sort_keys_order_rows_as_sorting_the_columns(dates: int) -> None:
+    """convert sorts on packed integer keys (person, two dates in one); the order must be the
+    columns' order with missing dates last and ties in input order, extreme dates included."""
+    import numpy as np
+
+    from nbnb_cbs.io.convert import _sorted
+
+    rng = np.random.default_rng(dates)
+    n = 5000
+    frame = pl.DataFrame(
+        {
+            "pid": rng.integers(0, 40, n),
+            "a": pl.Series(rng.integers(-719_528, 2_932_896, n), dtype=pl.Int32).cast(pl.Date),
+            "b": pl.Series(rng.integers(-3, 3, n), dtype=pl.Int32).cast(pl.Date),
+            "row": np.arange(n),
+        }
+    ).with_columns(
+        a=pl.when(pl.col("row") % 7 == 0).then(None).otherwise(pl.col("a")),
+        b=pl.when(pl.col("row") % 5 == 0).then(None).otherwise(pl.col("b")),
+    )
+    order = ["pid", "a", "b"][: 1 + dates]
+    expected = frame.sort(order, nulls_last=True, maintain_order=True)
+    assert _sorted(frame, order).equals(expected)
+    # A date outside 0000..9999 does not fit the packed key: the columns are sorted instead.
+    wide = frame.with_columns(pl.col("a").cast(pl.Int32).cast(pl.Int64) * 9)
+    wide = wide.with_columns(pl.col("a").cast(pl.Int32).cast(pl.Date))
+    assert _sorted(wide, order).equals(wide.sort(order, nulls_last=True, maintain_order=True))
