@@ -7,20 +7,20 @@ first and each row gets an integer person id (``pid``); a cohort cut is applied 
 only the rows kept have their other columns parsed (canonical dates and RINPERSOONs through a
 fast path, everything else through the readers' general parser). Kept rows stay in memory while
 they take at most ``memory_bytes`` (a cohort cut, and inputs of a few million rows); beyond that
-they are spilled to disk (Arrow IPC) in person-range buckets. Each bucket is sorted by person and
-period (a stable sort: rows that tie keep their order in the inputs) and the buckets are written,
+they are spilled to disk (Arrow IPC) in person-range buckets, cut at the quantiles of the persons
+kept so far (a bucket that still gets more than ``bucket_rows`` rows, as when the input is sorted
+by person, is split once more in one pass). Each bucket is sorted by person and period (a stable
+sort on integer keys: rows that tie keep their order in the inputs) and the buckets are written,
 in order, into one Parquet file with min/max statistics per row group: a later cohort cut reads
 the ``pid`` column first and decodes other columns only where it matches.
 
 Peak memory is about one chunk plus ``memory_bytes`` of kept rows, or one chunk plus one bucket
-(each bucket holds at most ``bucket_rows`` rows of the expected total) once spilled, whatever the
-size of the inputs.
+of at most about ``bucket_rows`` rows once spilled, whatever the size of the inputs.
 """
 
 from __future__ import annotations
 
 import importlib
-import itertools
 import logging
 import math
 import shutil
@@ -241,17 +241,25 @@ def _pid(persons: pl.DataFrame) -> pl.Series:
     return persons.select(person_key_of(persons))["pid"]
 
 
-def _bucket(pid: pl.Expr, buckets: int) -> pl.Expr:
-    """Person-range bucket: RINPERSOONS 'R' spread over the buckets by number, others at the ends."""
-    r_base = ord("R") * 1_000_000_000
-    share = ((pid - r_base) * buckets // 1_000_000_000).clip(0, buckets - 1)
-    return (
-        pl.when(pid < r_base)
-        .then(0)
-        .when(pid >= r_base + 1_000_000_000)
-        .then(buckets - 1)
-        .otherwise(share)
-    )
+def _cuts(pids: pl.Series, parts: int) -> pl.Series:
+    """Person numbers that cut ``pids`` into about ``parts`` ranges of as many rows each (its
+    quantiles); a person's rows always fall in one range."""
+    points = {pids.quantile(k / parts, "lower") for k in range(1, parts)}
+    return pl.Series("cut", sorted(int(p) for p in points if p is not None), dtype=pl.Int64)
+
+
+def _range_of(frame: pl.DataFrame, cuts: pl.Series) -> pl.Series:
+    """Each row's person range: how many of ``cuts`` its pid reaches (0 .. len(cuts))."""
+    return cuts.search_sorted(frame["pid"], side="right").alias("_b")
+
+
+def _spill(frame: pl.DataFrame, cuts: pl.Series, folder: Path, name: str) -> None:
+    """Append ``frame``'s rows to the person-range folders under ``folder`` (one file each,
+    called ``name``), in their order."""
+    for (bucket,), piece in frame.with_columns(_range_of(frame, cuts)).group_by("_b"):
+        target = folder / f"b{int(bucket):05d}"
+        target.mkdir(exist_ok=True)
+        piece.drop("_b").write_ipc(target / name, compression="uncompressed")
 
 
 def convert_files(
@@ -295,7 +303,10 @@ def convert_files(
     ]
     expected = sum(_estimate_rows(p) for p in inputs)
     _log.info("about %s rows in %d file(s)", f"{expected:,}", len(inputs))
-    buckets = max(1, math.ceil(expected / bucket_rows))
+    # Spilled rows go to person ranges cut at the quantiles of the rows kept so far, each range
+    # about 3/4 of bucket_rows of the expected total (a range that still gets more than
+    # bucket_rows is split once more when it is sorted).
+    buckets = max(1, math.ceil(expected / max(1, bucket_rows * 3 // 4)))
     schema = _schema(contract, wanted)
     result = ConvertResult(out)
     work = Path(
@@ -309,15 +320,12 @@ def convert_files(
     part = 0
     present: set[str] = {"pid"}  # columns some input has; the others are not written
 
+    cuts = pl.Series("cut", [], dtype=pl.Int64)
+
     def spill(frame: pl.DataFrame) -> None:
         nonlocal part
-        for (bucket,), piece in frame.with_columns(_b=_bucket(pl.col("pid"), buckets)).group_by(
-            "_b"
-        ):
-            target = work / f"b{int(bucket):05d}"
-            target.mkdir(exist_ok=True)
-            piece.drop("_b").write_ipc(target / f"p{part:07d}.arrow", compression="uncompressed")
-            part += 1
+        _spill(frame, cuts, work, f"p{part:07d}.arrow")
+        part += 1
 
     def read_all() -> None:
         """Read every input into ``pending`` or the spilled buckets. (A function: the last
@@ -376,6 +384,8 @@ def convert_files(
                     )
                     if projected > memory_bytes:
                         spilled = True
+                        kept_pids = pl.concat([f.select("pid") for f in pending])["pid"]
+                        cuts.extend(_cuts(kept_pids, buckets))
                         for frame_ in pending:
                             spill(frame_)
                         pending.clear()
@@ -387,7 +397,7 @@ def convert_files(
         read_all()
         dedupe = len(inputs) > 1 and all(c in schema for c in _JOB_IDENTITY)
         parts = (
-            [(work / f"b{b:05d}") for b in range(buckets)]
+            [(work / f"b{b:05d}") for b in range(cuts.len() + 1)]
             if spilled
             else [pl.concat(pending) if pending else None]
         )
@@ -421,25 +431,21 @@ def _first_file_only(frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame.filter(pl.col("IKVID").is_null() | (pl.col(_FILE) == first))
 
 
-def _pieces(rows: pl.LazyFrame, count: int, limit: int) -> list[pl.LazyFrame]:
-    """A bucket of ``count`` rows as person ranges of about ``limit`` rows each (by the
-    quantiles of its ``pid`` column, the only column read for this), so that sorting holds at
-    most about one such range in memory however the persons' numbers cluster."""
-    if count <= limit:
-        return [rows]
-    pids = rows.select("pid").collect()["pid"]
-    n = math.ceil(count / limit)
-    cuts = sorted({int(pids.quantile(k / n, "lower") or 0) for k in range(1, n)})
-    bounds: list[int | None] = [None, *cuts, None]
-    pieces = []
-    for low, high in itertools.pairwise(bounds):
-        keep = pl.lit(True)
-        if low is not None:
-            keep = keep & (pl.col("pid") >= low)
-        if high is not None:
-            keep = keep & (pl.col("pid") < high)
-        pieces.append(rows.filter(keep))
-    return pieces
+def _split(bucket: Path, count: int, limit: int, chunk_rows: int = 250_000) -> list[Path]:
+    """A spilled bucket of ``count`` rows, more than ``limit``, as folders of person ranges of
+    about 3/4 of ``limit`` rows each (cut at the quantiles of its ``pid`` column, the only
+    column read for this), its rows moved there in one pass in their order; so that sorting
+    holds at most about one such range in memory however the persons' numbers cluster."""
+    files = sorted(bucket.glob("*.arrow"))
+    pids = pl.scan_ipc(files).select("pid").collect()["pid"]
+    cuts = _cuts(pids, math.ceil(count / max(1, limit * 3 // 4)))
+    if not cuts.len():
+        return [bucket]  # one person's rows: they are sorted together
+    for number, batch in enumerate(pl.scan_ipc(files).collect_batches(chunk_size=chunk_rows)):
+        _spill(batch, cuts, bucket, f"s{number:07d}.arrow")
+    for file in files:
+        file.unlink()
+    return [bucket / f"b{b:05d}" for b in range(cuts.len() + 1)]
 
 
 # Dates as days since 1970 (every year 0000-9999 fits in 23 bits) and a missing date after all of
@@ -518,8 +524,15 @@ def _write_sorted(
         before = int(rows.select(pl.len()).collect().item())
         bucket_written = 0
         # Rows kept in memory are sorted at once; a spilled bucket in person ranges.
-        limit = bucket_rows if isinstance(bucket, Path) else before
-        for number, piece in enumerate(_pieces(rows, before, limit)):
+        units: list[Path | pl.LazyFrame] = [rows]
+        if isinstance(bucket, Path) and before > bucket_rows:
+            units = list(_split(bucket, before, bucket_rows))
+        for number, unit in enumerate(units):
+            if isinstance(unit, Path):
+                files = sorted(unit.glob("*.arrow"))
+                if not files:
+                    continue
+            piece = pl.scan_ipc(files) if isinstance(unit, Path) else unit
             kept = _first_file_only(piece) if dedupe else piece
             frame = _sorted(kept.select(list(schema)).collect(), order)
             bucket_written += frame.height

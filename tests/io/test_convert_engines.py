@@ -131,10 +131,23 @@ def test_errors_name_the_row_and_cohort_cut_reads_only_its_rows(tmp_path: Path) 
     )  # fmt: skip
 
 
-def test_crowded_bucket_is_sorted_in_person_ranges(tmp_path: Path) -> None:
-    """Persons whose numbers cluster in one bucket: the bucket is sorted in pid ranges of about
-    bucket_rows each, and the file equals the one sorted in memory."""
-    from nbnb_cbs.io.convert import _pieces
+def test_crowded_bucket_is_sorted_in_person_ranges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Persons whose numbers cluster: spilled rows go to person ranges cut at the quantiles of
+    the rows kept so far, a range that still gets too many rows is split in one more pass, and
+    the file equals the one sorted in memory (ties in input order)."""
+    from nbnb_cbs.io import convert
+    from nbnb_cbs.io.convert import _cuts
+
+    splits: list[int] = []
+
+    def split(bucket: Path, count: int, limit: int) -> list[Path]:
+        splits.append(count)
+        return original(bucket, count, limit)
+
+    original = convert._split
+    monkeypatch.setattr(convert, "_split", split)
 
     rng = np.random.default_rng(9)
     n = 12_000
@@ -149,11 +162,22 @@ def test_crowded_bucket_is_sorted_in_person_ranges(tmp_path: Path) -> None:
         }
     )
     frame.write_parquet(tmp_path / "jobs.parquet")
-    pieces = _pieces(frame.lazy().select(pid=pl.col("RINPERSOON").cast(pl.Int64)), n, 2000)
-    assert len(pieces) >= 5 and sum(p.collect().height for p in pieces) == n
-    spilled = convert_files([tmp_path / "jobs.parquet"], tmp_path / "a.parquet",
-                            chunk_rows=1000, bucket_rows=2000, memory_bytes=0)  # fmt: skip
-    in_memory = convert_files([tmp_path / "jobs.parquet"], tmp_path / "b.parquet")
-    a, b = pl.read_parquet(tmp_path / "a.parquet"), pl.read_parquet(tmp_path / "b.parquet")
-    assert spilled.rows_written == in_memory.rows_written == n and spilled.reconciles()
-    assert a["pid"].is_sorted() and a.equals(b)
+    pids = frame["RINPERSOON"].cast(pl.Int64)
+    cuts = _cuts(pids, 6)
+    sizes = cuts.search_sorted(pids, side="right").value_counts()["count"]
+    assert cuts.len() == 5 and sizes.min() > n / 6 - 100 and sizes.max() < n / 6 + 100
+    # Sorted input (the worst case for cuts taken from the first rows): one range gets nearly
+    # every row and is split again.
+    frame.sort("RINPERSOON").write_parquet(tmp_path / "ordered.parquet")
+    for name in ("jobs", "ordered"):
+        source = tmp_path / f"{name}.parquet"
+        in_memory = convert_files([source], tmp_path / "b.parquet")
+        spilled = convert_files([source], tmp_path / "a.parquet",
+                                chunk_rows=1000, bucket_rows=2000, memory_bytes=0)  # fmt: skip
+        a, b = pl.read_parquet(tmp_path / "a.parquet"), pl.read_parquet(tmp_path / "b.parquet")
+        assert spilled.rows_written == in_memory.rows_written == n and spilled.reconciles()
+        assert a["pid"].is_sorted() and a.equals(b)
+        # Sorted input is the worst case for ranges cut at the first rows' quantiles: the last
+        # range gets nearly every row and is split once more.
+        assert (max(splits, default=0) > n / 2) == (name == "ordered")
+        splits.clear()
