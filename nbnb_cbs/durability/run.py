@@ -249,7 +249,7 @@ def _read_cut(
     if path.suffix.lower() == ".parquet":
         return read_parquet_for(path, contract, cohort, aliases, keep_pid=True)
     if path.suffix.lower() in TEXT_SUFFIXES:
-        return read_text_for(path, contract, cohort, aliases, rows=rows)
+        return read_text_for(path, contract, cohort, aliases, rows=rows, keep_pid=True)
     return read_table(path, contract, aliases=aliases, rows=rows)
 
 

@@ -459,9 +459,12 @@ def read_text_for(
     persons: pl.DataFrame,
     aliases: Mapping[str, list[str]] | None = None,
     rows: RowsProgress | None = None,
+    *,
+    keep_pid: bool = False,
 ) -> Table:
     """Only the rows of ``persons`` (a frame with ``pid``) from a large CSV/TXT file (``rows``:
-    progress of the rows read, as ``read_table`` reports it).
+    progress of the rows read, as ``read_table`` reports it; ``keep_pid``: each row's person
+    key as ``CONVERT_PID``, as ``read_parquet_for`` gives it).
 
     The text is read whole (as text), but only RINPERSOONS and RINPERSOON are parsed for every
     row (a malformed RINPERSOON still stops the run, wherever it is); the other columns are
@@ -496,6 +499,8 @@ def read_text_for(
         for key, n in counts.items():
             out.counts[key] = out.counts.get(key, 0) + n
     out.counts["rows_in_file"] = frame.height
+    if keep_pid:
+        out.frame = out.frame.with_columns(pid.filter(keep).alias(CONVERT_PID))
     return out
 
 
@@ -553,11 +558,14 @@ def read_parquet_for(
     renames, clashes = _renames(list(schema), path, contract, aliases or {}, None)
     keep = [c for c in schema if c in renames and c not in clashes]
     total = int(pl.scan_parquet(path).select(pl.len()).collect().item())
-    # Files written by ``convert`` carry an integer pid: cut on it (row-group statistics apply).
-    scan = (
-        pl.scan_parquet(path).select([*keep, *(["pid"] if "pid" in schema else [])]).rename(renames)
-    )
-    if "pid" in schema and "pid" not in renames:
+    # The person columns are decoded first and the others only in the rows the cut keeps
+    # (measured on 2,500,000 raw job rows, 1,187,917 kept: 0.18 s against 0.26 s letting polars
+    # choose how to decode).
+    scan = pl.scan_parquet(path, parallel="prefiltered")
+    scan = scan.select([*keep, *(["pid"] if "pid" in schema else [])]).rename(renames)
+    converted = "pid" in schema and "pid" not in renames
+    if converted:
+        # Files written by ``convert`` carry an integer pid: cut on it (row-group statistics).
         key = pl.col("pid")
     elif "RINPERSOONS" in renames.values():
         key = person_key_lookup(scan.select(pl.col("RINPERSOONS").unique()).collect().to_series())
@@ -565,13 +573,14 @@ def read_parquet_for(
         key = person_key()
     # A predicate (not a join) is pushed into the Parquet reader: row groups whose pid range
     # misses every cohort person are skipped, and other columns are decoded only where it holds.
-    kept = scan.filter(key.is_in(persons["pid"].unique().implode()))
-    frame = kept.collect()
-    pid = frame["pid"] if "pid" in schema and "pid" not in renames else None
+    frame = scan.filter(key.is_in(persons["pid"].unique().implode())).collect()
     table = Table(frame.drop(*(["pid"] if "pid" in schema else [])), path, first_data_row=1)
-    if not (pid is not None and _already_parsed(path, contract, schema)):
+    if not (converted and _already_parsed(path, contract, schema)):
         _parse(table, contract)
-    if keep_pid and pid is not None:
+    if keep_pid and (converted or "RINPERSOON" in table.frame.columns):
+        # The person key of every row kept (``person_key`` of its RINPERSOONS and RINPERSOON as
+        # parsed, the letters looked up): callers need not work it out from the text again.
+        pid = frame["pid"] if converted else table.frame.select(person_key_of(table.frame))["pid"]
         table.frame = table.frame.with_columns(pid.alias(CONVERT_PID))
     table.counts["rows_in_file"] = total
     return table
@@ -599,7 +608,8 @@ def _parse(table: Table, contract: Contract) -> None:
             slow = pl.col(col.name).is_not_null() & value.is_null()
             fast.append(col.name)
             passes += [value.alias(col.name), slow.alias(_SLOW + col.name)]
-    done = frame.with_columns(passes) if passes else frame
+    # Lazily, so that each canonical value is worked out once for both its column and its flag.
+    done = frame.lazy().with_columns(passes).collect() if passes else frame
     table.frame = done.drop([_SLOW + name for name in fast])
     for col in present:
         if col.kind == "str":
