@@ -270,3 +270,21 @@ def test_a_log_that_misdescribes_tables_gets_a_verdict(clean_export: Path, tmp_p
     export = build(clean_export, tmp_path, Case(how, doctor, "x", rerender=False))
     rules = {f.rule for f in check_export(export, CBS).findings}
     assert rules & {"audit_unsolved", "inconsistent_release", "narrow_interval"}, rules
+
+
+def test_steward_table_names_are_the_exports() -> None:
+    """The check keeps its own list of the table names nbnb-cbs writes (it must not trust the
+    run's code); the list must be exactly the tables the export can hold, every option on."""
+    from nbnb_cbs.disclosure.catalogue import Domains
+    from nbnb_cbs.disclosure.steward.inventory import TABLE_NAMES, _table_name
+    from nbnb_cbs.export.survival import SURVIVAL_TABLES
+    from nbnb_cbs.export.tables import release_tables
+
+    domains = Domains(
+        breakdowns=(("sex", ("man", "vrouw")), ("sectoral", ("true", "false"))),
+        bins=("0", "1"), months=("2021-01",), education=True, enrolment=True,
+    )  # fmt: skip
+    specs = release_tables(domains, has_education=True)
+    written = {spec.name for spec in specs} | {spec.name for spec in SURVIVAL_TABLES}
+    assert all(_table_name(name, ["sex", "sectoral"]) for name in written)
+    assert {name for name in written if "_by_" not in name} == set(TABLE_NAMES)
