@@ -526,3 +526,49 @@ def test_survival_table_is_part_of_the_release(demo_dir: Path, tmp_path: Path) -
     )
     found, _ = audit_export(export, log, manifest, profile, certificate)
     assert any(rule == "narrow_interval" for _, _, rule, _ in found), found
+
+
+def test_a_linear_model_logged_as_a_logit_is_told_from_its_fit() -> None:
+    """A linear probability model's SEs are far smaller than a logit's: logged as a logit, its
+    levels would pass the logit's bound (1/SE^2) with a handful of persons. A logit's AIC and
+    McFadden pseudo-R2 give the same log-likelihood (N and N_outcome give the null model's); a
+    linear model's AIC (Gaussian) and R2 do not."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    from nbnb_cbs.disclosure.steward.models import _logit_llf
+
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(60, 3000))
+        x = np.column_stack([np.ones(n), rng.random(n) < 0.4, rng.random(n) < 0.2]).astype(float)
+        rate = 1 / (1 + np.exp(-(rng.normal(0, 1) + x @ rng.normal(0, 1, 3))))
+        y = (rng.random(n) < rate).astype(float)
+        for kind, fit in (("logit", sm.Logit(y, x).fit(disp=0)), ("lpm", sm.OLS(y, x).fit())):
+            r2 = fit.prsquared if kind == "logit" else fit.rsquared
+            stats = {"N": float(n), "N_outcome": float(y.sum()),
+                     "pseudo_r2": round(float(r2), 4), "aic": round(float(fit.aic), 2)}  # fmt: skip
+            from_r2, from_aic, slack = _logit_llf(stats, 3)
+            assert from_r2 is not None and from_aic is not None
+            assert (abs(from_r2 - from_aic) <= slack) == (kind == "logit"), (seed, kind, n)
+
+
+def test_steward_refuses_a_logit_fit_that_is_not_a_logits(demo_dir: Path, tmp_path: Path) -> None:
+    """The demo's logit passes; its AIC moved by 5 (as a linear model's would differ) fails."""
+    from nbnb_cbs.disclosure import load_profile
+    from nbnb_cbs.disclosure.steward.model import load_export
+    from nbnb_cbs.disclosure.steward.models import models_pass
+
+    export = tmp_path / "export"
+    shutil.copytree(demo_dir / "export", export)
+    log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
+    assert log["models"][0]["kind"] == "logit"
+    assert models_pass(load_export(export), [], load_profile("cbs")) == []
+    fit = export / "model_in_work_fit.csv"
+    lines = fit.read_text(encoding="utf-8").splitlines()
+    aic = next(i for i, line in enumerate(lines) if line.startswith("aic;"))
+    value = float(lines[aic].split(";")[1].replace(",", "."))
+    lines[aic] = f"aic;{value + 5:.2f}"
+    fit.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    found = models_pass(load_export(export), [], load_profile("cbs"))
+    assert [f.rule for f in found] == ["model_fit"] and "logged as a logit" in found[0].message

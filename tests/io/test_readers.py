@@ -276,3 +276,33 @@ def test_person_key_lookup_is_person_key(rows: list[tuple[str | None, str | None
     expected = frame.select(person_key())["pid"]
     assert frame.select(person_key_of(frame))["pid"].equals(expected)
     assert frame.select(person_key_lookup(frame["RINPERSOONS"]))["pid"].equals(expected)
+
+
+@pytest.mark.parametrize(("bad", "line", "column"), [(4, 6, "RINPERSOON"), (3, 5, "SBASISUREN")])
+def test_cut_csv_in_batches_names_the_line_of_a_bad_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: int, line: int, column: str
+) -> None:
+    """The cut reads the file in batches (memory follows a batch, not the file) and still names
+    the file's line of a bad value: a RINPERSOON anywhere, another column in a row kept."""
+    from nbnb_cbs.errors import ValueParseError
+    from nbnb_cbs.io import readers
+
+    path = tmp_path / "jobs.csv"
+    header = "RINPERSOONS;RINPERSOON;extra;SDATUMAANVANGIKO;SDATUMEINDEIKO;SBASISUREN;SBASISLOON"
+    rows = [f"R;{100000000 + i:09d};x;20200101;20200131;80;2000" for i in range(7)]
+    rows[bad] = (
+        rows[bad].replace(";80;", ";8O;")
+        if column == "SBASISUREN"
+        else (rows[bad].replace(f"{100000000 + bad:09d}", "12x"))
+    )
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    cohort = pl.DataFrame({"pid": [ord("R") * 10**9 + 100000000 + i for i in range(7)]})
+    monkeypatch.setattr(readers, "_PROGRESS_ROWS", 2)
+    with pytest.raises(ValueParseError) as caught:
+        readers.read_text_for(path, JOBS, cohort)
+    assert f"row {line}" in str(caught.value) and column in str(caught.value)
+    good = tmp_path / "good.csv"
+    good.write_text("\n".join([header, *rows[:bad]]) + "\n", encoding="utf-8")
+    cut = readers.read_text_for(good, JOBS, cohort.head(2), keep_pid=True)
+    assert cut.frame.height == 2 and "extra" not in cut.frame.columns
+    assert cut.frame[readers.CONVERT_PID].to_list() == cohort["pid"].head(2).to_list()

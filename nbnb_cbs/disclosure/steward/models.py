@@ -156,6 +156,11 @@ def _model(
         from_r2, from_aic = _ssr(stats, coef.height)
         if from_r2 and from_aic and abs(from_r2 - from_aic) > 0.01 * from_r2 + 0.05:
             out.append(Finding(fit_name, None, "value", "model_fit", f"the AIC ({stats.get('aic')}) does not belong to a linear model with this R2, N and N_outcome (residual sum of squares {from_aic:.2f} against {from_r2:.2f})"))  # fmt: skip
+    if kind == "logit" and entry.get("fixed_effects") is not True:  # FE: k unpublished
+        # A linear model logged as a logit would pass the logit's bound on its far smaller SEs.
+        from_r2, from_aic, slack = _logit_llf(stats, coef.height)
+        if from_r2 is not None and from_aic is not None and abs(from_r2 - from_aic) > slack:
+            out.append(Finding(fit_name, None, "value", "model_fit", f"the AIC ({stats.get('aic')}) and pseudo_r2 ({stats.get('pseudo_r2')}) do not belong to a logit with this N and N_outcome (log-likelihood {from_aic:.2f} from the AIC against {from_r2:.2f} from pseudo_r2): is the model logged as a logit a logit?"))  # fmt: skip
     if kind in ("logit", "lpm"):
         out += _levels(export, coef_name, coef, kind, stats, profile)
     return out
@@ -202,6 +207,21 @@ def _ssr(stats: dict[str, float | None], terms: int) -> tuple[float | None, floa
         llf = -(aic - 2 * terms) / 2
         from_aic = n * math.exp(-2 * llf / n - math.log(2 * math.pi) - 1)
     return from_r2, from_aic
+
+
+def _logit_llf(
+    stats: dict[str, float | None], terms: int
+) -> tuple[float | None, float | None, float]:
+    """A logit's log-likelihood twice: from its pseudo_r2 (McFadden's, 1 - llf / llnull, with
+    llnull the intercept-only model's, which N and N_outcome give) and from its AIC (-2 llf +
+    2 k); and how far apart the published decimals (4 and 2) let them be."""
+    n, ones, r2, aic = (stats.get(k) for k in ("N", "N_outcome", "pseudo_r2", "aic"))
+    if not n or ones is None or not 0 < ones < n or r2 is None or aic is None:
+        return None, None, 0.0
+    rate = ones / n
+    llnull = ones * math.log(rate) + (n - ones) * math.log(1 - rate)
+    slack = 0.5e-4 * abs(llnull) * 1.01 + 0.01
+    return (1 - r2) * llnull, -(aic - 2 * terms) / 2, slack
 
 
 def _residual_variance(kind: str, stats: dict[str, float | None], terms: int) -> float | None:
