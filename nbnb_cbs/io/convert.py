@@ -9,7 +9,10 @@ fast path, everything else through the readers' general parser). Kept rows stay 
 they take at most ``memory_bytes`` (a cohort cut, and inputs of a few million rows); beyond that
 they are spilled to disk (Arrow IPC) in person-range buckets, cut at the quantiles of the persons
 kept so far (a bucket that still gets more than ``bucket_rows`` rows, as when the input is sorted
-by person, is split once more in one pass). Each bucket is sorted by person and period (a stable
+by person, is split once more in one pass). A single input whose rows come in person order (a file
+sorted by RINPERSOON) needs no buckets: each chunk is sorted on its own and written in
+turn, its last person carried into the next (12,000,000 sorted rows: 9.3-10.7 s against 18.5-21.0
+s through buckets). Each bucket is sorted by person and period (a stable
 sort on integer keys: rows that tie keep their order in the inputs) and the buckets are written,
 in order, into one Parquet file with min/max statistics per row group: a later cohort cut reads
 the ``pid`` column first and decodes other columns only where it matches.
@@ -318,6 +321,10 @@ def convert_files(
     pending_bytes = 0
     spilled = False
     part = 0
+    # A single input whose rows come in person order (a file sorted by RINPERSOON) is written
+    # in sorted runs, person after person, instead of person ranges.
+    runs = _Runs(work, _order(schema)) if len(inputs) == 1 else None
+    in_runs = False
     present: set[str] = {"pid"}  # columns some input has; the others are not written
 
     cuts = pl.Series("cut", [], dtype=pl.Int64)
@@ -327,10 +334,24 @@ def convert_files(
         _spill(frame, cuts, work, f"p{part:07d}.arrow")
         part += 1
 
+    def to_ranges(frames: list[pl.DataFrame]) -> None:
+        """Spill ``frames`` (and any runs written so far, which come first) to person ranges."""
+        nonlocal spilled, in_runs
+        earlier = runs.take() if runs is not None and in_runs else []
+        spilled, in_runs = True, False
+        sample = [pl.scan_ipc(earlier).select("pid").collect()] if earlier else []
+        kept_pids = pl.concat([*sample, *(f.select("pid") for f in frames)])["pid"]
+        cuts.extend(_cuts(kept_pids, buckets))
+        for file in earlier:
+            spill(pl.read_ipc(file))
+            file.unlink()
+        for frame_ in frames:
+            spill(frame_)
+
     def read_all() -> None:
         """Read every input into ``pending`` or the spilled buckets. (A function: the last
         chunk's frames are freed when it returns, before the sort needs the memory.)"""
-        nonlocal pending_bytes, spilled
+        nonlocal pending_bytes, spilled, runs, in_runs
         for number, path in enumerate(inputs):
             read, names, delimiter = _source(path, chunk_rows, work)
             renames, clashes = _renames(names, path, contract, aliases or {}, wanted)
@@ -372,9 +393,16 @@ def convert_files(
                 result.rows_without_rinpersoon += missing
                 result.rows_outside_cohort += raw.height - missing - rows.height
                 result.per_file[path.name] = result.per_file.get(path.name, 0) + raw.height
-                if spilled:
+                if runs is not None and not runs.follows(rows):
+                    if in_runs:  # the order broke after runs were written: ranges after all
+                        to_ranges([*runs.take_carry(), rows])
+                        rows = rows.head(0)
+                    runs = None
+                if in_runs and runs is not None:
+                    runs.add(rows)
+                elif spilled:
                     spill(rows)
-                else:
+                elif rows.height:
                     pending.append(rows)
                     pending_bytes += int(rows.estimated_size())
                     # The kept rows so far, scaled to the rows expected: spill as soon as they
@@ -383,11 +411,12 @@ def convert_files(
                         pending_bytes * max(expected, result.rows_read) / max(result.rows_read, 1)
                     )
                     if projected > memory_bytes:
-                        spilled = True
-                        kept_pids = pl.concat([f.select("pid") for f in pending])["pid"]
-                        cuts.extend(_cuts(kept_pids, buckets))
-                        for frame_ in pending:
-                            spill(frame_)
+                        if runs is not None:
+                            in_runs = True
+                            for frame_ in pending:
+                                runs.add(frame_)
+                        else:
+                            to_ranges(pending)
                         pending.clear()
                 if progress is not None:
                     progress(path.name, result.rows_read, expected or None)
@@ -396,15 +425,22 @@ def convert_files(
     try:
         read_all()
         dedupe = len(inputs) > 1 and all(c in schema for c in _JOB_IDENTITY)
-        parts = (
-            [(work / f"b{b:05d}") for b in range(cuts.len() + 1)]
-            if spilled
-            else [pl.concat(pending) if pending else None]
-        )
-        result.rows_written, result.duplicate_rows, result.row_groups = _write_sorted(
-            parts, out, row_group_rows, bucket_rows, {c: t for c, t in schema.items() if c in present},
-            contract.name, dedupe=dedupe,
-        )  # fmt: skip
+        written = {c: t for c, t in schema.items() if c in present}
+        if in_runs and runs is not None:
+            files = runs.take()
+            result.rows_written = int(pl.scan_ipc(files).select(pl.len()).collect().item())
+            result.row_groups = _write_parquet(
+                files, [], out, row_group_rows, written, contract.name
+            )
+        else:
+            parts = (
+                [(work / f"b{b:05d}") for b in range(cuts.len() + 1)]
+                if spilled
+                else [pl.concat(pending) if pending else None]
+            )
+            result.rows_written, result.duplicate_rows, result.row_groups = _write_sorted(
+                parts, out, row_group_rows, bucket_rows, written, contract.name, dedupe=dedupe,
+            )  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result.seconds = time.perf_counter() - started
@@ -484,6 +520,10 @@ def _sorted(frame: pl.DataFrame, order: list[str]) -> pl.DataFrame:
     keys = _sort_keys(frame, order)
     if keys is None:
         return frame.sort(order, nulls_last=True, maintain_order=True)
+    person, period = keys
+    step = person.diff()
+    if frame.select(((step > 0) | ((step == 0) & (period.diff() >= 0))).all()).item():
+        return frame  # already in order (a file sorted by person and period)
     index = frame.select(pl.arg_sort_by(keys, maintain_order=True)).to_series()
     return frame.select(pl.all().gather(index))
 
@@ -503,11 +543,7 @@ def _write_sorted(
     memory. Rows are ordered by person and period; rows that tie there keep their order in the
     inputs (file, then row), so the output is the same on every run. Returns rows written,
     duplicate rows dropped and row groups."""
-    import pyarrow.parquet as pq  # noqa: PLC0415
-
-    keys = ("pid", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "AANVINSCHR")
-    # Stable: rows that tie on these keep their order in the inputs (file, then row).
-    order: list[str] = [c for c in keys if c in schema]
+    order = _order(schema)
     written = duplicates = 0
     sorted_files: list[Path] = []
     frames: list[pl.DataFrame] = []
@@ -546,15 +582,93 @@ def _write_sorted(
         duplicates += before - bucket_written
         if isinstance(bucket, Path):
             shutil.rmtree(bucket, ignore_errors=True)
+    return (
+        written,
+        duplicates,
+        _write_parquet(sorted_files, frames, out, row_group_rows, schema, contract),
+    )
+
+
+def _write_parquet(
+    files: list[Path],
+    frames: list[pl.DataFrame],
+    out: Path,
+    row_group_rows: int,
+    schema: dict[str, pl.DataType],
+    contract: str,
+) -> int:
+    """Sorted rows (Arrow files on disk, or frames in memory), in order, as ``out``: the
+    schema's columns, min/max statistics per row group, the contract in the file's metadata.
+    Returns the row groups written."""
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
     options: dict[str, Any] = {
         "compression": "lz4", "row_group_size": row_group_rows, "statistics": True,
         "metadata": {CONVERTED: contract},
     }  # fmt: skip
     with atomic_path(out) as tmp:
-        if sorted_files:
-            pl.scan_ipc(sorted_files).sink_parquet(tmp, maintain_order=True, **options)
+        if files:
+            pl.scan_ipc(files).select(list(schema)).sink_parquet(
+                tmp, maintain_order=True, **options
+            )
         elif frames:
             pl.concat(frames).write_parquet(tmp, **options)
         else:
             pl.DataFrame(schema=schema).write_parquet(tmp, **options)
-    return written, duplicates, int(pq.ParquetFile(out).metadata.num_row_groups)
+    return int(pq.ParquetFile(out).metadata.num_row_groups)
+
+
+def _order(schema: Mapping[str, pl.DataType]) -> list[str]:
+    """The sort keys present: person, then period. Stable: rows that tie on these keep their
+    order in the inputs (file, then row)."""
+    keys = ("pid", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "AANVINSCHR")
+    return [c for c in keys if c in schema]
+
+
+class _Runs:
+    """Rows of one input that arrive in person order (non-decreasing ``pid``), written as
+    sorted runs: a person's rows are complete once the next person's begin, so each chunk is
+    sorted on its own (but for its last person, carried into the next) and written after the
+    runs before it; nothing is put in person ranges or read back to be sorted."""
+
+    def __init__(self, folder: Path, order: list[str]) -> None:
+        self.folder, self.order = folder, order
+        self.files: list[Path] = []
+        self.carry: pl.DataFrame | None = None
+        self.last: int | None = None  # the last person seen
+
+    def follows(self, rows: pl.DataFrame) -> bool:
+        """Whether ``rows`` continue the person order (and note their last person)."""
+        pid = rows["pid"]
+        if not pid.len():
+            return True
+        if not pid.is_sorted() or (self.last is not None and int(pid[0]) < self.last):
+            return False
+        self.last = int(pid[-1])
+        return True
+
+    def add(self, rows: pl.DataFrame) -> None:
+        if not rows.height:
+            return
+        block = rows if self.carry is None else pl.concat([self.carry, rows])
+        last = int(block["pid"][-1])
+        done = int(block["pid"].search_sorted(last, side="left"))
+        self.carry = block.slice(done)
+        if done:
+            self._write(block.slice(0, done))
+
+    def take_carry(self) -> list[pl.DataFrame]:
+        carry, self.carry = self.carry, None
+        return [carry] if carry is not None and carry.height else []
+
+    def take(self) -> list[Path]:
+        """The runs written, the carried rows last."""
+        for rows in self.take_carry():
+            self._write(rows)
+        files, self.files = self.files, []
+        return files
+
+    def _write(self, rows: pl.DataFrame) -> None:
+        target = self.folder / f"r{len(self.files):07d}.arrow"
+        _sorted(rows, self.order).write_ipc(target, compression="uncompressed")
+        self.files.append(target)

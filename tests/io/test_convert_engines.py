@@ -161,18 +161,21 @@ def test_crowded_bucket_is_sorted_in_person_ranges(
             "SBASISLOON": rng.integers(0, 900, n).astype(float),
         }
     )
-    frame.write_parquet(tmp_path / "jobs.parquet")
     pids = frame["RINPERSOON"].cast(pl.Int64)
     cuts = _cuts(pids, 6)
     sizes = cuts.search_sorted(pids, side="right").value_counts()["count"]
     assert cuts.len() == 5 and sizes.min() > n / 6 - 100 and sizes.max() < n / 6 + 100
     # Sorted input (the worst case for cuts taken from the first rows): one range gets nearly
     # every row and is split again.
-    frame.sort("RINPERSOON").write_parquet(tmp_path / "ordered.parquet")
+    # Sorted by person in two files (one sorted file would be written in runs, see below).
+    ordered = frame.sort("RINPERSOON")
+    ordered.head(n // 2).write_parquet(tmp_path / "ordered-1.parquet")
+    ordered.slice(n // 2).write_parquet(tmp_path / "ordered-2.parquet")
+    frame.write_parquet(tmp_path / "jobs-1.parquet")
     for name in ("jobs", "ordered"):
-        source = tmp_path / f"{name}.parquet"
-        in_memory = convert_files([source], tmp_path / "b.parquet")
-        spilled = convert_files([source], tmp_path / "a.parquet",
+        sources = sorted(tmp_path.glob(f"{name}-*.parquet"))
+        in_memory = convert_files(sources, tmp_path / "b.parquet")
+        spilled = convert_files(sources, tmp_path / "a.parquet",
                                 chunk_rows=1000, bucket_rows=2000, memory_bytes=0)  # fmt: skip
         a, b = pl.read_parquet(tmp_path / "a.parquet"), pl.read_parquet(tmp_path / "b.parquet")
         assert spilled.rows_written == in_memory.rows_written == n and spilled.reconciles()
@@ -181,3 +184,46 @@ def test_crowded_bucket_is_sorted_in_person_ranges(
         # range gets nearly every row and is split once more.
         assert (max(splits, default=0) > n / 2) == (name == "ordered")
         splits.clear()
+
+
+def test_input_in_person_order_is_written_in_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file sorted by person (as CBS delivers them) is written run after run, each chunk
+    sorted on its own and its last person carried into the next; when the order breaks after
+    runs were written, they go to person ranges with the rest. Every way gives the file the
+    in-memory sort gives (ties in input order)."""
+    from nbnb_cbs.io import convert
+
+    rng = np.random.default_rng(4)
+    n = 9_000
+    frame = pl.DataFrame(
+        {
+            "RINPERSOONS": "R",
+            "RINPERSOON": (100_000_000 + np.sort(rng.integers(0, 700, n))).astype(str),
+            "SDATUMAANVANGIKO": rng.choice(["20210101", "20210301", "20200701"], n),
+            "SDATUMEINDEIKO": rng.choice(["20210131", "20210215", "99999999"], n),
+            "SBASISUREN": rng.integers(0, 100, n).astype(float),
+            "SBASISLOON": np.arange(n).astype(float),  # tells tied rows apart
+        }
+    )
+    tail = frame.slice(6_000).sample(fraction=1.0, shuffle=True, seed=2)
+    runs: list[int] = []
+    original = convert._Runs.add
+
+    def add(self: convert._Runs, rows: pl.DataFrame) -> None:
+        runs.append(rows.height)
+        original(self, rows)
+
+    monkeypatch.setattr(convert._Runs, "add", add)
+    for name, rows in (("ordered", frame), ("broken", pl.concat([frame.head(6_000), tail]))):
+        source = tmp_path / f"{name}.parquet"
+        rows.write_parquet(source)
+        expected = convert_files([source], tmp_path / "memory.parquet")
+        b = pl.read_parquet(tmp_path / "memory.parquet")
+        runs.clear()
+        result = convert_files([source], tmp_path / "a.parquet", chunk_rows=1000,
+                               bucket_rows=2000, memory_bytes=0)  # fmt: skip
+        a = pl.read_parquet(tmp_path / "a.parquet")
+        assert result.reconciles() and result.rows_written == expected.rows_written == n
+        assert len(runs) >= 6 and a["pid"].is_sorted() and a.equals(b), name
