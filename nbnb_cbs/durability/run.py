@@ -108,6 +108,10 @@ class Inputs:
     notes: list[str] = field(default_factory=list)
     # The persons (pid) the job rows were cut to while reading; None when read whole.
     jobs_cut_to: pl.Series | None = None
+    # Whole job rows (every column) that may overlap the days from .. to, when ``jobs`` holds
+    # only the columns the measures use (a raw Parquet file: its text columns are decoded and
+    # cleaned only for the rows the snapshot describes); None: ``jobs`` holds them all.
+    jobs_at: Callable[[dt.date, dt.date], pl.LazyFrame] | None = None
 
 
 @dataclass
@@ -209,7 +213,15 @@ def read_inputs(
         notes += e_table.notes
         enrol = e_table.frame.lazy()
     cut = None if converted is None and jobs.suffix.lower() not in _CUT_SUFFIXES else cohort["pid"]
-    return Inputs(frame, links.frame, job_rows, enrol, quality, notes, cut)
+    jobs_at = None
+    if converted is None and jobs.suffix.lower() == ".parquet":
+
+        def jobs_at(first: dt.date, last: dt.date) -> pl.LazyFrame:
+            period = ("SDATUMAANVANGIKO", "SDATUMEINDEIKO", first, last)
+            table = read_parquet_for(jobs, JOBS, cohort, aliases, keep_pid=True, period=period)
+            return table.frame.lazy()
+
+    return Inputs(frame, links.frame, job_rows, enrol, quality, notes, cut, jobs_at)
 
 
 def _destinations(raw: pl.Series) -> pl.Series:
@@ -233,6 +245,8 @@ def _size(path: Path) -> str:
     return f"{size:,.1f} GB"
 
 
+# Text columns of a raw Parquet jobs file that only the snapshot reads (rows at E).
+_DEFERRED = frozenset(c.name for c in JOBS.columns if c.kind == "str") - {"RINPERSOONS"}
 # Files _read_cut cuts to the cohort while reading (SPSS/Stata files are read whole).
 _CUT_SUFFIXES = frozenset({".parquet", *TEXT_SUFFIXES})
 
@@ -247,7 +261,9 @@ def _read_cut(
     """Parquet and text files are cut to the cohort before their values are parsed (they may
     hold a whole country); SPSS/Stata files are read whole (convert them first)."""
     if path.suffix.lower() == ".parquet":
-        return read_parquet_for(path, contract, cohort, aliases, keep_pid=True)
+        # The text columns the measures do not use wait for the rows at E (Inputs.jobs_at).
+        skip = _DEFERRED if contract is JOBS else ()
+        return read_parquet_for(path, contract, cohort, aliases, keep_pid=True, skip=skip)
     if path.suffix.lower() in TEXT_SUFFIXES:
         return read_text_for(path, contract, cohort, aliases, rows=rows, keep_pid=True)
     return read_table(path, contract, aliases=aliases, rows=rows)
@@ -339,6 +355,13 @@ def compute(
     records = records_frame.lazy()
     linked_pids = records_frame["pid"].drop_nulls().unique()
     rows = _job_rows(inputs.jobs, options.count_zero_rows)
+    at = None
+    if inputs.jobs_at is not None:
+        deferred = inputs.jobs_at
+
+        def at(first: dt.date, last: dt.date) -> pl.LazyFrame:
+            return _job_rows(deferred(first, last), options.count_zero_rows)
+
     in_cohort = pl.col("pid").is_in(linked_pids.implode())
     cut = inputs.jobs_cut_to
     # Both are sets of persons (unique): the same size and one inside the other is equality.
@@ -358,7 +381,7 @@ def compute(
     sectoral = "sectoral" in inputs.analysis.columns
     pool = concurrent.futures.ThreadPoolExecutor(1)
     try:
-        at_e = pool.submit(_at_end, rows, in_cohort, linked_records, options, sectoral)
+        at_e = pool.submit(_at_end, rows, in_cohort, linked_records, options, sectoral, at)
         chain = _durability_chain(records, rows, in_cohort, linked_records, options, lap)
         working, snapshot, working_at_end, seconds = at_e.result()
         lap("waiting for the snapshot")
@@ -463,15 +486,19 @@ def _at_end(
     linked_records: pl.LazyFrame,
     options: DurabilityOptions,
     sectoral: bool,
+    rows_at: Callable[[dt.date, dt.date], pl.LazyFrame] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, float]:
     """The persons working at E (snapshot.working_persons), the snapshot's cells and its
-    records, from the counted rows overlapping the end month; and the seconds it took."""
+    records, from the counted rows overlapping the end month (read whole by ``rows_at`` when
+    ``rows`` holds only the measures' columns); and the seconds it took."""
     began = time.perf_counter()
     start, end = pl.col("SDATUMAANVANGIKO"), pl.col("SDATUMEINDEIKO")
     end_month = end_bounds(options.end, "month")
     year, month = divmod(end_month, 12)
     e_first = dt.date(year, month + 1, 1)
     e_last = dt.date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+    if rows_at is not None:
+        rows = rows_at(e_first, e_last)
     present = rows.collect_schema().names()
     at_end = (
         rows.filter((start <= e_last) & (end >= e_first))

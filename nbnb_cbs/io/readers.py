@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -605,12 +606,18 @@ def read_parquet_for(
     aliases: Mapping[str, list[str]] | None = None,
     *,
     keep_pid: bool = False,
+    skip: Collection[str] = (),
+    period: tuple[str, str, dt.date, dt.date] | None = None,
 ) -> Table:
     """Only the rows of ``persons`` (a frame with a ``pid`` column) from a large Parquet file.
 
-    The file is scanned, not loaded: only the contract's columns are read, the person cut is a
-    semi-join (so row groups whose statistics exclude every cohort person are skipped), and only
-    the kept rows are parsed. ``counts['rows_in_file']`` says how many rows the file holds.
+    The file is scanned, not loaded: only the contract's columns are read (less those named in
+    ``skip``, never the person columns), the person cut is a predicate (so row groups whose
+    statistics exclude every cohort person are skipped), and only the kept rows are parsed.
+    ``period`` (start column, end column, first day, last day) keeps, of those, only rows that may
+    overlap the days: text dates in the canonical form are compared as text while reading, other
+    rows are kept (callers compare the parsed dates). ``counts['rows_in_file']`` says how many
+    rows the file holds.
     """
     path = Path(path)
     _check_path(path)
@@ -620,7 +627,11 @@ def read_parquet_for(
     except Exception as exc:  # polars raises several types for a corrupt file
         raise _unreadable_parquet(path, exc) from None
     renames, clashes = _renames(list(schema), path, contract, aliases or {}, None)
-    keep = [c for c in schema if c in renames and c not in clashes]
+    persons_columns = ("RINPERSOONS", "RINPERSOON")
+    keep = [
+        c for c in schema
+        if c in renames and c not in clashes and (renames[c] not in skip or renames[c] in persons_columns)
+    ]  # fmt: skip
     total = int(pl.scan_parquet(path).select(pl.len()).collect().item())
     # The person columns are decoded first and the others only in the rows the cut keeps
     # (measured on 2,500,000 raw job rows, 1,187,917 kept: 0.18 s against 0.26 s letting polars
@@ -637,7 +648,14 @@ def read_parquet_for(
         key = person_key()
     # A predicate (not a join) is pushed into the Parquet reader: row groups whose pid range
     # misses every cohort person are skipped, and other columns are decoded only where it holds.
-    frame = scan.filter(key.is_in(persons["pid"].unique().implode())).collect()
+    cohort = key.is_in(persons["pid"].unique().implode())
+    if period is None:
+        frame = scan.filter(cohort).collect()
+    else:
+        # The dates alone decide first (a month's rows are a small part of a file); the person
+        # key is then worked out only for the rows they keep.
+        frame = scan.filter(_may_overlap(scan.collect_schema(), *period)).collect()
+        frame = frame.filter(frame.select(cohort).to_series())
     table = Table(frame.drop(*(["pid"] if "pid" in schema else [])), path, first_data_row=1)
     if not (converted and _already_parsed(path, contract, schema)):
         _parse(table, contract)
@@ -648,6 +666,24 @@ def read_parquet_for(
         table.frame = table.frame.with_columns(pid.alias(CONVERT_PID))
     table.counts["rows_in_file"] = total
     return table
+
+
+def _may_overlap(
+    schema: Mapping[str, pl.DataType], start: str, end: str, first: dt.date, last: dt.date
+) -> pl.Expr:
+    """Rows whose period may overlap ``first`` .. ``last``: a text date in the canonical form
+    (eight ASCII digits, YYYYMMDD) orders as text does, so those outside are left out; any other
+    value (missing, another form, a sentinel) keeps its row."""
+
+    def side(name: str, holds: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+        if name not in schema or schema[name] != pl.String:
+            return pl.lit(True)
+        text = pl.col(name)
+        canonical = (text.str.len_bytes() == 8) & (text.cast(pl.UInt32, strict=False) >= 10_000_000)
+        return (~canonical | holds(text)).fill_null(True)
+
+    last_text, first_text = last.strftime("%Y%m%d"), first.strftime("%Y%m%d")
+    return side(start, lambda t: t <= last_text) & side(end, lambda t: t >= first_text)
 
 
 def _parse(table: Table, contract: Contract) -> None:
