@@ -449,9 +449,9 @@ def _durability_chain(
     )
     lap("job rows")
     quality = _quality(core.lazy(), core.lazy().filter(pl.col("_in")))
-    counted = core.filter(pl.col("_in") & pl.col("_valid") & pl.col("_work")).select(
-        "pid", "ms", "me", "s", "e"
-    )
+    # In months the unit's columns are the months' own: the filter copies them once.
+    kept = ["pid", "s", "e"] if options.unit == "month" else ["pid", "ms", "me", "s", "e"]
+    counted = core.filter(pl.col("_in") & pl.col("_valid") & pl.col("_work")).select(kept)
     del core
     counted_lazy = counted.lazy()
     lap("quality counts")
