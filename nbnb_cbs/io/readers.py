@@ -671,19 +671,22 @@ def read_parquet_for(
 def _may_overlap(
     schema: Mapping[str, pl.DataType], start: str, end: str, first: dt.date, last: dt.date
 ) -> pl.Expr:
-    """Rows whose period may overlap ``first`` .. ``last``: a text date in the canonical form
-    (eight ASCII digits, YYYYMMDD) orders as text does, so those outside are left out; any other
-    value (missing, another form, a sentinel) keeps its row."""
+    """Rows whose period may overlap ``first`` .. ``last``: a date column, or a text date in the
+    canonical form (eight ASCII digits, YYYYMMDD, which orders as text does), leaves out those
+    outside; any other value (missing, another form, a sentinel) keeps its row."""
 
-    def side(name: str, holds: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
-        if name not in schema or schema[name] != pl.String:
+    def side(name: str, holds: Callable[[pl.Expr, Any], pl.Expr], day: dt.date) -> pl.Expr:
+        dtype = schema.get(name)
+        if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+            value = pl.col(name) if dtype == pl.Date else pl.col(name).dt.date()
+            return holds(value, day).fill_null(True)
+        if dtype != pl.String:
             return pl.lit(True)
         text = pl.col(name)
         canonical = (text.str.len_bytes() == 8) & (text.cast(pl.UInt32, strict=False) >= 10_000_000)
-        return (~canonical | holds(text)).fill_null(True)
+        return (~canonical | holds(text, day.strftime("%Y%m%d"))).fill_null(True)
 
-    last_text, first_text = last.strftime("%Y%m%d"), first.strftime("%Y%m%d")
-    return side(start, lambda t: t <= last_text) & side(end, lambda t: t >= first_text)
+    return side(start, lambda v, d: v <= d, last) & side(end, lambda v, d: v >= d, first)
 
 
 def _parse(table: Table, contract: Contract) -> None:

@@ -561,3 +561,10 @@ def test_rows_that_may_overlap_a_period_are_kept_whatever_their_form() -> None:
     assert kept["s"].to_list() == [
         "20211201", "20211231", None, "2021-11-01", " 20211101", "20211101"
     ]  # fmt: skip
+    # Date columns are compared as dates (a missing one keeps its row).
+    typed = frame.select(
+        pl.col(c).str.to_date("%Y%m%d", strict=False).alias(c) for c in ("s", "e")
+    ).with_columns(pl.col("e").cast(pl.Datetime))
+    kept = typed.filter(_may_overlap(typed.schema, "s", "e", *december))
+    expected = ["20211201", "20211231", None, None, "20211101", None, "20211101"]
+    assert kept["s"].dt.to_string("%Y%m%d").to_list() == expected
