@@ -295,6 +295,9 @@ def test_steward_reads_a_small_level_from_b_and_se(demo_dir: Path, tmp_path: Pat
         ("look_alike_letter", "non_latin_letter"),
         ("interaction_without_main_effect", "model_term"),
         ("count_in_term", "number_in_label"),
+        ("count_word_in_term", "number_in_label"),
+        ("se_shrunk_p_kept", "model_inconsistent"),
+        ("exp_b_is_not_exp", "model_inconsistent"),
     ],
 )
 def test_steward_model_files_as_nbnb_cbs_writes_them(demo_dir: Path, tmp_path: Path, name: str, rule: str) -> None:  # fmt: skip
@@ -332,6 +335,16 @@ def test_steward_model_files_as_nbnb_cbs_writes_them(demo_dir: Path, tmp_path: P
     elif name == "count_in_term":
         coef = coef.with_columns(
             term=pl.when(woman).then(pl.lit("sex: woman (5 in work)")).otherwise("term")
+        )
+    elif name == "count_word_in_term":
+        coef = coef.with_columns(
+            term=pl.when(woman).then(pl.lit("sex: woman_six_in_work")).otherwise("term")
+        )
+    elif name == "se_shrunk_p_kept":  # red team 23: the true SE came back from p
+        coef = coef.with_columns(SE=pl.when(woman).then(pl.lit("0.0500")).otherwise("SE"))
+    elif name == "exp_b_is_not_exp":
+        coef = coef.with_columns(
+            pl.when(woman).then(pl.lit("6.0")).otherwise("Exp(B)").alias("Exp(B)")
         )
     elif name == "look_alike_letter":
         coef = coef.with_columns(
@@ -572,3 +585,43 @@ def test_steward_refuses_a_logit_fit_that_is_not_a_logits(demo_dir: Path, tmp_pa
     fit.write_text("\n".join(lines) + "\n", encoding="utf-8")
     found = models_pass(load_export(export), [], load_profile("cbs"))
     assert [f.rule for f in found] == ["model_fit"] and "logged as a logit" in found[0].message
+
+
+def test_the_reference_levels_cell_is_read_from_the_intercept() -> None:
+    """Red team 23: a small group made the reference level is the intercept's cell; its
+    persons with and without the outcome follow from the intercept's B and SE, as a level's do
+    from its own (logit and linear probability model alike)."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    from nbnb_cbs.disclosure.steward.models import level_estimates
+
+    rng = np.random.default_rng(8)
+    n = 600
+    dest = np.where(np.arange(n) < 15, "wl", rng.choice(["work", "we"], n))
+    y = (rng.random(n) < 0.45).astype(float)
+    y[:15] = [1.0] * 6 + [0.0] * 9  # the reference group: 15 persons, 6 with the outcome
+    columns = {"(intercept)": np.ones(n), "dest: work": (dest == "work") * 1.0,
+               "dest: we": (dest == "we") * 1.0}  # fmt: skip
+    x = np.column_stack(list(columns.values()))
+    for kind, fit in (("logit", sm.Logit(y, x).fit(disp=0)), ("lpm", sm.OLS(y, x).fit())):
+        coef = pl.DataFrame({"term": list(columns), "B": [f"{v:.4f}" for v in fit.params],
+                             "SE": [f"{v:.4f}" for v in fit.bse]})  # fmt: skip
+        r2 = fit.prsquared if kind == "logit" else fit.rsquared
+        stats = {"N": float(n), "N_outcome": float(y.sum()), "pseudo_r2": round(float(r2), 4),
+                 "aic": round(float(fit.aic), 2), "residual_dof": float(fit.df_resid)}  # fmt: skip
+        small, _ = level_estimates(coef, kind, stats, 10)
+        found = {term: estimate for _, term, estimate, _ in small}
+        assert list(found) == ["(intercept) (the reference levels)"], (kind, small)
+        assert abs(found["(intercept) (the reference levels)"] - 6) < 0.6, (kind, found)
+
+
+def test_numbers_spelled_out_in_names_are_found() -> None:
+    """Red team 23: '_' bounds a spelled-out number as a space does; words that merely hold one
+    ('between', 'network', 'tweede') do not count."""
+    from nbnb_cbs.disclosure.steward.inventory import number_in_name
+
+    for name in ("wal_in_work_six_of_fifteen", "logit_wal_six", "Zes deelnemers", "age: 40+ six"):
+        assert number_in_name(name), name
+    for name in ("between", "network", "tweede_ronde", "work_experience", "sex: woman"):
+        assert number_in_name(name) is None, name

@@ -62,8 +62,10 @@ _KNOWN_NUMBER_TEXT = re.compile(r"\((?:n )?rounded to (?:5|10)\)|\bafgerond op (
 # 20), while "worked_1m" and "2021-12" hold none.
 _NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9.])\d+(?:[.,]\d+)?(?![A-Za-z0-9])")
 # A number spelled out (titles say "at least one month": one is the tool's own word).
+# "_" bounds a word here too ("in_work_six_of_fifteen", red team 23).
 _NUMBER_WORD = re.compile(
-    r"\b(?:two|three|four|five|six|seven|eight|nine|twee|drie|vier|vijf|zes|zeven|acht|negen)\b",
+    r"(?<![A-Za-z])(?:two|three|four|five|six|seven|eight|nine|twee|drie|vier|vijf|zes|zeven|acht|"
+    r"negen)(?![A-Za-z])",
     re.IGNORECASE,
 )
 # Text the manifest writes with numbers that are no counts of persons: dates, numbers of projects
@@ -171,6 +173,13 @@ def _log(export: ExportFiles, profile: Profile) -> list[Finding]:
     out += _strings(name, {k: v for k, v in export.log.items() if k != "profile"}, export)
     out += _log_numbers(name, export, profile.threshold)
     return out
+
+
+def number_in_name(text: str) -> str | None:
+    """A number spelled out in a name or label ('age_group: 40+ six in work'), if any."""
+    if match := _NUMBER_WORD.search(text):
+        return f"the number {match.group(0)!r}"
+    return None
 
 
 def _number_in(text: str) -> str | None:

@@ -121,6 +121,7 @@ def _model(
                 # A blank or 'nan' SE hides nothing: |B| / z(p/2) gives it back (red team 18).
                 out.append(Finding(coef_name, line, column, "not_a_number", f"{column} = {text!r} is not a number"))  # fmt: skip
         out += _term_syntax(coef_name, line, term, entry)
+        out += _consistent(coef_name, line, row, str(entry.get("kind")), fit)
     terms = [str(t or "").strip() for t in coef["term"].to_list()]
     for line, term in enumerate(terms, start=2):
         parts = [p.strip() for p in term.split(" x ")]
@@ -166,6 +167,49 @@ def _model(
     return out
 
 
+def _consistent(
+    coef_name: str, line: int, row: dict[str, Any], kind: str, fit: pl.DataFrame
+) -> list[Finding]:
+    """Exp(B) and p are what B and SE give (within their 4 decimals): a logit's Exp(B) is
+    exp(B), a linear model has none, p is the two-sided test of B / SE (normal for a logit,
+    t with the residual degrees of freedom for a linear model). Otherwise they carry something
+    else - the true SE behind a shrunken one (red team 23), or a count."""
+    from scipy import stats as st  # noqa: PLC0415
+
+    b, se = _number(str(row["B"] or "")), _number(str(row["SE"] or ""))
+    if b is None or se is None or not (math.isfinite(b) and math.isfinite(se)) or se < 0:
+        return []  # reported as not_a_number
+    out = []
+    exp_text = str(row["Exp(B)"] or "").strip()
+    if kind == "lpm" and exp_text:
+        out.append(Finding(coef_name, line, "Exp(B)", "model_inconsistent", f"Exp(B) = {exp_text!r} in a linear probability model, which has none (nbnb-cbs leaves it blank)"))  # fmt: skip
+    elif kind == "logit" and (value := _number(exp_text)) is not None and b < 700:
+        low, high = math.exp(b - 5e-5) - 5e-5, math.exp(b + 5e-5) + 5e-5
+        if not low * (1 - 1e-9) <= value <= high * (1 + 1e-9):
+            out.append(Finding(coef_name, line, "Exp(B)", "model_inconsistent", f"Exp(B) = {exp_text} is not exp(B) for B = {row['B']}"))  # fmt: skip
+    p = _number(str(row["p"] or ""))
+    if p is None or kind not in ("logit", "lpm"):
+        return out
+    dof = dict(zip(fit["statistic"].cast(pl.String), fit["value"], strict=False)).get(
+        "residual_dof"
+    )
+    df = _number(str(dof)) if dof is not None else None
+
+    def two_sided(z: float) -> float:
+        if kind == "lpm" and df:
+            return float(2 * st.t.sf(z, df))
+        return float(2 * st.norm.sf(z))
+
+    if se == 0:
+        return out
+    # |B| / SE over the corners of their rounding: p lies between the p's of the extremes.
+    high_z = (abs(b) + 5e-5) / max(se - 5e-5, 1e-12)
+    low_z = max(abs(b) - 5e-5, 0.0) / (se + 5e-5)
+    if not two_sided(high_z) - 5e-5 - 1e-9 <= p <= two_sided(low_z) + 5e-5 + 1e-9:
+        out.append(Finding(coef_name, line, "p", "model_inconsistent", f"p = {row['p']} is not the test of B / SE ({row['B']} / {row['SE']}): p would tell another SE"))  # fmt: skip
+    return out
+
+
 def _term_syntax(coef_name: str, line: int, term: str, entry: dict[str, Any]) -> list[Finding]:
     """A term as nbnb-cbs writes it: '(intercept)', a numeric covariate's name, 'covariate:
     level', or such parts joined by ' x ', each covariate one the log names; in Latin letters."""
@@ -181,7 +225,9 @@ def _term_syntax(coef_name: str, line: int, term: str, entry: dict[str, Any]) ->
     for covariate in covariates:
         if organisation_in_name(covariate):
             out.append(Finding(coef_name, line, "term", "project_term", f"covariate {covariate!r} names projects or organisations: no results per project"))  # fmt: skip
-    if small := small_number_in(term.replace(" x ", " "), 10):
+    from nbnb_cbs.disclosure.steward.inventory import number_in_name  # noqa: PLC0415
+
+    if small := small_number_in(term.replace(" x ", " "), 10) or number_in_name(term):
         out.append(Finding(coef_name, line, "term", "number_in_label", f"term {term!r} holds {small}: a count written into a term"))  # fmt: skip
     if foreign := non_latin(term):
         out.append(Finding(coef_name, line, "term", "non_latin_letter", f"term {term!r} holds {foreign}: a name spelled to escape the checks"))  # fmt: skip
@@ -265,12 +311,13 @@ def level_estimates(
     # reading them so failed legitimate sex*age models (red team 19). Only the bound remains.
     numeric = any(t != INTERCEPT and _parts(t) is None for t in terms)
     for key, error in se.items():
-        if not key:
-            continue  # the intercept: the whole sample, checked by N_outcome
+        # The intercept is the reference levels' cell (red team 23: a small group made the
+        # reference was read from it). The bound below holds for levels only: the intercept's
+        # information is the whole sample's.
         bound = 1 / (error + 5e-5) ** 2  # min(with, without) for a logit (see the module)
-        if kind == "logit" and bound >= threshold:
+        if kind == "logit" and bound >= threshold and key:
             continue
-        name = " x ".join(key)
+        name = " x ".join(key) if key else f"{INTERCEPT} (the reference levels)"
         subsets = [s for r in range(len(key) + 1) for s in combinations(key, r)]
         variance = (
             sum((-1) ** (len(key) - len(s)) * se[s] ** 2 for s in subsets)
