@@ -14,7 +14,7 @@ import polars as pl
 
 from nbnb_cbs.errors import DisclosureError, InputFileError
 from nbnb_cbs.io.writers import write_csv, write_json
-from nbnb_cbs.models.design import _PROJECT, build_design, build_sample
+from nbnb_cbs.models.design import _PROJECT, INTERCEPT, build_design, build_sample
 from nbnb_cbs.models.fit import Fit, backward_stepwise, fit_design, project_icc, vif
 from nbnb_cbs.models.spec import ModelSpec, sample_destinations
 from nbnb_cbs.schemas import exit_destination_expr
@@ -216,10 +216,16 @@ def _check_published_levels(
     small, _ = level_estimates(coef, result.spec.kind, stats, threshold)
     if small:
         _, term, estimate, ones = small[0]
+        advice = (
+            'choose larger groups as reference levels (reference = { covariate = "level" })'
+            if term.startswith(INTERCEPT)
+            else "merge or leave out that covariate (merge_sparse_levels = true), or drop the "
+            "interaction"
+        )
         raise DisclosureError(
             f"model {name!r} refused: its published B and SE tell about {estimate:.0f} persons "
             f"{'with' if ones else 'without'} the outcome in {term!r}, fewer than {threshold}; "
-            "merge or leave out that covariate (merge_sparse_levels = true), or drop the interaction"
+            + advice
         )
 
 
