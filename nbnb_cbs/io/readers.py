@@ -10,6 +10,7 @@ text files, a record number otherwise) and the column.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import tempfile
@@ -252,27 +253,41 @@ def _detect_encoding(path: Path) -> str:
     return "utf-8"
 
 
+@contextlib.contextmanager
+def _utf8(path: Path, fmt: TextFormat) -> Iterator[Path]:
+    """The text file itself when it is UTF-8, else a UTF-8 copy that lives while in use."""
+    if fmt.encoding != "cp1252":
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="nbnb-") as tmp:
+        utf8 = Path(tmp) / "utf8.csv"
+        _transcode(path, utf8)
+        yield utf8
+
+
+def _text_notes(path: Path, fmt: TextFormat) -> list[str]:
+    return [f"{path.name}: read as Windows-1252 (not UTF-8)"] if fmt.encoding == "cp1252" else []
+
+
+def _no_rows(path: Path) -> InputFileError:
+    return InputFileError(
+        f"{path}: the file has a header but no data rows; export it again with its data"
+    )
+
+
 def _read_text(path: Path, rows: RowsProgress | None = None) -> Table:
     fmt = sniff_text(path)
     _check_header(path, fmt.header)
-    if fmt.encoding == "cp1252":
-        with tempfile.TemporaryDirectory(prefix="nbnb-") as tmp:
-            utf8 = Path(tmp) / "utf8.csv"
-            _transcode(path, utf8)
-            frame = _polars_csv(path, utf8, fmt.delimiter, rows)
-    else:
-        frame = _polars_csv(path, path, fmt.delimiter, rows)
+    with _utf8(path, fmt) as source:
+        frame = _polars_csv(path, source, fmt.delimiter, rows)
     if frame.height == 0:
-        raise InputFileError(
-            f"{path}: the file has a header but no data rows; export it again with its data"
-        )
+        raise _no_rows(path)
     names = [h.replace("\ufeff", "").strip() for h in fmt.header]
     if len(names) == frame.width:
         frame.columns = names
-    table = Table(frame, path, encoding=fmt.encoding, delimiter=fmt.delimiter)
-    if fmt.encoding == "cp1252":
-        table.notes.append(f"{path.name}: read as Windows-1252 (not UTF-8)")
-    return table
+    return Table(
+        frame, path, encoding=fmt.encoding, delimiter=fmt.delimiter, notes=_text_notes(path, fmt)
+    )
 
 
 def _check_header(path: Path, header: list[str]) -> None:
@@ -314,17 +329,10 @@ def _csv_error(shown: Path, delimiter: str, exc: Exception) -> InputFileError:
     )
 
 
-def _csv_batches(
-    shown: Path, source: Path, delimiter: str, batch_rows: int
-) -> Iterator[pl.DataFrame]:
-    """The rows of a text table (every value as text) in batches of about ``batch_rows``."""
-    scan = pl.scan_csv(source, separator=delimiter, **_CSV_OPTIONS)
-    yield from _batches(shown, scan, delimiter, batch_rows)
-
-
 def _batches(
     shown: Path, scan: pl.LazyFrame, delimiter: str, batch_rows: int
 ) -> Iterator[pl.DataFrame]:
+    """The rows of a scanned text table (every value as text) in batches of ``batch_rows``."""
     try:
         yield from scan.collect_batches(chunk_size=batch_rows)
     except pl.exceptions.PolarsError as exc:
@@ -339,7 +347,8 @@ def _polars_csv(
             # The same parse in batches, so a caller can show rows read on a large file.
             parts: list[pl.DataFrame] = []
             read = 0
-            for part in _csv_batches(shown, source, delimiter, _PROGRESS_ROWS):
+            scan = pl.scan_csv(source, separator=delimiter, **_CSV_OPTIONS)
+            for part in _batches(shown, scan, delimiter, _PROGRESS_ROWS):
                 parts.append(part)
                 read += part.height
                 rows(shown.name, read, None)
@@ -509,11 +518,7 @@ def read_text_for(
     person_notes: list[str] = []
     person_counts: dict[str, int] = {}
     total = 0
-    with tempfile.TemporaryDirectory(prefix="nbnb-") as tmp:
-        source = path
-        if fmt.encoding == "cp1252":
-            source = Path(tmp) / "utf8.csv"
-            _transcode(path, source)
+    with _utf8(path, fmt) as source:
         scan = pl.scan_csv(source, separator=fmt.delimiter, **_CSV_OPTIONS)
         try:
             found = scan.collect_schema().names()
@@ -545,19 +550,16 @@ def read_text_for(
             if rows is not None:
                 rows(path.name, total, None)
     if total == 0:
-        raise InputFileError(
-            f"{path}: the file has a header but no data rows; export it again with its data"
-        )
+        raise _no_rows(path)
     rest = Table(
         pl.concat(rest_parts), path, encoding=fmt.encoding, delimiter=fmt.delimiter,
         positions=pl.concat(positions),
     )  # fmt: skip
     _parse(rest, contract)
     kept = pl.concat(person_parts)
-    notes = [f"{path.name}: read as Windows-1252 (not UTF-8)"] if fmt.encoding == "cp1252" else []
     out = Table(
         pl.concat([kept.drop("pid"), rest.frame], how="horizontal"), path,
-        notes=[*notes, *person_notes, *rest.notes], encoding=fmt.encoding,
+        notes=[*_text_notes(path, fmt), *person_notes, *rest.notes], encoding=fmt.encoding,
         delimiter=fmt.delimiter,
     )  # fmt: skip
     for counts in (person_counts, rest.counts):
