@@ -619,7 +619,7 @@ def test_the_reference_levels_cell_is_read_from_the_intercept() -> None:
 def test_numbers_spelled_out_in_names_are_found() -> None:
     """Red team 23: '_' bounds a spelled-out number as a space does; words that merely hold one
     ('between', 'network', 'tweede') do not count."""
-    from nbnb_cbs.disclosure.steward.inventory import number_in_name
+    from nbnb_cbs.disclosure.steward.identifiers import number_in_name
 
     for name in ("wal_in_work_six_of_fifteen", "logit_wal_six", "Zes deelnemers", "age: 40+ six"):
         assert number_in_name(name), name

@@ -65,6 +65,22 @@ def small_number_in(text: str, threshold: int) -> str | None:
     return None
 
 
+# A number spelled out (titles say "at least one month": one is the tool's own word); "_" bounds
+# a word here too ("in_work_six_of_fifteen", red team 23).
+_NUMBER_WORD = re.compile(
+    r"(?<![A-Za-z])(?:two|three|four|five|six|seven|eight|nine|twee|drie|vier|vijf|zes|zeven|acht|"
+    r"negen)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+
+
+def number_in_name(text: str) -> str | None:
+    """A number spelled out in a name, label or text ('age_group: 40+ six in work'), if any."""
+    if match := _NUMBER_WORD.search(text):
+        return f"the number {match.group(0)!r}"
+    return None
+
+
 def non_latin(text: str) -> str | None:
     """A letter from another script ('Prоject' with a Cyrillic o), if any: names are written
     in Latin letters (accents allowed), so a look-alike letter only hides a name from the checks."""

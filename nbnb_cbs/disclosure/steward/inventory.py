@@ -12,6 +12,7 @@ from typing import Any
 from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.disclosure.steward.identifiers import (
     identifier_in_text,
+    number_in_name,
     organisation_in_text,
     small_number_in,
 )
@@ -61,13 +62,6 @@ _KNOWN_NUMBER_TEXT = re.compile(r"\((?:n )?rounded to (?:5|10)\)|\bafgerond op (
 # A number standing on its own; "_" is no part of a word here ("group_true_9" holds 9, red team
 # 20), while "worked_1m" and "2021-12" hold none.
 _NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9.])\d+(?:[.,]\d+)?(?![A-Za-z0-9])")
-# A number spelled out (titles say "at least one month": one is the tool's own word).
-# "_" bounds a word here too ("in_work_six_of_fifteen", red team 23).
-_NUMBER_WORD = re.compile(
-    r"(?<![A-Za-z])(?:two|three|four|five|six|seven|eight|nine|twee|drie|vier|vijf|zes|zeven|acht|"
-    r"negen)(?![A-Za-z])",
-    re.IGNORECASE,
-)
 # Text the manifest writes with numbers that are no counts of persons: dates, numbers of projects
 # and tranches (nbnb_cbs/population.py, Population.describe).
 _MANIFEST_NUMBERS = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b|\b\d+ (?:projects?|tranches)\b")
@@ -175,20 +169,11 @@ def _log(export: ExportFiles, profile: Profile) -> list[Finding]:
     return out
 
 
-def number_in_name(text: str) -> str | None:
-    """A number spelled out in a name or label ('age_group: 40+ six in work'), if any."""
-    if match := _NUMBER_WORD.search(text):
-        return f"the number {match.group(0)!r}"
-    return None
-
-
 def _number_in(text: str) -> str | None:
     """A number written in ``text`` as digits or spelled out, if any (for the finding)."""
     if match := _NUMBER_IN_TEXT.search(text):
         return f"the number {match.group(0)}"
-    if match := _NUMBER_WORD.search(text):
-        return f"the number {match.group(0)!r}"
-    return None
+    return number_in_name(text)
 
 
 def _log_numbers(name: str, export: ExportFiles, threshold: int = 10) -> list[Finding]:

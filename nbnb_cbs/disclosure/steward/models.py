@@ -31,6 +31,7 @@ from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.disclosure.steward.identifiers import (
     identifier_in_text,
     non_latin,
+    number_in_name,
     organisation_in_name,
     organisation_in_text,
     small_number_in,
@@ -225,8 +226,6 @@ def _term_syntax(coef_name: str, line: int, term: str, entry: dict[str, Any]) ->
     for covariate in covariates:
         if organisation_in_name(covariate):
             out.append(Finding(coef_name, line, "term", "project_term", f"covariate {covariate!r} names projects or organisations: no results per project"))  # fmt: skip
-    from nbnb_cbs.disclosure.steward.inventory import number_in_name  # noqa: PLC0415
-
     if small := small_number_in(term.replace(" x ", " "), 10) or number_in_name(term):
         out.append(Finding(coef_name, line, "term", "number_in_label", f"term {term!r} holds {small}: a count written into a term"))  # fmt: skip
     if foreign := non_latin(term):
