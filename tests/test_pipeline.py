@@ -296,6 +296,7 @@ def test_steward_reads_a_small_level_from_b_and_se(demo_dir: Path, tmp_path: Pat
         ("interaction_without_main_effect", "model_term"),
         ("count_in_term", "number_in_label"),
         ("count_word_in_term", "number_in_label"),
+        ("digit_in_model_name", "number_in_text"),
         ("se_shrunk_p_kept", "model_inconsistent"),
         ("exp_b_is_not_exp", "model_inconsistent"),
     ],
@@ -340,6 +341,8 @@ def test_steward_model_files_as_nbnb_cbs_writes_them(demo_dir: Path, tmp_path: P
         coef = coef.with_columns(
             term=pl.when(woman).then(pl.lit("sex: woman_six_in_work")).otherwise("term")
         )
+    elif name == "digit_in_model_name":  # red team 23: 'logit_wal6'
+        log["models"][0]["name"] = "in_work6"
     elif name == "se_shrunk_p_kept":  # red team 23: the true SE came back from p
         coef = coef.with_columns(SE=pl.when(woman).then(pl.lit("0.0500")).otherwise("SE"))
     elif name == "exp_b_is_not_exp":

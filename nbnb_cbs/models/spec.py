@@ -32,11 +32,12 @@ Kind = Literal["logit", "lpm"]
 KINDS: tuple[Kind, ...] = ("logit", "lpm")
 # Covariates computed from the analysis data (not columns of it): name -> what it needs.
 DERIVED = {"age": ("birth_year", "entry_date"), "age_group": ("birth_year", "entry_date")}
-_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+# No digits: the steward's check reads a digit in a released name as a possible count.
+_NAME = re.compile(r"[A-Za-z_-]{1,40}")
 
 # key -> (accepted python type, what to write)
 _KEYS: dict[str, tuple[type, str]] = {
-    "name": (str, 'a name in double quotes (letters, digits, "_" or "-")'),
+    "name": (str, 'a name in double quotes (letters, "_" or "-")'),
     "outcome": (str, f"one of {', '.join(END_OUTCOMES)}"),
     "kind": (str, '"logit" or "lpm"'),
     "covariates": (list, 'a list of column names, like ["sex", "age_group"]'),
@@ -127,8 +128,8 @@ def _parse_one(path: Path | str, index: int, table: dict[str, Any]) -> ModelSpec
     name = table["name"]
     if not _NAME.fullmatch(name):
         raise ConfigError(
-            f"{where}: name {name!r} may hold only letters, digits, '_' and '-' (1-40); it names "
-            "the export files model_<name>.csv"
+            f"{where}: name {name!r} may hold only letters, '_' and '-' (1-40; no digits, which "
+            "the steward's check would read as counts); it names the export files model_<name>.csv"
         )
     outcome = table["outcome"]
     if outcome not in END_OUTCOMES:

@@ -424,6 +424,7 @@ def test_models_config_checked_before_work(tmp_path: Path) -> None:
         'name = "a"\noutcome = "in_work_at_end"\ncovariates = ["sex"]\ninteractions = ["sex*age"]\n': r"'age' is not one of the covariates",
         'name = "a"\noutcome = "in_work_at_end"\ncovariates = ["sex"]\nexclude_destinations = ["school"]\n': r"not an exit destination",
         'name = "a b"\noutcome = "in_work_at_end"\ncovariates = ["sex"]\n': r"may hold only letters",
+        'name = "wal6"\noutcome = "in_work_at_end"\ncovariates = ["sex"]\n': r"no digits",
         'name = "a"\noutcome = "in_work_at_end"\ncovariates = "sex"\n': r"covariates must be a list",
         'name = "a"\noutcome = "in_work_at_end"\ncovariates = ["sex"]\nstepwise = "yes"\n': r"stepwise must be a bool",
     }
