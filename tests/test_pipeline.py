@@ -628,3 +628,28 @@ def test_numbers_spelled_out_in_names_are_found() -> None:
         assert number_in_name(name), name
     for name in ("between", "network", "tweede_ronde", "work_experience", "sex: woman"):
         assert number_in_name(name) is None, name
+
+
+def test_a_logits_0_1_terms_have_se_of_at_least_2_over_sqrt_n() -> None:
+    """Red team 23: a linear model logged as a logit, its fit table invented to match, passed.
+    A 0/1 term's information in a logit is at most N/4, so its SE is at least 2/sqrt(N): every
+    simulated logit keeps it, and every linear model of the same data breaks it."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    from nbnb_cbs.disclosure.steward.models import _consistent
+
+    terms = ["(intercept)", "a: yes", "b: yes"]
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(200, 3000))
+        x = np.column_stack([np.ones(n), rng.random(n) < 0.5, rng.random(n) < 0.1]).astype(float)
+        y = (rng.random(n) < 1 / (1 + np.exp(-(x @ rng.normal(0, 1, 3))))).astype(float)
+        fit = pl.DataFrame({"statistic": ["N", "residual_dof"], "value": [float(n), n - 3.0]})
+        for kind, result in (("logit", sm.Logit(y, x).fit(disp=0)), ("lpm", sm.OLS(y, x).fit())):
+            columns = []
+            for i, term in enumerate(terms):
+                row = {"term": term, "B": f"{result.params[i]:.4f}", "SE": f"{result.bse[i]:.4f}",
+                       "Exp(B)": "", "p": f"{result.pvalues[i]:.4f}"}  # fmt: skip
+                columns += [f.column for f in _consistent("m.csv", 2 + i, row, "logit", fit)]
+            assert ("SE" in columns) == (kind == "lpm"), (seed, kind, n, columns)

@@ -192,12 +192,19 @@ def _consistent(
         low, high = math.exp(b - 5e-5) - 5e-5, math.exp(b + 5e-5) + 5e-5
         if not low * (1 - 1e-9) <= value <= high * (1 + 1e-9):
             out.append(Finding(coef_name, line, "Exp(B)", "model_inconsistent", f"Exp(B) = {exp_text} is not exp(B) for B = {row['B']}"))  # fmt: skip
+    stats = dict(zip(fit["statistic"].cast(pl.String), fit["value"], strict=False))
+    units = _number(str(stats.get("N")))
+    term = str(row["term"] or "").strip()
+    # A 0/1 term's information in a logit is at most a quarter of its units, so its SE is at
+    # least 2 / sqrt(N). A linear model's SEs are far smaller: logged as a logit, with a fit table
+    # invented to match (red team 23), it is told apart here.
+    dummy = term == INTERCEPT or _parts(term) is not None
+    if kind == "logit" and units and dummy and se + 5e-5 < 2 / math.sqrt(units):
+        out.append(Finding(coef_name, line, "SE", "model_inconsistent", f"SE = {row['SE']} is below 2/sqrt(N) = {2 / math.sqrt(units):.4f}, the least a logit of N = {units:g} units can have for a 0/1 term: is the model logged as a logit a logit?"))  # fmt: skip
     p = _number(str(row["p"] or ""))
     if p is None or kind not in ("logit", "lpm"):
         return out
-    dof = dict(zip(fit["statistic"].cast(pl.String), fit["value"], strict=False)).get(
-        "residual_dof"
-    )
+    dof = stats.get("residual_dof")
     df = _number(str(dof)) if dof is not None else None
 
     def two_sided(z: float) -> float:
