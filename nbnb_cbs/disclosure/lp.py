@@ -363,12 +363,29 @@ class Program:
         inside = np.flatnonzero((self._proven @ outside) == 0)
         return self._proven_by[int(inside[0])] if inside.size else None
 
+    def _solve_afresh(self) -> Any:
+        """Solve again without the warm start, then with presolve: after many changed row bounds
+        HiGHS's simplex can end in an unknown status (a 150-participant release did, synth seed
+        2502) that a cold start settles. Returns the model status."""
+        status = self.highs.getModelStatus()
+        for presolve in ("off", "on"):
+            self.highs.clearSolver()
+            self.highs.setOptionValue("presolve", presolve)
+            self.highs.run()
+            status = self.highs.getModelStatus()
+            if status == self._optimal or status in self._unbounded:
+                break
+        self.highs.setOptionValue("presolve", "off")  # warm starts again (see above)
+        return status
+
     def _solve(self, cost: np.ndarray) -> tuple[float | None, set[int]]:
         """Minimise cost @ x; the optimum (None when unbounded) and the cells whose rows bind."""
         self.highs.changeColsCost(self.n, self._columns, cost)
         self.highs.run()
         self.solves += 1
         status = self.highs.getModelStatus()
+        if status != self._optimal and status not in self._unbounded:
+            status = self._solve_afresh()
         if status != self._optimal:
             if status in self._unbounded:
                 return None, set()

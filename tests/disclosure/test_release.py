@@ -129,3 +129,17 @@ def test_a_rerun_after_one_withdrawal_is_refused_or_suppressed(tmp_path: Path) -
     assert yld is not None
     records = yld.filter((pl.col("statistic") == "records") & (pl.col("sectoral") == "Total"))
     assert records["status"][0] == "suppressed"
+
+
+def test_a_release_whose_lp_stalls_warm_is_solved_cold(tmp_path: Path) -> None:
+    """150 participants of synth seed 2502 with a logit on sex: after many suppressions HiGHS's
+    warm-started simplex ended in an unknown status and the run stopped with an internal error
+    (red team 25's export could not be made). A cold start settles it; the run passes its own
+    steward's check."""
+    project = _project(tmp_path, 150, 2502)
+    with project.open("a", encoding="utf-8") as fh:
+        fh.write('[disclosure]\nrounding = 0\n[[models]]\nname = "m"\noutcome = "in_work_at_end"\n'
+                 'covariates = ["sex"]\nmerge_sparse_levels = true\n')  # fmt: skip
+    code, out, err = Cli()("run", project)
+    assert code == 0, err + out
+    assert (tmp_path / "export" / "manifest.json").exists()
