@@ -645,11 +645,11 @@ def test_a_logits_0_1_terms_have_se_of_at_least_2_over_sqrt_n() -> None:
         n = int(rng.integers(200, 3000))
         x = np.column_stack([np.ones(n), rng.random(n) < 0.5, rng.random(n) < 0.1]).astype(float)
         y = (rng.random(n) < 1 / (1 + np.exp(-(x @ rng.normal(0, 1, 3))))).astype(float)
-        fit = pl.DataFrame({"statistic": ["N", "residual_dof"], "value": [float(n), n - 3.0]})
+        stats = {"N": float(n), "residual_dof": n - 3.0}
         for kind, result in (("logit", sm.Logit(y, x).fit(disp=0)), ("lpm", sm.OLS(y, x).fit())):
             columns = []
             for i, term in enumerate(terms):
                 row = {"term": term, "B": f"{result.params[i]:.4f}", "SE": f"{result.bse[i]:.4f}",
                        "Exp(B)": "", "p": f"{result.pvalues[i]:.4f}"}  # fmt: skip
-                columns += [f.column for f in _consistent("m.csv", 2 + i, row, "logit", fit)]
+                columns += [f.column for f in _consistent("m.csv", 2 + i, row, "logit", stats)]
             assert ("SE" in columns) == (kind == "lpm"), (seed, kind, n, columns)

@@ -104,6 +104,7 @@ def _model(
         return [Finding(coef_name, 1, None, "model_columns", f"a model table has exactly the columns {';'.join(COEFFICIENTS)}")]  # fmt: skip
     if fit is None or fit.columns != FIT:
         return [Finding(fit_name, 1, None, "model_columns", f"a fit table has exactly the columns {';'.join(FIT)}")]  # fmt: skip
+    stats = {str(r["statistic"]): _number(str(r["value"] or "")) for r in fit.iter_rows(named=True)}
     for line, row in enumerate(coef.iter_rows(named=True), start=2):
         term = str(row["term"] or "")
         covariate = term.split(":", 1)[0].strip()
@@ -126,7 +127,7 @@ def _model(
                 # A blank or 'nan' SE hides nothing: |B| / z(p/2) gives it back (red team 18).
                 out.append(Finding(coef_name, line, column, "not_a_number", f"{column} = {text!r} is not a number"))  # fmt: skip
         out += _term_syntax(coef_name, line, term, entry)
-        out += _consistent(coef_name, line, row, str(entry.get("kind")), fit)
+        out += _consistent(coef_name, line, row, str(entry.get("kind")), stats)
     terms = [str(t or "").strip() for t in coef["term"].to_list()]
     for line, term in enumerate(terms, start=2):
         parts = [p.strip() for p in term.split(" x ")]
@@ -141,7 +142,6 @@ def _model(
         out.append(Finding("disclosure-log.json", None, "models.outcome", "model_outcome", f"outcome {entry.get('outcome')!r} is not one nbnb-cbs models ({', '.join(END_OUTCOMES)}): its count cannot be audited with the tables"))  # fmt: skip
     if entry.get("kind") not in ("logit", "lpm"):
         out.append(Finding("disclosure-log.json", None, "models.kind", "model_kind", f"model kind {entry.get('kind')!r} is not logit or lpm"))  # fmt: skip
-    stats = {str(r["statistic"]): _number(str(r["value"] or "")) for r in fit.iter_rows(named=True)}
     missing = [s for s in FIT_STATISTICS if stats.get(s) is None]
     if missing or set(stats) - set(FIT_STATISTICS):
         return [*out, Finding(fit_name, None, "statistic", "model_fit", f"a fit table holds exactly {', '.join(FIT_STATISTICS)}, each a number")]  # fmt: skip
@@ -173,7 +173,7 @@ def _model(
 
 
 def _consistent(
-    coef_name: str, line: int, row: dict[str, Any], kind: str, fit: pl.DataFrame
+    coef_name: str, line: int, row: dict[str, Any], kind: str, stats: dict[str, float | None]
 ) -> list[Finding]:
     """Exp(B) and p are what B and SE give (within their 4 decimals): a logit's Exp(B) is
     exp(B), a linear model has none, p is the two-sided test of B / SE (normal for a logit,
@@ -192,8 +192,7 @@ def _consistent(
         low, high = math.exp(b - 5e-5) - 5e-5, math.exp(b + 5e-5) + 5e-5
         if not low * (1 - 1e-9) <= value <= high * (1 + 1e-9):
             out.append(Finding(coef_name, line, "Exp(B)", "model_inconsistent", f"Exp(B) = {exp_text} is not exp(B) for B = {row['B']}"))  # fmt: skip
-    stats = dict(zip(fit["statistic"].cast(pl.String), fit["value"], strict=False))
-    units = _number(str(stats.get("N")))
+    units = stats.get("N")
     term = str(row["term"] or "").strip()
     # A 0/1 term's information in a logit is at most a quarter of its units, so its SE is at
     # least 2 / sqrt(N). A linear model's SEs are far smaller: logged as a logit, with a fit table
@@ -204,8 +203,7 @@ def _consistent(
     p = _number(str(row["p"] or ""))
     if p is None or kind not in ("logit", "lpm"):
         return out
-    dof = stats.get("residual_dof")
-    df = _number(str(dof)) if dof is not None else None
+    df = stats.get("residual_dof")
 
     def two_sided(z: float) -> float:
         if kind == "lpm" and df:
