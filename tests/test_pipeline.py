@@ -8,6 +8,7 @@ import os
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -412,6 +413,79 @@ def test_level_estimates_with_a_numeric_covariate_are_bounds_only() -> None:
                          "SE": [f"{v:.4f}" for v in fit.bse]})  # fmt: skip
     small, noted = level_estimates(coef, "logit", {"N": float(n)}, 10)
     assert small == [] and any(note.startswith("sex: woman") for note in noted)
+
+
+def test_a_categorical_models_numbers_beside_an_invented_numeric_row_are_read_exactly() -> None:
+    """Red team 23 (case 04b): one invented numeric row switched the level estimates off, while
+    every other number was a categorical model's, which give each cell's whole persons exactly.
+    Those are read back (logit and linear model alike); a model with a real numeric covariate
+    never gives whole persons (40 simulated samples each: no false reading)."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    from nbnb_cbs.disclosure.steward.models import level_estimates
+
+    def table(names: list[str], fit: Any) -> pl.DataFrame:
+        return pl.DataFrame({"term": names, "B": [f"{v:.4f}" for v in fit.params],
+                             "SE": [f"{v:.4f}" for v in fit.bse]})  # fmt: skip
+
+    def stats(kind: str, fit: Any, y: Any, dof: float) -> dict[str, float | None]:
+        r2 = fit.prsquared if kind == "logit" else fit.rsquared
+        return {"N": float(len(y)), "N_outcome": float(y.sum()), "pseudo_r2": round(float(r2), 4),
+                "aic": round(float(fit.aic), 2), "residual_dof": dof}  # fmt: skip
+
+    invented = pl.DataFrame({"term": ["age"], "B": ["0.0031"], "SE": ["0.0042"]})
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        n = 300
+        group = np.where(np.arange(n) < 13, "wl", rng.choice(["a", "b"], n))
+        y = (rng.random(n) < 0.45).astype(float)
+        columns = {"(intercept)": np.ones(n), "group: wl": (group == "wl") * 1.0,
+                   "group: b": (group == "b") * 1.0, "age": rng.uniform(18, 60, n)}  # fmt: skip
+        x = np.column_stack(list(columns.values()))
+        truth = min(y[:13].sum(), 13 - y[:13].sum())
+        for kind in ("logit", "lpm"):
+            model = sm.Logit if kind == "logit" else sm.OLS
+            real = model(y, x).fit(**({"disp": 0} if kind == "logit" else {}))
+            small, noted = level_estimates(table(list(columns), real), kind, stats(kind, real, y, real.df_resid), 10)  # fmt: skip
+            assert small == [] and not any("exactly" in note for note in noted), (seed, kind)
+            fake = model(y, x[:, :3]).fit(**({"disp": 0} if kind == "logit" else {}))
+            coef = pl.concat([table(list(columns)[:3], fake), invented])
+            small, _ = level_estimates(coef, kind, stats(kind, fake, y, fake.df_resid - 1), 10)
+            assert [(term, estimate) for _, term, estimate, _ in small] == [("group: wl", truth)], (seed, kind, small)  # fmt: skip
+
+
+def test_a_categorical_logit_logged_with_fixed_effects_is_read_through_its_reference() -> None:
+    """Red team 23 (cases 05-07): a logit logged as having project fixed effects publishes no
+    intercept, which switched the level estimates off. Where no effects were fitted, one
+    reference cell of whole persons makes every level's B and SE whole too, and an attacker
+    searching for it reads the small level; a logit with real project effects gives no such
+    reading (20 simulated samples of 300 to 1,250 persons each)."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    from nbnb_cbs.disclosure.steward.models import level_estimates
+
+    def table(names: list[str], fit: Any) -> pl.DataFrame:
+        return pl.DataFrame({"term": names, "B": [f"{v:.4f}" for v in fit.params[1:4]],
+                             "SE": [f"{v:.4f}" for v in fit.bse[1:4]]})  # fmt: skip
+
+    names = ["group: wl", "group: b", "group: c"]
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        n = 300 + 50 * seed
+        group = np.where(np.arange(n) < 13, "wl", rng.choice(["a", "b", "c"], n))
+        project = rng.choice(8, n)
+        y = (rng.random(n) < 0.3 + 0.05 * project).astype(float)
+        x = np.column_stack([np.ones(n), *[(group == g) * 1.0 for g in ("wl", "b", "c")]])
+        effects = np.column_stack([x, *[(project == j) * 1.0 for j in range(1, 8)]])
+        stats: dict[str, float | None] = {"N": float(n), "N_outcome": float(y.sum())}
+        truth = min(y[:13].sum(), 13 - y[:13].sum())
+        fake = sm.Logit(y, x).fit(disp=0)
+        small, _ = level_estimates(table(names, fake), "logit", stats, 10)
+        assert [(term, estimate) for _, term, estimate, _ in small] == [("group: wl", truth)], (seed, small)  # fmt: skip
+        real = sm.Logit(y, effects).fit(disp=0)
+        assert level_estimates(table(names, real), "logit", stats, 10)[0] == [], seed
 
 
 def test_a_doctored_aic_is_told_from_r2() -> None:

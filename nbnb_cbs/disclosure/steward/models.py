@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from itertools import combinations
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from nbnb_cbs.disclosure.profiles import Profile
@@ -291,7 +292,7 @@ def _residual_variance(kind: str, stats: dict[str, float | None], terms: int) ->
 
 def level_estimates(
     coef: pl.DataFrame, kind: str, stats: dict[str, float | None], threshold: int
-) -> tuple[list[tuple[int, str, float, bool]], list[str]]:
+) -> tuple[list[tuple[int | None, str, float, bool]], list[str]]:
     """Per covariate level (and interaction cell) of a logit or linear probability model, the
     fewer of its persons with and without the outcome, as B and SE give them away.
 
@@ -311,13 +312,32 @@ def level_estimates(
             continue
         b[key], se[key], lines[key] = beta, error, line
     scale = _residual_variance(kind, stats, coef.height)
-    small: list[tuple[int, str, float, bool]] = []
+    small: list[tuple[int | None, str, float, bool]] = []
     unproven: list[str] = []
     terms = [str(t or "").strip() for t in coef["term"].to_list()]
     # With a numeric covariate the intercept and every level's B are at that number's zero (a
     # birth year of 0, an age of 0): the cells' rates and variances cannot be read from them, and
     # reading them so failed legitimate sex*age models (red team 19). Only the bound remains.
     numeric = any(t != INTERCEPT and _parts(t) is None for t in terms)
+    # A linear model's residual variance as if its numeric rows were not there (their degrees of
+    # freedom given back) and as published: an invented numeric row leaves the former exact.
+    extra = sum(t != INTERCEPT and _parts(t) is None for t in terms)
+    scales = _scale_ranges(kind, stats, coef.height, extra) if numeric else []
+    weak = any(1 / (error + 5e-5) ** 2 < threshold for key, error in se.items() if key)
+    if INTERCEPT not in terms and kind == "logit" and not numeric and weak:
+        # Fixed effects keep the intercept back. If the levels' numbers are a categorical
+        # model's all the same (no effects were fitted: red team 23, cases 05-07), one reference
+        # cell of whole persons makes every level's whole too; an attacker can search for it.
+        found = _reference_cells(b, se, stats)
+        if found:
+            for key, (ones, others) in found.items():
+                name = (
+                    " x ".join(key) if key else f"{INTERCEPT} (the reference levels, unpublished)"
+                )
+                if min(ones, others) < threshold:
+                    small.append((lines.get(key), name, float(min(ones, others)), ones <= others))
+            if small:
+                return small, unproven
     for key, error in se.items():
         # The intercept is the reference levels' cell (red team 23: a small group made the
         # reference was read from it). The bound below holds for levels only: the intercept's
@@ -332,6 +352,14 @@ def level_estimates(
             if all(s in se for s in subsets)
             else 0.0
         )
+        if numeric and variance > 0 and (exact := _whole_cell(b, se, subsets, kind, scales)):
+            # The numbers are a categorical model's, exactly: a numeric row beside them changes
+            # nothing (red team 23, case 04b: one invented row switched the estimates off).
+            if min(exact) < threshold:
+                small.append((lines[key], name, float(min(exact)), exact[0] <= exact[1]))
+            else:
+                unproven.append(f"{name} (exactly {exact[0]} with and {exact[1]} without)")
+            continue
         if numeric or variance <= 0 or (kind == "lpm" and scale is None):
             # No intercept (fixed effects) or a merged term: only the logit's bound is known.
             unproven.append(f"{name} (at least {bound:.1f})" if kind == "logit" else name)
@@ -348,6 +376,191 @@ def level_estimates(
         else:
             unproven.append(f"{name} (about {estimate:.0f})")
     return small, unproven
+
+
+def _scale_ranges(
+    kind: str, stats: dict[str, float | None], terms: int, extra: int
+) -> list[tuple[float, float]]:
+    """A linear model's residual variance, low and high over the decimals of R2 (or the AIC),
+    as if its ``extra`` numeric rows were not there (their degrees of freedom given back) and as
+    published: an invented numeric row leaves the former exact."""
+    dof = stats.get("residual_dof")
+    if kind != "lpm" or not dof:
+        return []
+    n, ones, r2 = stats.get("N") or 0.0, stats.get("N_outcome"), stats.get("pseudo_r2")
+    from_r2, from_aic = _ssr(stats, terms)
+    if from_r2 is not None and ones is not None and r2 is not None:
+        wiggle = 5e-5 * ones * (n - ones) / n
+        ssr = (from_r2 - wiggle, from_r2 + wiggle)
+    elif from_aic is not None:
+        ssr = (from_aic * math.exp(-0.01 / n), from_aic * math.exp(0.01 / n))
+    else:
+        return []
+    return [(ssr[0] / (dof + k), ssr[1] / (dof + k)) for k in (extra, 0)]
+
+
+def _whole_cell(
+    b: dict[tuple[str, ...], float],
+    se: dict[tuple[str, ...], float],
+    subsets: list[tuple[str, ...]],
+    kind: str,
+    scales: list[tuple[float, float]],
+) -> tuple[int, int] | None:
+    """Persons with and without the outcome of a cell, when B and SE (4 decimals) are exactly
+    those of a categorical model's cell of whole persons: in a logit the cell's variance is
+    1 / (with x without / persons) and its rate with / persons, in a linear model the variance
+    is the residual variance / persons. Each count is worked out over the corners of the
+    published decimals; None unless both ranges hold one whole number (a model with a real
+    numeric covariate does not give whole persons: its intercept is at the number's zero)."""
+    if not all(s in se and s in b for s in subsets):
+        return None
+    half = 5e-5 * len(subsets)
+    linear = sum(b[s] for s in subsets)
+    signs = [(-1) ** (len(subsets[-1]) - len(s)) for s in subsets]
+    low = sum(
+        sg * (se[s] + (-5e-5 if sg > 0 else 5e-5)) ** 2
+        for sg, s in zip(signs, subsets, strict=True)
+    )
+    high = sum(
+        sg * (se[s] + (5e-5 if sg > 0 else -5e-5)) ** 2
+        for sg, s in zip(signs, subsets, strict=True)
+    )
+    if low <= 0 or abs(linear) > 30:
+        return None
+    if kind == "logit":
+        rate = (1 / (1 + math.exp(-(linear - half))), 1 / (1 + math.exp(-(linear + half))))
+        # with = 1 / (variance (1 - rate)), without = 1 / (variance rate)
+        ranges = [
+            (1 / (high * (1 - rate[0])), 1 / (low * (1 - rate[1]))),
+            (1 / (high * rate[1]), 1 / (low * rate[0])),
+        ]
+        return _whole(ranges)
+    rate = (linear - half, linear + half)
+    if not (rate[0] > 0 and rate[1] < 1):
+        return None
+    for scale in scales:  # persons = scale / variance; with = persons x rate
+        persons = (scale[0] / high, scale[1] / low)
+        found = _whole(
+            [
+                (persons[0] * rate[0], persons[1] * rate[1]),
+                (persons[0] * (1 - rate[1]), persons[1] * (1 - rate[0])),
+            ]
+        )
+        if found:
+            return found
+    return None
+
+
+def _reference_cells(
+    b: dict[tuple[str, ...], float],
+    se: dict[tuple[str, ...], float],
+    stats: dict[str, float | None],
+) -> dict[tuple[str, ...], tuple[int, int]]:
+    """A logit without its intercept: the reference cells (persons with and without the
+    outcome, at most N in all) for which every level's B and SE are those of a categorical
+    model's cell of whole persons. Of those, the ones whose cells add up to N and N_outcome (a
+    saturated model's do) if any; returned are the cells every such candidate agrees on (an
+    attacker knows them without knowing which candidate is true). At least two levels must be
+    read with the reference: one leaves too many candidates. (Searched only where a level is
+    not proven large by its SE: the search takes seconds at N = 5,000.)"""
+    units = stats.get("N") or 0.0
+    keys = [k for k in se if k and all(s in se for s in _subsets(k) if s)]
+    if len(keys) < 2 or not 2 <= units <= 20_000:
+        return {}
+    candidates: list[tuple[int, int]] = []
+    for persons in range(2, int(units) + 1):
+        ones = np.arange(1, persons, dtype=np.float64)
+        # The candidate reference cell's variance and log-odds, exactly (no decimals).
+        variance, odds = persons / (ones * (persons - ones)), np.log(ones / (persons - ones))
+        alive = np.ones(ones.size, dtype=bool)
+        for key in keys:
+            whole = _whole_cells(b, se, key, variance[alive], odds[alive])
+            if whole is None:
+                alive[:] = False
+                break
+            alive[alive] = whole[0] > 0
+        candidates += [(int(k), persons - int(k)) for k in ones[alive]]
+        if len(candidates) > 100:
+            return {}
+    readings = []
+    for with_, without in candidates:
+        variance = np.array([(with_ + without) / (with_ * without)])
+        odds = np.array([math.log(with_ / without)])
+        cells: dict[tuple[str, ...], tuple[int, int]] = {(): (with_, without)}
+        for key in keys:
+            whole = _whole_cells(b, se, key, variance, odds)
+            if whole is not None:
+                cells[key] = (int(whole[0][0]), int(whole[1][0]))
+        readings.append(cells)
+    ones_total = stats.get("N_outcome")
+    adding_up = [
+        cells
+        for cells in readings
+        if sum(w + wo for w, wo in cells.values()) == units
+        and (ones_total is None or sum(w for w, _ in cells.values()) == ones_total)
+    ]
+    readings = adding_up or readings
+    if not readings:
+        return {}
+    return {
+        key: cell
+        for key, cell in readings[0].items()
+        if all(other.get(key) == cell for other in readings[1:])
+    }
+
+
+def _subsets(key: tuple[str, ...]) -> list[tuple[str, ...]]:
+    return [s for r in range(len(key) + 1) for s in combinations(key, r)]
+
+
+def _whole_cells(
+    b: dict[tuple[str, ...], float],
+    se: dict[tuple[str, ...], float],
+    key: tuple[str, ...],
+    variance: np.ndarray,
+    odds: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``_whole_cell`` of a logit's ``key`` for many candidate reference cells at once (their
+    variance and log-odds, exact): per candidate, the cell's whole persons with and without the
+    outcome, 0 where they are not whole; None where no candidate gives whole persons."""
+    others = [s for s in _subsets(key) if s]
+    sign = (-1) ** len(key)  # the reference cell's sign in the inclusion-exclusion
+    low = sign * variance + sum(
+        sg * (se[s] - sg * 5e-5) ** 2 for s in others for sg in [(-1) ** (len(key) - len(s))]
+    )
+    high = sign * variance + sum(
+        sg * (se[s] + sg * 5e-5) ** 2 for s in others for sg in [(-1) ** (len(key) - len(s))]
+    )
+    half = 5e-5 * len(others)
+    linear = odds + sum(b[s] for s in others)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate_low, rate_high = 1 / (1 + np.exp(-(linear - half))), 1 / (1 + np.exp(-(linear + half)))
+        ranges = [
+            (1 / (high * (1 - rate_low)), 1 / (low * (1 - rate_high))),
+            (1 / (high * rate_high), 1 / (low * rate_low)),
+        ]
+        whole = []
+        for bottom, top in ranges:
+            first = np.ceil(bottom * (1 - 1e-6) - 1e-6)
+            top_ = top * (1 + 1e-6) + 1e-6
+            ok = (low > 0) & (first >= 1) & (first <= top_) & (first + 1 > top_)
+            whole.append(np.where(ok, first, 0.0))
+    if not (whole[0] > 0).any() or not ((whole[0] > 0) & (whole[1] > 0)).any():
+        return None
+    both = (whole[0] > 0) & (whole[1] > 0)
+    return np.where(both, whole[0], 0.0), np.where(both, whole[1], 0.0)
+
+
+def _whole(ranges: list[tuple[float, float]]) -> tuple[int, int] | None:
+    """The one whole number in each range (widened by a millionth), or None."""
+    out = []
+    for bottom, top in ranges:
+        low, high = bottom * (1 - 1e-6) - 1e-6, top * (1 + 1e-6) + 1e-6
+        first = math.ceil(low)
+        if first > high or first + 1 <= high or first < 1:
+            return None
+        out.append(first)
+    return out[0], out[1]
 
 
 def _levels(
