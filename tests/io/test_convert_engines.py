@@ -14,6 +14,7 @@ import pyreadstat
 import pytest
 
 from nbnb_cbs.errors import InputFileError, ValueParseError
+from nbnb_cbs.io import stata
 from nbnb_cbs.io.convert import convert_files, stat_engine
 from nbnb_cbs.io.readers import read_table
 from nbnb_cbs.schemas import JOBS, person_key
@@ -68,11 +69,16 @@ def _expected(path: Path) -> pl.DataFrame:
 @pytest.mark.parametrize("suffix", [".sav", ".dta"])
 def test_polars_readstat_gives_pyreadstat_values(tmp_path: Path, suffix: str) -> None:
     path = _write(_jobs(), tmp_path / f"jobs{suffix}")
-    assert stat_engine(path) == "polars-readstat"
-    # The two readers agree on the raw file: types, codes, user-missing as null, dates, text.
+    assert stat_engine(path) == ("polars-readstat" if suffix == ".sav" else "Stata records")
+    # The readers agree on the raw file: types, codes, user-missing as null, dates, text.
     reader = pyreadstat.read_sav if suffix == ".sav" else pyreadstat.read_dta
     raw, _ = reader(str(path), output_format="polars")
     assert polars_readstat.scan_readstat(str(path)).collect().equals(raw)
+    if suffix == ".dta":
+        dta = stata.layout(path)
+        assert dta is not None
+        records = pl.concat(list(stata.read_chunks(path, dta, raw.columns, 7)))
+        assert records.equals(raw)
     result = convert_files([path], tmp_path / "out.parquet", chunk_rows=16, row_group_rows=10)
     out = pl.read_parquet(tmp_path / "out.parquet")
     expected = _expected(path)
