@@ -88,12 +88,13 @@ def layout(path: Path) -> DtaLayout | None:
             fields.append((name, order + _NUMBERS[kind][0]))
         else:
             return None
-    if len(set(names)) != len(names):
-        return None
+    record = np.dtype(fields)
+    if len(set(names)) != len(names) or path.stat().st_size < offsets[9] + 6 + n * record.itemsize:
+        return None  # a cut-off file: polars-readstat's error names it
     return DtaLayout(
         rows=int(n),
         data_offset=offsets[9] + 6,
-        record=np.dtype(fields),
+        record=record,
         types=dict(zip(names, types, strict=True)),
         formats=dict(zip(names, formats, strict=True)),
     )

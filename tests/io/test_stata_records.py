@@ -17,6 +17,7 @@ import polars_readstat
 import pyreadstat
 import pytest
 
+from nbnb_cbs.errors import InputFileError
 from nbnb_cbs.io import stata
 from nbnb_cbs.io.convert import convert_files, stat_engine
 
@@ -139,6 +140,11 @@ def test_files_it_does_not_read_go_to_readstat(tmp_path: Path) -> None:
     old = tmp_path / "old.dta"
     pyreadstat.write_dta(long_text.head(1).assign(note="z"), str(old), version=13)
     assert stata.layout(old) is None and stat_engine(old) == "pyreadstat"
+    cut = tmp_path / "cut.dta"
+    cut.write_bytes(typed.read_bytes()[:-200])
+    assert stata.layout(cut) is None
+    with pytest.raises(InputFileError, match="not a readable Stata file"):
+        convert_files([cut], tmp_path / "out.parquet")
 
 
 @pytest.mark.parametrize("chunk_rows", [3, 1000])
