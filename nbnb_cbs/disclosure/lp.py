@@ -358,7 +358,10 @@ class Program:
         """A proof for a set inside ``form`` (a set: coefficients of one), if one is known."""
         if not self._proven_by or any(c != 1.0 for c in form.coef):
             return None
-        outside = np.ones(self.n, dtype=np.int8)
+        # Counted in 32 bits: in the proofs' own 8 bits, a set with 256 members outside the form
+        # wrapped to 0 and passed for one inside it (an atom pinned to 0 went unprotected as if it
+        # held a proven 665 records, and a breakdown by city failed the run's own check).
+        outside = np.ones(self.n, dtype=np.int32)
         outside[list(form.index)] = 0
         inside = np.flatnonzero((self._proven @ outside) == 0)
         return self._proven_by[int(inside[0])] if inside.size else None

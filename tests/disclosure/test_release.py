@@ -143,3 +143,24 @@ def test_a_release_whose_lp_stalls_warm_is_solved_cold(tmp_path: Path) -> None:
     code, out, err = Cli()("run", project)
     assert code == 0, err + out
     assert (tmp_path / "export" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("zeros", [False, True])
+def test_a_proof_for_a_large_set_does_not_pass_for_a_set_it_does_not_lie_in(zeros: bool) -> None:
+    """A set proved to hold at least the threshold saves the LPs of the sets that contain it.
+    Containment was counted in 8 bits: a proven set of 257 atoms, 256 of them outside a one-atom
+    set, wrapped to 0 and passed for one inside it, so an atom pinned to 4 records (or to 0,
+    where zeros are disclosive) went unprotected as if it held the proven 665 (a breakdown by a
+    4-valued city then failed the run's own check, 267 atoms found narrow)."""
+    from nbnb_cbs.disclosure.lp import Form, Program, Row
+
+    n = 257
+    pinned = 0.0 if zeros else 4.0
+    rows = [Row(tuple(range(n)), (1.0,) * n, 665.0, 665.0, 0), Row((0,), (1.0,), pinned, pinned, 1)]
+    program = Program(n, rows)
+    everything = Form(tuple(range(n)), (1.0,) * n, "small", "all atoms", ((tuple(range(n))), ()))
+    bad, low, _, _ = program.check(everything, 10.0, 10.0, zeros)
+    assert not bad and low == pytest.approx(665.0)  # proved, and the proof kept
+    one = Form((0,), (1.0,), "small", "atom 0", ((0,), ()))
+    bad, low, high, _ = program.check(one, 10.0, 10.0, zeros)
+    assert bad and low == pytest.approx(pinned) and high == pytest.approx(pinned)
