@@ -455,6 +455,32 @@ def test_a_categorical_models_numbers_beside_an_invented_numeric_row_are_read_ex
             assert [(term, estimate) for _, term, estimate, _ in small] == [("group: wl", truth)], (seed, kind, small)  # fmt: skip
 
 
+def test_a_number_with_two_values_gives_the_rest_of_the_sample_from_n() -> None:
+    """Red team 27 (cases 04-05): a number that is 6 for 7 records (1 with the outcome) and 0
+    for the rest makes the intercept the larger group's cell, exactly; N and N_outcome less
+    that cell give the 7 back. Logit and linear model alike."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    from nbnb_cbs.disclosure.steward.models import level_estimates
+
+    rng = np.random.default_rng(27)
+    n = 695
+    months = np.where(np.arange(n) < 7, 6.0, 0.0)
+    y = (rng.random(n) < 0.43).astype(float)
+    y[:7] = [1.0] + [0.0] * 6
+    x = np.column_stack([np.ones(n), months])
+    for kind in ("logit", "lpm"):
+        fit = sm.Logit(y, x).fit(disp=0) if kind == "logit" else sm.OLS(y, x).fit()
+        coef = pl.DataFrame({"term": ["(intercept)", "training_months"],
+                             "B": [f"{v:.4f}" for v in fit.params], "SE": [f"{v:.4f}" for v in fit.bse]})  # fmt: skip
+        r2 = fit.prsquared if kind == "logit" else fit.rsquared
+        stats = {"N": float(n), "N_outcome": float(y.sum()), "pseudo_r2": round(float(r2), 4),
+                 "aic": round(float(fit.aic), 2), "residual_dof": float(fit.df_resid)}  # fmt: skip
+        small, _ = level_estimates(coef, kind, stats, 10)
+        assert [(t, e) for _, t, e, _ in small] == [("the sample beside (intercept) (the reference levels)", 1.0)], (kind, small)  # fmt: skip
+
+
 def test_a_categorical_logit_logged_with_fixed_effects_is_read_through_its_reference() -> None:
     """Red team 23 (cases 05-07): a logit logged as having project fixed effects publishes no
     intercept, which switched the level estimates off. Where no effects were fitted, one

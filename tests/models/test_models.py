@@ -357,6 +357,29 @@ def test_numeric_covariate_unreadable_value_names_row_and_column() -> None:
         build_sample(_spec(covariates=("score",), numeric=("score",)), bad, persons, threshold=10)
 
 
+def test_a_number_with_two_values_is_checked_as_levels() -> None:
+    """Red team 27: a 'number' of 6 for a handful of records and 0 for the rest made the
+    intercept the larger group's cell, and N gave the handful back. A number with two values is
+    refused where either group is too small; with large groups it is fitted as a number."""
+    analysis, persons = _data()
+    few = persons.head(7)["record_id"]
+    spec = _spec(covariates=("months",), numeric=("months",))
+    two = analysis.with_columns(
+        months=pl.when(pl.col("record_id").is_in(few.implode()))
+        .then(pl.lit("6"))
+        .otherwise(pl.lit("0"))
+    )
+    with pytest.raises(DisclosureError, match=r"months takes two values.*months = "):
+        run_model(spec, two, persons, CBS)
+    half = persons.filter(pl.int_range(pl.len()) % 2 == 0)["record_id"]
+    large = analysis.with_columns(
+        months=pl.when(pl.col("record_id").is_in(half.implode()))
+        .then(pl.lit("6"))
+        .otherwise(pl.lit("0"))
+    )
+    assert "months" in run_model(spec, large, persons, CBS).fit.terms
+
+
 def test_icc_against_hand_computation() -> None:
     """Two projects of 4: y = [1,1,1,0] and [0,0,0,1]: MSB = 4 (1/4)^2 2 / 1 = 1/2, MSW = 1.5 / 6 = 1/4, n0 = 4,
     ICC = (1/2 - 1/4) / (1/2 + 3/4) = 1/5; outcome constant within projects gives 1."""

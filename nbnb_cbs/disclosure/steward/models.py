@@ -359,6 +359,15 @@ def level_estimates(
                 small.append((lines[key], name, float(min(exact)), exact[0] <= exact[1]))
             else:
                 unproven.append(f"{name} (exactly {exact[0]} with and {exact[1]} without)")
+            # The rest of the sample is N and N_outcome less the cell (red team 27: a number
+            # with two values made the intercept the larger group's cell; the smaller followed).
+            units, outcome = stats.get("N"), stats.get("N_outcome")
+            if units is not None and outcome is not None:
+                rest = (outcome - exact[0], units - outcome - exact[1])
+                if any(0 < side < threshold for side in rest):
+                    fewer = min(side for side in rest if side > 0)
+                    label = f"the sample beside {name}"
+                    small.append((lines[key], label, float(fewer), rest[0] == fewer))
             continue
         if numeric or variance <= 0 or (kind == "lpm" and scale is None):
             # No intercept (fixed effects) or a merged term: only the logit's bound is known.
@@ -434,21 +443,52 @@ def _whole_cell(
             (1 / (high * (1 - rate[0])), 1 / (low * (1 - rate[1]))),
             (1 / (high * rate[1]), 1 / (low * rate[0])),
         ]
-        return _whole(ranges)
+        return _one_pair(ranges, rate, (1 / high, 1 / low))
     rate = (linear - half, linear + half)
     if not (rate[0] > 0 and rate[1] < 1):
         return None
     for scale in scales:  # persons = scale / variance; with = persons x rate
         persons = (scale[0] / high, scale[1] / low)
-        found = _whole(
-            [
-                (persons[0] * rate[0], persons[1] * rate[1]),
-                (persons[0] * (1 - rate[1]), persons[1] * (1 - rate[0])),
-            ]
-        )
-        if found:
+        ranges = [
+            (persons[0] * rate[0], persons[1] * rate[1]),
+            (persons[0] * (1 - rate[1]), persons[1] * (1 - rate[0])),
+        ]
+        if found := _one_pair(ranges, rate, None, persons):
             return found
     return None
+
+
+def _one_pair(
+    ranges: list[tuple[float, float]],
+    rate: tuple[float, float],
+    information: tuple[float, float] | None,
+    persons: tuple[float, float] | None = None,
+) -> tuple[int, int] | None:
+    """The one pair of whole numbers (with, without) inside ``ranges`` whose rate, persons and
+    (a logit's) information with x without / persons lie in their ranges too; None if there is
+    no such pair or more than one (the decimals then leave the cell open)."""
+
+    def whole(low: float, high: float) -> range:
+        first = max(1, math.ceil(low * (1 - 1e-6) - 1e-6))
+        return range(first, math.floor(high * (1 + 1e-6) + 1e-6) + 1)
+
+    withs, withouts = whole(*ranges[0]), whole(*ranges[1])
+    if len(withs) * len(withouts) > 2_500:
+        return None  # too wide to tell
+    found = []
+    for w in withs:
+        for wo in withouts:
+            n = w + wo
+            if not rate[0] - 1e-9 <= w / n <= rate[1] + 1e-9:
+                continue
+            if persons is not None and not persons[0] - 1e-6 <= n <= persons[1] + 1e-6:
+                continue
+            if information is not None:
+                info = w * wo / n
+                if not information[0] * (1 - 1e-6) <= info <= information[1] * (1 + 1e-6):
+                    continue
+            found.append((w, wo))
+    return found[0] if len(found) == 1 else None
 
 
 def _reference_cells(
@@ -549,18 +589,6 @@ def _whole_cells(
         return None
     both = (whole[0] > 0) & (whole[1] > 0)
     return np.where(both, whole[0], 0.0), np.where(both, whole[1], 0.0)
-
-
-def _whole(ranges: list[tuple[float, float]]) -> tuple[int, int] | None:
-    """The one whole number in each range (widened by a millionth), or None."""
-    out = []
-    for bottom, top in ranges:
-        low, high = bottom * (1 - 1e-6) - 1e-6, top * (1 + 1e-6) + 1e-6
-        first = math.ceil(low)
-        if first > high or first + 1 <= high or first < 1:
-            return None
-        out.append(first)
-    return out[0], out[1]
 
 
 def _levels(
