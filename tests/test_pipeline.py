@@ -730,6 +730,18 @@ def test_numbers_spelled_out_in_names_are_found() -> None:
         assert number_in_name(name) is None, name
 
 
+def test_project_names_written_together_or_with_leading_zeros_are_found() -> None:
+    """Red team 27: 'project08_project16' named 'Project 08' and 'Project 16' unseen; a project
+    without a number still needs its own word ('werkstad' is not 'Werk')."""
+    from nbnb_cbs.disclosure.steward.identifiers import organisation_in_text
+
+    projects = ["Project 8", "Project 16", "Werk"]
+    assert organisation_in_text("registratie_project08.csv", projects, generic=False)
+    assert organisation_in_text("x_project16_y", projects, generic=False)
+    assert organisation_in_text("data_werk_2021", projects, generic=False)
+    assert organisation_in_text("project160 werkstad", projects, generic=False) is None
+
+
 def test_a_logits_0_1_terms_have_se_of_at_least_2_over_sqrt_n() -> None:
     """Red team 23: a linear model logged as a logit, its fit table invented to match, passed.
     A 0/1 term's information in a logit is at most N/4, so its SE is at least 2/sqrt(N): every

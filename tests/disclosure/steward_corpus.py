@@ -425,6 +425,20 @@ CASES: list[Case] = [
         "inputs[0].rows",
         rerender=False,
     ),
+    Case(  # red team 27: a count, and project numbers, in an input's file name
+        "manifest_input_name_count",
+        json_edit("manifest.json", lambda m: m["inputs"][0].update(name="registratie_zonder_7_leerwerk.csv")),
+        "manifest.json",
+        "inputs[0].name",
+        rerender=False,
+    ),
+    Case(
+        "manifest_input_name_projects",
+        json_edit("manifest.json", lambda m: m["inputs"][0].update(name="registratie_project08_project16.csv")),
+        "manifest.json",
+        "inputs[0].name",
+        rerender=False,
+    ),
     Case(
         "manifest_input_rows_exact",
         json_edit("manifest.json", lambda m: m["inputs"][0].update(rows=151)),
@@ -470,6 +484,12 @@ CASES: list[Case] = [
         json_edit("disclosure-log.json", lambda log: log["tables"][0].update(title="Linkage yield: 4 leavers not linked")),
         "disclosure-log.json",
         "tables[0].title",
+    ),
+    Case(  # red team 27: a Roman numeral escaped every number pattern
+        "log_title_roman_numeral",
+        json_edit("disclosure-log.json", lambda log: log["tables"][1].update(title=log["tables"][1]["title"] + " (of those who exited to work, IV never worked)")),
+        "disclosure-log.json",
+        "tables[1].title",
     ),
     Case(
         "log_extra_number",

@@ -152,6 +152,11 @@ def identifier_in_text(text: str, *, prose: bool = False) -> str | None:
     return None
 
 
+def _compact(text: str) -> str:
+    """Letters and digits only, numbers without leading zeros: 'Project 08' -> 'project8'."""
+    return re.sub(r"(?<![0-9])0+(?=[0-9])", "", re.sub(r"[^0-9a-z]", "", text.lower()))
+
+
 def organisation_in_text(text: str, projects: Sequence[str], *, generic: bool = True) -> str | None:
     """Which project or organisation ``text`` names, if any: a name from the review's project
     list, or (``generic``) a word such as project, organisation or gemeente."""
@@ -161,8 +166,17 @@ def organisation_in_text(text: str, projects: Sequence[str], *, generic: bool = 
 @functools.lru_cache(maxsize=4096)
 def _organisation(text: str, projects: tuple[str, ...], generic: bool) -> str | None:
     low = text.strip().lower()
+    compact = _compact(low)
     for name in projects:
-        if name.strip() and re.search(rf"\b{re.escape(name.strip().lower())}\b", low):
+        plain = name.strip().lower()
+        if plain and re.search(rf"(?<![a-z0-9]){re.escape(plain)}(?![a-z0-9])", low):
+            return f"the project {name!r} (export-review/projects.json)"
+        # A name with a number, written together or with leading zeros ('project08' for
+        # 'Project 8', red team 27), and not the start of a longer number.
+        joined = _compact(plain)
+        if any(c.isdigit() for c in joined) and re.search(
+            rf"{re.escape(joined)}(?![0-9])", compact
+        ):
             return f"the project {name!r} (export-review/projects.json)"
     if generic and (match := _ORG_TEXT.search(text)):
         return f"a project or organisation ({match.group()!r})"

@@ -116,6 +116,14 @@ def _manifest(export: ExportFiles, profile: Profile) -> list[Finding]:
     for i, entry in enumerate(_dicts(manifest.get("inputs"))):
         for key in sorted(set(entry) - _INPUT_KEYS):
             out.append(Finding(name, None, f"inputs[{i}].{key}", "manifest_field", f"input field {key!r} is not one nbnb-cbs writes"))  # fmt: skip
+        input_name = str(entry.get("name", ""))
+        tokens = re.split(r"[^0-9A-Za-z]+", input_name)
+        small = [t for t in tokens if t.isdigit() and 0 < int(t) < profile.threshold]
+        if small or (small := [w for w in [number_in_name(input_name)] if w]):
+            # A file name is the researcher's text (red team 27: 'registratie_zonder_7_...').
+            out.append(Finding(name, None, f"inputs[{i}].name", "number_in_text", f"input name {input_name[:80]!r} holds {small[0]}: a count in a file name; rename the file"))  # fmt: skip
+        if numbered := _NUMBERED_ORG.search(input_name):
+            out.append(Finding(name, None, f"inputs[{i}].name", "organisation_value", f"input name {input_name[:80]!r} names {numbered.group(0)!r}: projects or organisations in a file name; rename the file"))  # fmt: skip
         rows = entry.get("rows")
         if isinstance(rows, (int, float)) and 0 < rows < profile.threshold:
             out.append(Finding(name, None, f"inputs[{i}].rows", "small_count", f"an input of {rows} rows: a count below {profile.threshold}"))  # fmt: skip
@@ -166,6 +174,49 @@ def _log(export: ExportFiles, profile: Profile) -> list[Finding]:
         out.append(Finding(name, None, rel, "logged_table_missing", f"the log describes {rel!r}, which the export does not hold"))  # fmt: skip
     out += _strings(name, {k: v for k, v in export.log.items() if k != "profile"}, export)
     out += _log_numbers(name, export, profile.threshold)
+    out += _titles(name, export)
+    return out
+
+
+# A project, organisation or site by number in a file name ('project08', 'locatie_3').
+_NUMBERED_ORG = re.compile(
+    r"(?<![A-Za-z])(?:project|proj|organisatie|organisation|org|site|locatie|location|gemeente|"
+    r"vestiging)[ _-]?\d+",
+    re.IGNORECASE,
+)
+
+
+def _titles(name: str, export: ExportFiles) -> list[Finding]:
+    """Each table's title as nbnb-cbs writes it for that table (its name, anchor and the first
+    anchor's distribution): a title is free text, and numbers in words or Roman numerals ('IV
+    never worked', red team 27) slip past every pattern."""
+    from nbnb_cbs.disclosure.catalogue import Domains  # noqa: PLC0415
+    from nbnb_cbs.export.survival import SURVIVAL_TABLES  # noqa: PLC0415
+    from nbnb_cbs.export.tables import release_tables  # noqa: PLC0415
+
+    entries = [t for t in export.log.get("tables", []) if isinstance(t, dict)]
+    anchors: list[str] = []
+    for entry in entries:
+        if entry.get("kind") == "durability" and str(entry.get("anchor")) not in anchors:
+            anchors.append(str(entry.get("anchor")))
+    first = next((str(e.get("anchor")) for e in entries if e.get("kind") == "durability_distribution"), None)  # fmt: skip
+    if first is not None:
+        anchors = [first, *(a for a in anchors if a != first)]
+    breakdowns = (export.manifest.get("parameters") or {}).get("by") or []
+    domains = Domains(
+        breakdowns=tuple((str(b), ()) for b in breakdowns), anchors=tuple(anchors or ["exit"]),
+        bins=("all",), months=("all",), education=True, snapshot=True, net_wage=False,
+        destinations=(), enrolment=True,
+    )  # fmt: skip
+    expected = {spec.name: spec.title for spec in release_tables(domains, True)}
+    expected |= {spec.name: spec.title for spec in SURVIVAL_TABLES}
+    out = []
+    for i, entry in enumerate(export.log.get("tables", [])):
+        if not isinstance(entry, dict):
+            continue
+        table, title = str(entry.get("table")), entry.get("title")
+        if table in expected and title != expected[table]:
+            out.append(Finding(name, None, f"tables[{i}].title", "number_in_text", f"the title of {table} ({str(title)[:80]!r}) is not the one nbnb-cbs writes ({expected[table][:60]!r}...): a title can carry a count"))  # fmt: skip
     return out
 
 
