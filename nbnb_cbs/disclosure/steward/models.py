@@ -318,10 +318,10 @@ def level_estimates(
     # With a numeric covariate the intercept and every level's B are at that number's zero (a
     # birth year of 0, an age of 0): the cells' rates and variances cannot be read from them, and
     # reading them so failed legitimate sex*age models (red team 19). Only the bound remains.
-    numeric = any(t != INTERCEPT and _parts(t) is None for t in terms)
+    extra = sum(t != INTERCEPT and _parts(t) is None for t in terms)  # numeric rows
+    numeric = extra > 0
     # A linear model's residual variance as if its numeric rows were not there (their degrees of
     # freedom given back) and as published: an invented numeric row leaves the former exact.
-    extra = sum(t != INTERCEPT and _parts(t) is None for t in terms)
     scales = _scale_ranges(kind, stats, coef.height, extra) if numeric else []
     weak = any(1 / (error + 5e-5) ** 2 < threshold for key, error in se.items() if key)
     if INTERCEPT not in terms and kind == "logit" and not numeric and weak:
@@ -419,8 +419,9 @@ def _whole_cell(
     those of a categorical model's cell of whole persons: in a logit the cell's variance is
     1 / (with x without / persons) and its rate with / persons, in a linear model the variance
     is the residual variance / persons. Each count is worked out over the corners of the
-    published decimals; None unless both ranges hold one whole number (a model with a real
-    numeric covariate does not give whole persons: its intercept is at the number's zero)."""
+    published decimals; None unless one pair of whole numbers fits them all (``_one_pair``; a
+    model with a real numeric covariate does not give whole persons: its intercept is at the
+    number's zero)."""
     if not all(s in se and s in b for s in subsets):
         return None
     half = 5e-5 * len(subsets)
