@@ -158,23 +158,22 @@ def _source(path: Path, chunk_rows: int, work: Path) -> Source:
     suffix = path.suffix.lower()
     if suffix in (".sav", ".zsav", ".dta"):
         kind = stat_reader_kind(path)
-        engine = stat_engine(path)
-        if engine == "Stata records":
-            dta = stata.layout(path)
-            assert dta is not None  # stat_engine looked
+        dta = stata.layout(path) if suffix == ".dta" else None
+        if dta is not None:  # stat_engine's "Stata records"
+            layout = dta
 
             def records(columns: list[str]) -> Iterator[pl.DataFrame]:
-                if not stata.supports(dta, columns):
+                if not stata.supports(layout, columns):
                     yield from _readstat_chunks(path, kind, columns, chunk_rows)
                     return
                 first = 0
-                for frame in stata.read_chunks(path, dta, columns, chunk_rows):
+                for frame in stata.read_chunks(path, layout, columns, chunk_rows):
                     rows = pl.int_range(first, first + frame.height, dtype=pl.Int64, eager=True)
                     yield frame.with_columns(rows.alias(_ROW))
                     first += frame.height
 
             return records, list(dta.types), None
-        if engine == "polars-readstat":
+        if stat_engine(path) == "polars-readstat":
             import polars_readstat  # noqa: PLC0415
 
             try:
