@@ -119,7 +119,8 @@ def supports(dta: DtaLayout, columns: list[str]) -> bool:
 
 
 def _time_format(fmt: str) -> str | None:
-    """'date' (%td), 'datetime' (%tc, %tC), 'other' for other %t formats, None for a number."""
+    """'date' (%td), 'datetime' (%tc), 'other' for other %t formats (%tC among them) and the
+    old %d dates, None for a number."""
     fmt = fmt.lstrip("%-")
     if fmt.startswith("td"):
         return "date"
@@ -148,8 +149,9 @@ def _column(dta: DtaLayout, name: str, values: np.ndarray) -> pl.Series:
     native = np.ascontiguousarray(values).astype(values.dtype.newbyteorder("="), copy=False)
     pattern = native.view(np.dtype(bits).newbyteorder("="))
     series = pl.Series(name, native)
-    if (pattern >= missing).any():
-        series = pl.Series(name, native).set(pl.Series(pattern >= missing), None)
+    is_missing = pattern >= missing
+    if is_missing.any():
+        series = series.set(pl.Series(is_missing), None)
     when = _time_format(dta.formats.get(name, ""))
     if when == "date":
         return (series.cast(pl.Int32) + _DAYS_1960).cast(pl.Date)
