@@ -237,12 +237,11 @@ def _check_cells(sample: Sample, threshold: int, min_orgs: int) -> None:
             continue
         _merge_levels(sample, column, sparse[column].to_list(), threshold, min_orgs)
     for numeric in sample.numeric:
-        values = sample.frame[numeric].drop_nulls()
-        if values.n_unique() <= 2:
+        groups = sample.frame.filter(pl.col(numeric).is_not_null())
+        if groups[numeric].n_unique() <= 2:
             # A number with two values is a 0/1 term: the intercept is the one group's cell and
             # the rest is the other (red team 27: 6 months for 7 work_and_learn leavers, 0 for the
             # rest, gave them back from N). Both groups must hold enough of each outcome.
-            groups = sample.frame.filter(pl.col(numeric).is_not_null())
             sparse = _sparse(_cell_table(groups, [numeric]), threshold, min_orgs)
             if sparse.height:
                 raise DisclosureError(
