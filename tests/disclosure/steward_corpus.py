@@ -132,6 +132,18 @@ def append(rel: str, text: str) -> Doctor:
     return doctor
 
 
+def input_case(name: str, field: str, value: object) -> Case:
+    """A case that writes ``value`` into the manifest's first input's ``field``: the finding
+    must name that field."""
+    return Case(
+        name,
+        json_edit("manifest.json", lambda m: m["inputs"][0].update({field: value})),
+        "manifest.json",
+        f"inputs[0].{field}",
+        rerender=False,
+    )
+
+
 def both(*doctors: Doctor) -> Doctor:
     def doctor(export: Path) -> None:
         for d in doctors:
@@ -418,34 +430,11 @@ CASES: list[Case] = [
         "parameters.smallest_group",
         rerender=False,
     ),
-    Case(
-        "manifest_input_rows_7",
-        json_edit("manifest.json", lambda m: m["inputs"][0].update(rows=7)),
-        "manifest.json",
-        "inputs[0].rows",
-        rerender=False,
-    ),
-    Case(  # red team 27: a count, and project numbers, in an input's file name
-        "manifest_input_name_count",
-        json_edit("manifest.json", lambda m: m["inputs"][0].update(name="registratie_zonder_7_leerwerk.csv")),
-        "manifest.json",
-        "inputs[0].name",
-        rerender=False,
-    ),
-    Case(
-        "manifest_input_name_projects",
-        json_edit("manifest.json", lambda m: m["inputs"][0].update(name="registratie_project08_project16.csv")),
-        "manifest.json",
-        "inputs[0].name",
-        rerender=False,
-    ),
-    Case(
-        "manifest_input_rows_exact",
-        json_edit("manifest.json", lambda m: m["inputs"][0].update(rows=151)),
-        "manifest.json",
-        "inputs[0].rows",
-        rerender=False,
-    ),
+    input_case("manifest_input_rows_7", "rows", 7),
+    # red team 27: a count, and project numbers, in an input's file name
+    input_case("manifest_input_name_count", "name", "registratie_zonder_7_leerwerk.csv"),
+    input_case("manifest_input_name_projects", "name", "registratie_project08_project16.csv"),
+    input_case("manifest_input_rows_exact", "rows", 151),
     Case(
         "manifest_population_counts",
         json_edit(
@@ -456,13 +445,7 @@ CASES: list[Case] = [
         "parameters.population",
         rerender=False,
     ),
-    Case(
-        "manifest_identifier",
-        json_edit("manifest.json", lambda m: m["inputs"][0].update(name="123456789.csv")),
-        "manifest.json",
-        "inputs[0].name",
-        rerender=False,
-    ),
+    input_case("manifest_identifier", "name", "123456789.csv"),
     Case(
         "log_profile_threshold_5",
         json_edit("disclosure-log.json", _profile("threshold", 5)),
