@@ -169,9 +169,21 @@ _PHRASES: Final[dict[str, tuple[str, str]]] = {
         "{first} to {last} are merged (*): {n} persons together, spread evenly over the months, "
         "because a single month may hold too few persons to show.",
     ),
+    "pooled_rounded_note": (
+        "{first} t/m {last} zijn samengevoegd (*): samen {n} personen (afgerond op {b}), gelijk "
+        "verdeeld over de maanden, omdat één maand te weinig personen kan bevatten om te tonen.",
+        "{first} to {last} are merged (*): {n} persons together (rounded to {b}), spread evenly "
+        "over the months, because a single month may hold too few persons to show.",
+    ),
     "rounded_note": (
         "Aantallen zijn afgerond op {b}; aandelen zijn berekend uit de afgeronde aantallen.",
         "Counts are rounded to {b}; shares are computed from the rounded counts.",
+    ),
+    "rounded_half_note": (
+        "Aantallen zijn afgerond op {b}, precies halverwege naar boven ({half} wordt {up}); "
+        "aandelen zijn berekend uit de afgeronde aantallen.",
+        "Counts are rounded to {b}, exact halves up ({half} becomes {up}); shares are computed "
+        "from the rounded counts.",
     ),
     "nothing_note": (
         "Alle cijfers van deze tabel worden getoond.",

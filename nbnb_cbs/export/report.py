@@ -215,6 +215,8 @@ def _notes(
     notes = []
     if counts.get("suppressed"):
         notes.append(phrase("suppressed_note", language, k=counts["suppressed"], t=threshold))
+    base = int(log.get("rounding") or 10)
+    rounded = bool(counts.get("rounded") or log.get("rounding"))
     if POOL in frame.columns:
         pools = frame.filter(pl.col(POOL).is_not_null()).unique(
             POOL, keep="first", maintain_order=True
@@ -222,10 +224,16 @@ def _notes(
         for row in pools.iter_rows(named=True):
             first, _, last = str(row[POOL]).partition("..")
             n = "·" if row.get(N) is None else format_number(float(row[N]), 0, language)
-            notes.append(phrase("pooled_note", language, first=label(first, language),
-                                last=label(last or first, language), n=n))  # fmt: skip
-    if counts.get("rounded") or log.get("rounding"):
-        notes.append(phrase("rounded_note", language, b=log.get("rounding") or 10))
+            # A pool's total is rounded with the table's counts: said beside it, so "20" is
+            # not read as exact (red team 30 narrowed a neighbouring month to 0..9 so).
+            notes.append(phrase("pooled_rounded_note" if rounded else "pooled_note", language,
+                                first=label(first, language), last=label(last or first, language),
+                                n=n, b=base))  # fmt: skip
+    if rounded:
+        # Which way halves go decides the ranges a reader may take (half to even would give
+        # 9-value ranges where half up gives 10: red teams 26, 29). An odd base has no halves.
+        half = "rounded_half_note" if base % 2 == 0 else "rounded_note"
+        notes.append(phrase(half, language, b=base, half=base + base // 2, up=2 * base))
     return notes or [phrase("nothing_note", language)]
 
 

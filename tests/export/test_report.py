@@ -59,6 +59,34 @@ def test_pooled_cells_are_marked_and_explained() -> None:
     assert "<html lang='nl'>" in to_html(blocks, "t", "nl")
 
 
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_rounded_pool_and_halves_are_said(language: str) -> None:
+    """A pooled total of a rounded table is said to be rounded (red team 30 took "samen 20
+    personen" for exact and narrowed the next month to 0..9), and which way halves go is said
+    (an attacker assuming half to even takes 9-value ranges for 10-value ones)."""
+    months = ["2021-01", "2021-02", "2021-03"]
+    inflow = pl.DataFrame({"month": months, "statistic": "inflow", "value": [20 / 3] * 3,
+                           "n": [20] * 3, "pool": ["2021-01..2021-03"] * 3, "status": "pooled"})  # fmt: skip
+    log = {"kind": "series_inflow", "table": "series_inflow", "rounding": 10,
+           "status_counts": {"pooled": 3}}  # fmt: skip
+    blocks = report_blocks("p", {"end": "2021-12", "threshold": 10},
+                           [("tables/series_inflow.csv", inflow, log)], [], language)  # fmt: skip
+    text = to_markdown(blocks)
+    if language == "nl":
+        assert "samen 20 personen (afgerond op 10)" in text
+        assert "afgerond op 10, precies halverwege naar boven (15 wordt 20)" in text
+    else:
+        assert "20 persons together (rounded to 10)" in text
+        assert "rounded to 10, exact halves up (15 becomes 20)" in text
+    # Rounded to 5, no whole count lies halfway: nothing to say about halves.
+    blocks = report_blocks("p", {"end": "2021-12", "threshold": 10},
+                           [("tables/series_inflow.csv", inflow, log | {"rounding": 5})], [],
+                           language)  # fmt: skip
+    text = to_markdown(blocks)
+    assert ("afgerond op 5;" if language == "nl" else "rounded to 5;") in text
+    assert "halverwege" not in text and "halves" not in text
+
+
 def test_suppression_sentence_names_threshold_and_count() -> None:
     log = {"kind": "durability", "table": "durability_exit", "anchor": "first-job",
            "breakdown": "sectoral", "status_counts": {"published": 8, "suppressed": 2}}  # fmt: skip
