@@ -164,17 +164,23 @@ def run_project(
         if first is not None
         else inputs.linked.filter(pl.col("RINPERSOON").is_not_null())["record_id"].cast(pl.String)
     )
+    from nbnb_cbs.disclosure.catalogue import OTHER_LEVEL  # noqa: PLC0415
     from nbnb_cbs.export.tables import ModelCounts  # noqa: PLC0415
     from nbnb_cbs.models import sample_destinations  # noqa: PLC0415
+    from nbnb_cbs.models.run import release_levels  # noqa: PLC0415
 
+    covariates, levels, model_levels = release_levels(result.models, OTHER_LEVEL)
+    for m, mine in zip(result.models, model_levels, strict=True):
+        m.levels = mine
     fits = [
         ModelCounts(f"model_{m.spec.name}_fit", tuple(sorted(sample_destinations(m.spec))),
-                    float(m.fit.n), m.spec.outcome, float(m.fit.n_outcome))
-        for m in result.models
+                    float(m.fit.n), m.spec.outcome, float(m.fit.n_outcome), mine)
+        for m, mine in zip(result.models, model_levels, strict=True)
     ]  # fmt: skip
     frame, domains = release_frame(
         inputs.analysis, linked_ids, result.durability, settings.by, settings.end_month,
-        profile.threshold, samples=[m.sample for m in fits],
+        profile.threshold, samples=[m.sample for m in fits], covariates=covariates,
+        levels=levels,
     )  # fmt: skip
     domains = dataclasses.replace(domains, unit=settings.unit)
     ledgers = work / "release-ledger"
@@ -205,7 +211,8 @@ def run_project(
         result.models = [m for m in result.models if m.spec.name not in withheld]
         result.notes.append(
             f"model(s) {', '.join(withheld)} withheld from the export: with everything else "
-            "released, their N would let a count below the threshold be derived"
+            "released, their N or their persons per level (which B and SE give away) would let "
+            "a count below the threshold be derived"
         )
     progress("writing and checking the export")
     params = {

@@ -31,7 +31,7 @@ they are definitions an attacker knows.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -42,13 +42,17 @@ from nbnb_cbs.schemas import EXIT_DESTINATIONS
 __all__ = [
     "ANCHOR_COLUMN",
     "BIN_CLASSES",
+    "COV",
     "EDUCATION_GROUPS",
     "ENROL",
     "GROUPS",
     "KINDS",
     "LATE",
+    "LEVEL_STATISTICS",
+    "OTHER_LEVEL",
     "SNAPSHOT_CATEGORIES",
     "Domains",
+    "ModelLevel",
     "RowSpec",
     "TableKind",
     "bin_bounds",
@@ -86,6 +90,10 @@ SNAP = tuple(SNAPSHOT_CATEGORIES)
 SERIES = ("entry",)
 ENROL = ("ed", "en")  # every linked record's exit destination and enrolment at the end
 LATE = ("lx", "lt")  # the exit anchor's w1 / o12 group, and a first job after the month after exit
+# The models' factor: every linked record's exit destination class, its enrolment at the end (with
+# the enrol factor) and its level of each categorical covariate (Domains.cov_columns).
+COV = ("cd", "ce")
+OTHER_LEVEL = "(other)"  # a covariate's values no published model's sample holds
 TableKind = Literal[
     "linkage_yield",
     "durability",
@@ -128,10 +136,19 @@ class Domains:
     # a class of its own (see release_destinations).
     enrolment: bool = False
     unit: str = "month"  # the durability unit (the work groups' observable months or days)
+    # The published models' categorical covariates, each with its finest levels (the values the
+    # models' levels are made of, merged levels split) and the exit destinations of the models
+    # that have it: the cov factor's cells. A record of those destinations holds one of the
+    # levels; any other linked record holds OTHER_LEVEL (no model counts it).
+    covariates: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
 
     @property
     def shared(self) -> list[str]:
         return [f"b{i}" for i in range(len(self.breakdowns))]
+
+    @property
+    def cov_columns(self) -> list[str]:
+        return [f"c{i}" for i in range(len(self.covariates))]
 
 
 def destination_classes(samples: Sequence[Sequence[str]], every: Sequence[str]) -> tuple[str, ...]:
@@ -318,8 +335,49 @@ def universe(domains: Domains) -> pl.DataFrame:
                 **{c: pl.lit("none") for c in (*COHORT, *SNAP, *SERIES, *ENROL)},
             )
         )
+    cov_columns = domains.cov_columns
+    if domains.covariates:
+        # A model's estimates give its persons per level (and per interaction cell) with and
+        # without the outcome (a saturated logit's B and SE exactly): two models whose samples
+        # differ by a destination class differed by 3 women in work (red team 30's check). The
+        # cov factor counts the linked records by destination class, enrolment at the end and
+        # covariate cells; tied to the cohort's (and enrol factor's) counts (release._cov_links).
+        cells = []
+        for d in domains.destinations or ("none",):
+            # Only states a record can be in: a structural zero pinned is no finding to act on.
+            allowed = [
+                levels if set(d.split("+")) <= set(kept) else (OTHER_LEVEL,)
+                for _, levels, kept in domains.covariates
+            ]
+            cells += [(d, *combo) for combo in itertools.product(*allowed)]
+        states = pl.DataFrame(cells, schema=["cd", *cov_columns], orient="row").join(
+            pl.DataFrame({"ce": ["no", "yes"] if domains.enrolment else ["none"]}), how="cross"
+        )
+        linked = shared.filter(pl.col("ls") != "u").join(states, how="cross")
+        none = shared.filter(pl.col("ls") == "u").with_columns(
+            **{c: pl.lit("none") for c in (*COV, *cov_columns)}
+        )
+        parts.append(
+            pl.concat([linked, none], how="diagonal").with_columns(
+                factor=pl.lit("cov"),
+                **{c: pl.lit("none") for c in (*COHORT, *SNAP, *SERIES, *ENROL, *LATE)},
+            )
+        )
     columns = ["factor", *domains.shared, "ls", *COHORT, *SNAP, *SERIES, *ENROL, *LATE]
-    return pl.concat([p.select(columns) for p in parts]).with_row_index("var")
+    if cov_columns:
+        columns += [*COV, *cov_columns]
+    return pl.concat(
+        [
+            p.with_columns(
+                **{
+                    c: pl.lit("none")
+                    for c in (*COV, *cov_columns)
+                    if c in columns and c not in p.columns
+                }
+            ).select(columns)
+            for p in parts
+        ]
+    ).with_row_index("var")
 
 
 @dataclass(frozen=True)
@@ -392,12 +450,32 @@ def _outcome_set(
     return (pl.col("factor") == "enrol") & linked & _in("ed", kept) & either
 
 
+# A model's level or cell: its label ("sex: woman", "sex: woman x age_group: <25"), per covariate
+# the finest levels (Domains.covariates) it holds, and whether its persons with the outcome are
+# given away too (a level or interaction cell with its own term; a main-effects model's cross-
+# table gives its cells' persons only).
+ModelLevel = tuple[str, Mapping[str, Sequence[str]], bool]
+LEVEL_STATISTICS = ("level_n", "level_outcome")  # a model's rows per level (no file writes them)
+
+
+def _cov_outcome(outcome: str, domains: Domains) -> pl.Expr | None:
+    """A model's outcome as a state of the cov factor's records (None: it has no such state)."""
+    if outcome == "in_work_at_end":
+        return pl.col("ls") == "w"
+    if not domains.enrolment or outcome not in ("enrolled_at_end", "work_or_education_at_end"):
+        return None
+    enrolled = pl.col("ce") == "yes"
+    return enrolled if outcome == "enrolled_at_end" else (enrolled | (pl.col("ls") == "w"))
+
+
 def table_rows(
     kind: TableKind, table: str, domains: Domains, *, j: int | None = None, anchor: str = "exit",
     rounding: int = 0, sample: Sequence[str] = (), outcome: str = "",
+    levels: Sequence[ModelLevel] = (),
 ) -> list[RowSpec]:  # fmt: skip
     """The rows a table of ``kind`` publishes, each with the sets it is about (``sample``: the
-    exit destinations a model keeps)."""
+    exit destinations a model keeps; ``levels``: its levels and interaction cells, each a label
+    and per covariate the finest levels it holds)."""
     rows: list[RowSpec] = []
     dim = _dim(domains, j)
     linked = _in("ls", ("n", "w"))
@@ -413,6 +491,23 @@ def table_rows(
         ones = _outcome_set(outcome, domains, linked, kept)
         if ones is not None:
             rows.append(RowSpec(table, {}, "N_outcome", "count", ones, ones, f"{table}|N", 4))
+        # Its records per level (and interaction cell), with the outcome too: what B and SE give.
+        index = {name: i for i, (name, _, _) in enumerate(domains.covariates)}
+        in_sample = (pl.col("factor") == "cov") & linked & _in("cd", kept)
+        with_outcome = _cov_outcome(outcome, domains)
+        for label, parts, outcome_too in levels:
+            cell = in_sample
+            for covariate, values in parts.items():
+                cell = cell & _in(f"c{index[covariate]}", list(values))
+            dims = {"level": label}
+            # Tier 5: hidden after every table's cells (a hidden level withholds the model, and
+            # an LP's binding rows may name a level's row where a table's cell would do).
+            rows.append(RowSpec(table, dims, "level_n", "count", cell, cell, f"{table}|N", 5))
+            if with_outcome is not None and outcome_too:
+                ones = cell & with_outcome
+                rows.append(
+                    RowSpec(table, dims, "level_outcome", "count", ones, ones, f"{table}|N", 5)
+                )
     if kind == "linkage_yield":
         for v in _values(domains, j):
             b = _breakdown(domains, j, v)

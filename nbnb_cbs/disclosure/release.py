@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -24,6 +24,7 @@ import polars as pl
 from nbnb_cbs.disclosure.catalogue import (
     CLASS_RANGE,
     COHORT,
+    COV,
     ENROL,
     LATE,
     SERIES,
@@ -78,7 +79,7 @@ class ReleaseModel:
     domains: Domains
     atoms: pl.DataFrame
     cells: list[Cell]
-    masks: dict[str, np.ndarray] = field(default_factory=dict)
+    masks: dict[str | bytes, np.ndarray] = field(default_factory=dict)
     # Durability sums: one variable per (anchor column, atom) whose records are in a group; the
     # LP's columns are the atoms, then these.
     sums: dict[tuple[str, int], int] = field(default_factory=dict)
@@ -107,7 +108,10 @@ class ReleaseModel:
     def mask(self, expr: pl.Expr | None) -> np.ndarray:
         if expr is None:
             return np.zeros(self.atoms.height, dtype=bool)
-        key = str(expr)
+        # The expression's own bytes, not its text: polars shortens long lists in the text
+        # ('["dropout", "education", … "work_experience"]'), so two models' samples that
+        # differed by one destination shared a mask, and the second model's N was the first's.
+        key = expr.meta.serialize(format="binary")
         if key not in self.masks:
             self.masks[key] = self.atoms.select(expr.fill_null(False)).to_series().to_numpy()
         return self.masks[key]
@@ -338,7 +342,36 @@ def _coupling(model: ReleaseModel) -> list[Row]:
         rows += _enrol_links(model)
     if (model.atoms["factor"] == "late").any():
         rows += _late_links(model)
+    if model.domains.covariates:
+        rows += _cov_links(model)
     return rows
+
+
+def _cov_links(model: ReleaseModel) -> list[Row]:
+    """The cov factor and the cohort count the same linked records of a shared cell by exit
+    destination class; with the enrol factor, by destination and enrolment at the end too."""
+    rows: list[Row] = []
+    for part in _linked_cells(model):
+        cov = part.filter(pl.col("factor") == "cov")
+        cohort = part.filter(pl.col("factor") == "cohort")
+        enrol = part.filter(pl.col("factor") == "enrol")
+        for d in cov["cd"].unique(maintain_order=True).to_list():
+            mine = cov.filter(pl.col("cd") == d)
+            rows.append(_tie(mine, cohort.filter(pl.col("dest") == d)))
+            if model.domains.enrolment:  # those enrolled; with the tie above, the others follow
+                rows.append(_tie(
+                    mine.filter(pl.col("ce") == "yes"),
+                    enrol.filter((pl.col("ed") == d) & (pl.col("en") == "yes")),
+                ))  # fmt: skip
+    return rows
+
+
+def _linked_cells(model: ReleaseModel) -> Iterator[pl.DataFrame]:
+    """The atoms of each shared cell of linked records (every factor's), cell by cell."""
+    keys = [*model.domains.shared, "ls"]
+    linked = model.atoms.filter(pl.col("ls") != "u")
+    for _, part in linked.group_by(keys, maintain_order=True):
+        yield part
 
 
 def _tie(a: pl.DataFrame, b: pl.DataFrame, low: float = 0.0, high: float = 0.0) -> Row:
@@ -352,11 +385,8 @@ def _late_links(model: ReleaseModel) -> list[Row]:
     """The late factor counts the records of each exit group w1 / o12 of a shared cell; its late
     ones are at least the cohort's states that can only hold late records (two groups or classes
     that differ) and at most those whose exit class is not 1."""
-    atoms = model.atoms
-    keys = [*model.domains.shared, "ls"]
     rows: list[Row] = []
-    for key, part in atoms.filter(pl.col("ls") != "u").group_by(keys, maintain_order=True):
-        _ = key
+    for part in _linked_cells(model):
         late = part.filter(pl.col("factor") == "late")
         cohort = part.filter(pl.col("factor") == "cohort")
         for x in ("w1", "o12"):
@@ -372,12 +402,8 @@ def _late_links(model: ReleaseModel) -> list[Row]:
 def _enrol_links(model: ReleaseModel) -> list[Row]:
     """The enrol factor and the cohort count the same linked records of a shared cell by exit
     destination, and the leavers to education enrolled at the end alike (catalogue.universe)."""
-    atoms = model.atoms
-    keys = [*model.domains.shared, "ls"]
-    linked = atoms.filter(pl.col("ls") != "u")
     rows: list[Row] = []
-    for key, part in linked.group_by(keys, maintain_order=True):
-        _ = key
+    for part in _linked_cells(model):
         enrol = part.filter(pl.col("factor") == "enrol")
         cohort = part.filter(pl.col("factor") == "cohort")
         for d in enrol["ed"].unique(maintain_order=True).to_list():
@@ -760,7 +786,8 @@ def true_counts(model: ReleaseModel, frame: pl.DataFrame) -> np.ndarray:
     factors = {"N": (), "cohort": COHORT, "snap": SNAP if model.domains.snapshot else (),
                "series": SERIES if model.domains.months else (),
                "enrol": ENROL if model.domains.enrolment else (),
-               "late": LATE}  # fmt: skip
+               "late": LATE,
+               "cov": (*COV, *model.domains.cov_columns) if model.domains.covariates else ()}  # fmt: skip
     for factor, comps in factors.items():
         part = atoms.filter(pl.col("factor") == factor)
         if part.height == 0:

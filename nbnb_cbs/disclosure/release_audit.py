@@ -18,8 +18,10 @@ import polars as pl
 
 from nbnb_cbs.disclosure.catalogue import (
     KINDS,
+    LEVEL_STATISTICS,
     TOTAL,
     Domains,
+    ModelLevel,
     RowSpec,
     release_destinations,
     table_rows,
@@ -86,7 +88,8 @@ def audit_export(
         if fits:
             entries.append({"file": fits[0], "kind": "model_fit", "table": str(fits[0])[:-4],
                             "sample": [str(d) for d in m.get("sample_destinations", [])],
-                            "outcome": str(m.get("outcome", ""))})  # fmt: skip
+                            "outcome": str(m.get("outcome", "")),
+                            "levels": _levels(m.get("levels")), "model": m})  # fmt: skip
     known = [t for t in entries if t.get("kind") in KINDS]
     frames: dict[str, pl.DataFrame] = {}
     for entry in known:
@@ -130,7 +133,20 @@ def audit_export(
         snapshot |= kind.startswith("snapshot")
         if kind == "snapshot_amounts" and "category" in frame.columns:
             net_wage |= "net_wage" in frame["category"].to_list()
+    # The models' covariates as the run's release model has them (models.run.release_levels):
+    # in order of first mention, each with every value a level holds and the destinations of
+    # the models that have it.
+    held_values: dict[str, set[str]] = {}
+    kept: dict[str, set[str]] = {}
+    for entry in known:
+        for _, parts, _ in entry.get("levels", ()):
+            for covariate, held in parts.items():
+                held_values.setdefault(covariate, set()).update(held)
+                kept.setdefault(covariate, set()).update(entry.get("sample", ()))
     domains = Domains(
+        covariates=tuple(
+            (c, tuple(sorted(v)), tuple(sorted(kept[c]))) for c, v in held_values.items()
+        ),
         breakdowns=tuple((c, tuple(v)) for c, v in breakdowns.items()),
         anchors=tuple(anchors),
         bins=tuple(bins),
@@ -160,20 +176,33 @@ def audit_export(
         fit = entry["kind"] == "model_fit"
         rows = table_rows(entry["kind"], str(entry.get("table", "")), domains, j=j,
                           anchor=str(entry.get("anchor", "exit")), rounding=0 if fit else rounding,
-                          sample=entry.get("sample", ()), outcome=str(entry.get("outcome", "")))  # fmt: skip
+                          sample=entry.get("sample", ()), outcome=str(entry.get("outcome", "")),
+                          levels=entry.get("levels", ()))  # fmt: skip
         dims = [c for c in frame.columns
                 if c not in ("statistic", "value", "n", "pool", "status", "low", "high")]  # fmt: skip
         published: dict[tuple[frozenset[tuple[str, str]], str], dict[str, Any]] = {}
         for r in frame.iter_rows(named=True):
             key = (frozenset((d, str(r[d])) for d in dims), str(r.get("statistic")))
             published[key] = r
+        if fit and entry.get("levels"):
+            # A model's persons per level, where B and SE give them whole (the run counts them).
+            for level, (ones, others) in _level_readings(export_dir, entry).items():
+                dims_key = frozenset({("level", level)})
+                for statistic, value in (("level_n", ones + others), ("level_outcome", ones)):
+                    published[(dims_key, statistic)] = {
+                        "statistic": statistic,
+                        "value": value,
+                        "status": "published",
+                    }
         matched: set[tuple[frozenset[tuple[str, str]], str]] = set()
         for spec in rows:
             key = (frozenset(spec.dims.items()), spec.statistic)
             row = published.get(key)
             specs.append(spec)
             sources.append((file, row))
-            if row is None:
+            if row is None and spec.statistic in LEVEL_STATISTICS:
+                pass  # a model's persons per level: no file writes them (unknowns of the LP)
+            elif row is None:
                 findings.append((file, f"{spec.dims} {spec.statistic}", "missing_row",
                                  "a row the table's kind defines is absent: it cannot be audited"))  # fmt: skip
             else:
@@ -246,6 +275,37 @@ def audit_export(
     return findings, summary
 
 
+def _level_readings(export_dir: Path, entry: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """Persons with and without the outcome per level of the model behind a fit entry, as its
+    coefficient file gives them (steward.models.level_counts); none where it does not."""
+    from nbnb_cbs.disclosure.steward.models import level_counts  # noqa: PLC0415
+
+    model = entry.get("model") or {}
+    files = [str(f) for f in model.get("files") or [] if not str(f).endswith("_fit.csv")]
+    path = export_dir / files[0] if files else None
+    if path is None or not path.is_file():
+        return {}
+    try:
+        coef = read_published_text(path, csv_format({}))
+    except Exception:
+        return {}
+    return level_counts(coef, model, entry.get("levels", ()))
+
+
+def _levels(logged: Any) -> tuple[ModelLevel, ...]:
+    """A model's levels as the log lists them (models.run.log_entry); anything else: none."""
+    out: list[ModelLevel] = []
+    for item in logged if isinstance(logged, list) else []:
+        holds = item.get("holds") if isinstance(item, dict) else None
+        if not isinstance(holds, dict) or not isinstance(item.get("level"), str):
+            continue
+        parts = {
+            str(c): tuple(str(v) for v in vs) for c, vs in holds.items() if isinstance(vs, list)
+        }
+        out.append((item["level"], parts, item.get("outcome") is not False))
+    return tuple(out)
+
+
 def _survival_rows(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     """A survival table as the sizes it gives (``release_summary``): its first at-risk count, its
     events, and bounds on those censored at 12 months or more; suppressed rows when hidden."""
@@ -293,11 +353,19 @@ def _content_key(
     root: Path, log: dict[str, Any], manifest: dict[str, Any], profile: Profile
 ) -> str:
     digest = hashlib.sha256()
-    digest.update(json.dumps([log.get("tables"), manifest.get("parameters"), profile.sha256],
-                             sort_keys=True, default=str).encode())  # fmt: skip
-    for entry in log.get("tables", []):
-        path = root / str(entry.get("file", "")) if isinstance(entry, dict) else None
-        if path is not None and path.is_file():
+    # The models' entries and files are part of it (their N and persons per level are rows of
+    # the audit): keyed on the tables alone, doctored model files were judged by the verdict of
+    # the clean export checked earlier in the same process.
+    logged = log.get("models")
+    models: list[Any] = logged if isinstance(logged, list) else []
+    digest.update(json.dumps([log.get("tables"), models, manifest.get("parameters"),
+                              profile.sha256], sort_keys=True, default=str).encode())  # fmt: skip
+    files = [str(e.get("file", "")) for e in log.get("tables", []) if isinstance(e, dict)]
+    files += [str(f) for m in models if isinstance(m, dict) for f in m.get("files") or []]
+    for name in files:
+        path = root / name
+        digest.update(name.encode() + b"\0")
+        if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -10,7 +10,12 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from nbnb_cbs.disclosure.catalogue import SNAPSHOT_CATEGORIES, Domains, release_destinations
+from nbnb_cbs.disclosure.catalogue import (
+    OTHER_LEVEL,
+    SNAPSHOT_CATEGORIES,
+    Domains,
+    release_destinations,
+)
 from nbnb_cbs.durability import DurabilityResult
 from nbnb_cbs.schemas import EXIT_DESTINATIONS, exit_destination_expr
 
@@ -81,9 +86,13 @@ def release_frame(
     threshold: int,
     project: str | None = "project",
     samples: Sequence[Sequence[str]] = (),
+    covariates: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (),
+    levels: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, Domains]:
     """The release frame and the domains of every dimension the export publishes (``samples``:
-    the exit destinations each published model keeps)."""
+    the exit destinations each published model keeps; ``covariates``: their categorical
+    covariates with the finest levels, and ``levels`` the records of their samples with theirs,
+    ``models.run.release_levels``)."""
     frame = analysis.select(
         "record_id",
         *[pl.col(c).cast(pl.String).fill_null("unknown").alias(f"b{i}") for i, c in enumerate(by)],
@@ -239,6 +248,25 @@ def release_frame(
     breakdowns = tuple(
         (column, tuple(sorted(frame[f"b{i}"].unique().to_list()))) for i, column in enumerate(by)
     )
+    if covariates:
+        # The cov factor (catalogue.universe): linked records by destination class, enrolment
+        # at the end and the models' covariate levels; a record of no model's sample holds the
+        # last level (the other values), which no model's level counts.
+        other = {f"c{i}": OTHER_LEVEL for i in range(len(covariates))}
+        if levels is not None and levels.height:
+            frame = frame.join(levels, on="record_id", how="left", maintain_order="left")
+        else:
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in other)
+        frame = frame.with_columns(
+            cd=pl.when(pl.col("linked")).then(pl.col("dest")).otherwise(pl.lit("none")),
+            ce=pl.when(pl.col("linked") & pl.lit(enrolment))
+            .then(pl.col("en") if enrolment else pl.lit("none"))
+            .otherwise(pl.lit("none")),
+            **{
+                c: pl.when(pl.col("linked")).then(pl.col(c).fill_null(o)).otherwise(pl.lit("none"))
+                for c, o in other.items()
+            },
+        )
     domains = Domains(
         breakdowns=breakdowns,
         anchors=anchors,
@@ -249,5 +277,6 @@ def release_frame(
         net_wage=working is not None and "net_wage" in working.columns,
         destinations=destinations,
         enrolment=enrolment,
+        covariates=covariates,
     )
     return frame, domains

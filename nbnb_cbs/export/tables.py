@@ -27,6 +27,7 @@ from nbnb_cbs.disclosure import Applied, Profile
 from nbnb_cbs.disclosure.catalogue import (
     ANCHOR_COLUMN,
     Domains,
+    ModelLevel,
     RowSpec,
     TableKind,
     table_rows,
@@ -46,7 +47,7 @@ __all__ = ["ExportTable", "Release", "TableSpec", "build_release", "release_tabl
 
 TOTAL = "Total"
 _FACTOR_OF = {"N": "N", "cohort": "cohort", "snap": "snap", "series": "series", "enrol": "enrol",
-               "late": "late"}  # fmt: skip
+               "late": "late", "cov": "cov"}  # fmt: skip
 
 
 @dataclass
@@ -72,6 +73,7 @@ class TableSpec:
     anchor: str = "exit"
     sample: tuple[str, ...] = ()  # model_fit: the exit destinations the model keeps
     outcome: str = ""  # model_fit: the model's outcome (its count is a row too)
+    levels: tuple[ModelLevel, ...] = ()  # model_fit: its levels and interaction cells
 
     def describe(self, domains: Domains) -> dict[str, Any]:
         """What the steward's check needs to rebuild the table's sets (kept in the log)."""
@@ -90,6 +92,9 @@ class ModelCounts:
     n: float  # N
     outcome: str
     n_outcome: float  # records with the outcome
+    # Its levels and interaction cells (label, per covariate the finest levels it holds): B and
+    # SE give their persons with and without the outcome.
+    levels: tuple[ModelLevel, ...] = ()
 
 
 @dataclass
@@ -366,14 +371,14 @@ def build_release(
     summaries = survival or {}
     specs += [TableSpec("survival", name, "Survival (sizes it repeats)") for name in summaries]
     # A model's N is a count of a set the release already describes: one more row of the LP.
-    specs += [TableSpec("model_fit", m.name, "Model fit", sample=tuple(m.sample), outcome=m.outcome)
-              for m in models]  # fmt: skip
+    specs += [TableSpec("model_fit", m.name, "Model fit", sample=tuple(m.sample), outcome=m.outcome,
+                        levels=m.levels) for m in models]  # fmt: skip
     rows: list[RowSpec] = []
     owner: list[int] = []
     for k, table in enumerate(specs):
         found = table_rows(table.kind, table.name, domains, j=table.j, anchor=table.anchor,
                            rounding=0 if table.kind == "model_fit" else rounding,
-                           sample=table.sample, outcome=table.outcome)  # fmt: skip
+                           sample=table.sample, outcome=table.outcome, levels=table.levels)  # fmt: skip
         rows += found
         owner += [k] * len(found)
     model = build_model(domains, rows)

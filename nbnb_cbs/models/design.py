@@ -60,6 +60,9 @@ class Sample:
     merges: list[str] = field(default_factory=list)  # what merge_sparse_levels did (logged)
     dropped_cells: set[tuple[str, str, str, str]] = field(default_factory=set)
     pooled_projects: int = 0
+    # record_id and each categorical covariate's value before any merge, row for row with frame
+    # (the release counts the model's persons per level: a merged level is made of these values).
+    raw: pl.DataFrame | None = None
 
     @property
     def n(self) -> int:
@@ -157,6 +160,7 @@ def build_sample(
             continue
         levels[column] = _ordered_levels(frame, column, spec)
     sample = Sample(spec, frame, levels, numeric)
+    sample.raw = pl.concat([base.select("record_id"), frame.select(list(levels))], how="horizontal")
     _check_cells(sample, threshold, min_organisations)
     if spec.fixed_effects:
         _pool_projects(sample, threshold)

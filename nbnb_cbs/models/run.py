@@ -6,12 +6,14 @@ publishable ones for the export).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from nbnb_cbs.disclosure.catalogue import ModelLevel
 from nbnb_cbs.errors import DisclosureError, InputFileError
 from nbnb_cbs.io.writers import write_csv, write_json
 from nbnb_cbs.models.design import _PROJECT, INTERCEPT, build_design, build_sample
@@ -46,6 +48,14 @@ class ModelResult:
     stepwise: list[dict[str, Any]] | None = None
     references: dict[str, str] = field(default_factory=dict)  # categorical covariate -> level
     kept: list[str] = field(default_factory=list)
+    # Per record of the sample: record_id, each kept categorical covariate's level as fitted
+    # (merges applied) and, as "raw:<covariate>", its value before merging (release_levels).
+    cells: pl.DataFrame | None = None
+    # Interaction cells merged into the reference (no term of their own): (a, level, b, level).
+    dropped: set[tuple[str, str, str, str]] = field(default_factory=set)
+    # Its levels and interaction cells as the release counts them (release_levels), logged so
+    # the steward's check rebuilds the same release model.
+    levels: tuple[ModelLevel, ...] = ()
 
     def notes(self) -> list[str]:
         """What the researcher should know about the fit (printed by run and model)."""
@@ -121,10 +131,118 @@ def run_model(
         else None
     )
     references = {column: levels[0] for column, levels in sample.levels.items()}
+    categorical = [c for c in sample.levels if c in kept]
+    cells = (
+        sample.raw.select(
+            "record_id", *(pl.col(c).alias(f"raw:{c}") for c in categorical)
+        ).with_columns(sample.frame.select(categorical))
+        if sample.raw is not None
+        else None
+    )
     return ModelResult(
         spec, fit, sample.merges, sample.pooled_projects, vif(design), icc, steps,
-        kept=kept, references=references,
+        kept=kept, references=references, cells=cells, dropped=set(sample.dropped_cells),
     )  # fmt: skip
+
+
+def release_levels(
+    results: Sequence[ModelResult], other: str
+) -> tuple[
+    tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...],
+    pl.DataFrame,
+    list[tuple[ModelLevel, ...]],
+]:
+    """What the release needs of the models' levels (catalogue: Domains.covariates, the cov
+    factor and each model's level rows).
+
+    Returns each categorical covariate with its finest levels (the values before merging that
+    the samples of the models that have it hold) and those models' exit destinations; every
+    record of a sample with its finest level of each covariate (``c0``, ``c1`` ...; ``other``
+    where no sample of a model with the covariate holds the record); and per model its levels
+    and interaction cells, each a label as the coefficient table writes it and per covariate
+    the finest levels it holds (a finest level its sample lacks goes to the reference level,
+    where it adds no record)."""
+    names: list[str] = []
+    for result in results:
+        for column in result.cells.columns if result.cells is not None else []:
+            if column.startswith("raw:") and column[4:] not in names:
+                names.append(column[4:])
+    values: dict[str, set[str]] = {c: set() for c in names}
+    kept: dict[str, set[str]] = {c: set() for c in names}
+    records: pl.DataFrame | None = None
+    for result in results:
+        if result.cells is None:
+            continue
+        raw = [c for c in names if f"raw:{c}" in result.cells.columns]
+        for c in raw:
+            values[c] |= set(result.cells[f"raw:{c}"].cast(pl.String).to_list())
+            kept[c] |= sample_destinations(result.spec)
+        part = result.cells.select(
+            pl.col("record_id").cast(pl.String),
+            *(
+                pl.col(f"raw:{c}").cast(pl.String).alias(f"c{names.index(c)}")
+                if c in raw
+                else pl.lit(None, pl.String).alias(f"c{names.index(c)}")
+                for c in names
+            ),
+        )
+        # A record in several samples has the same values in each (the same columns, derived
+        # alike): the first sample that holds a covariate gives it.
+        if records is None:
+            records = part
+        else:
+            joined = records.join(part, on="record_id", how="full", coalesce=True, suffix="_r")
+            records = joined.select(
+                "record_id",
+                *(pl.coalesce(f"c{i}", f"c{i}_r").alias(f"c{i}") for i in range(len(names))),
+            )
+    covariates = tuple((c, tuple(sorted(values[c])), tuple(sorted(kept[c]))) for c in names)
+    if records is None:
+        records = pl.DataFrame(schema={"record_id": pl.String})
+    records = records.with_columns(pl.col(f"c{i}").fill_null(other) for i in range(len(names)))
+    levels: list[tuple[ModelLevel, ...]] = []
+    for result in results:
+        mine: list[ModelLevel] = []
+        cells = result.cells
+        if cells is not None:
+            columns = [c for c in names if c in cells.columns]
+            members: dict[str, dict[str, tuple[str, ...]]] = {}
+            for c in columns:
+                found = {
+                    str(level): set(group[f"raw:{c}"].cast(pl.String).to_list())
+                    for (level,), group in cells.group_by(c)
+                }
+                reference = result.references.get(c)
+                absent = values[c] - set().union(*found.values())
+                if absent and reference in found:
+                    found[reference] |= absent
+                members[c] = {level: tuple(sorted(v)) for level, v in found.items()}
+            for c in columns:
+                mine += [(f"{c}: {lv}", {c: m}, True) for lv, m in sorted(members[c].items())]
+            seen: set[tuple[str, ...]] = set()
+            for a, b in result.spec.interactions:
+                if a not in columns or b not in columns or f"{a}*{b}" not in result.kept:
+                    continue
+                pairs = cells.select(pl.col(a, b).cast(pl.String)).unique().sort(a, b).iter_rows()
+                for la, lb in pairs:
+                    # A cell merged into the reference has no term: its persons only.
+                    own = (a, la, b, lb) not in result.dropped
+                    mine.append(
+                        (f"{a}: {la} x {b}: {lb}", {a: members[a][la], b: members[b][lb]}, own)
+                    )
+                    seen.add((f"{a}: {la}", f"{b}: {lb}"))
+            if len(columns) >= 2:
+                # The estimates give the persons in every cell of the covariates' cross-table
+                # (design.py refuses a model where one is small): rows of the release too.
+                combos = cells.select(pl.col(columns).cast(pl.String)).unique().sort(columns)
+                for combo in combos.iter_rows():
+                    parts = tuple(f"{c}: {lv}" for c, lv in zip(columns, combo, strict=True))
+                    if parts in seen:
+                        continue
+                    holds = {c: members[c][lv] for c, lv in zip(columns, combo, strict=True)}
+                    mine.append((" x ".join(parts), holds, False))
+        levels.append(tuple(mine))
+    return covariates, records, levels
 
 
 def export_tables(result: ModelResult) -> dict[str, pl.DataFrame]:
@@ -159,6 +277,16 @@ def log_entry(result: ModelResult) -> dict[str, Any]:
         "fixed_effects": spec.fixed_effects,
         "stepwise": spec.stepwise,
         "merges": list(result.merges),
+        # Per level and interaction cell, the values (before merging) it holds: the release
+        # model's sets of the model's persons (catalogue.Domains.covariates).
+        "levels": [
+            {
+                "level": label,
+                "holds": {c: list(values) for c, values in parts.items()},
+                "outcome": outcome_too,
+            }
+            for label, parts, outcome_too in result.levels
+        ],
     }
 
 

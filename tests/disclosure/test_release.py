@@ -8,6 +8,7 @@ organisations). None may give a count of 1..9 persons or pin a suppressed cell.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -164,3 +165,173 @@ def test_a_proof_for_a_large_set_does_not_pass_for_a_set_it_does_not_lie_in(zero
     one = Form((0,), (1.0,), "small", "atom 0", ((0,), ()))
     bad, low, high, _ = program.check(one, 10.0, 10.0, zeros)
     assert bad and low == pytest.approx(pinned) and high == pytest.approx(pinned)
+
+
+def test_sets_whose_text_polars_shortens_alike_are_told_apart() -> None:
+    """Two models keeping all destinations but one: polars writes both samples' lists shortened
+    alike ('["dropout", "education", … "work_experience"]'), and sets were told apart by that
+    text, so the second model's N was counted as the first's (a run with two such models
+    stopped on 'its N is 396 but the release model counts 537'; a set so confused is also
+    protected and audited as the wrong set)."""
+    from nbnb_cbs.disclosure.catalogue import Domains, release_destinations
+    from nbnb_cbs.disclosure.release import build_model
+    from nbnb_cbs.schemas import EXIT_DESTINATIONS
+
+    every = sorted(EXIT_DESTINATIONS)
+    fewer = [d for d in every if d != "other"]
+    domains = Domains(
+        anchors=("exit",),
+        destinations=release_destinations([every, fewer], EXIT_DESTINATIONS, True),
+    )
+    model = build_model(domains, [])
+    a, b = pl.col("dest").is_in(every), pl.col("dest").is_in(fewer)
+    assert str(a) == str(b)  # the text polars gives both (what the masks were keyed on)
+    other = model.mask(pl.col("dest") == "other")
+    assert other.any()
+    assert (model.mask(a) & ~model.mask(b) == other).all()
+
+
+def _model_cells(export: Path, name: str) -> dict[str, tuple[float, float]] | None:
+    """An attacker's reading of a published logit on one categorical covariate: per level, its
+    persons and those with the outcome, from B and SE (the intercept is the reference level's
+    cell; a level's variance is its SE squared less the intercept's)."""
+    import math
+
+    path = export / f"model_{name}.csv"
+    if not path.is_file():
+        return None
+    coef = pl.read_csv(path, separator=";")
+    b0, s0 = coef.row(0)[1], coef.row(0)[2]
+    out = {"(reference)": (1 / (s0**2 * _p(b0) * (1 - _p(b0))), 0.0)}
+    out["(reference)"] = (out["(reference)"][0], out["(reference)"][0] * _p(b0))
+    for term, b, se, *_ in coef.iter_rows():
+        if term == "(intercept)":
+            continue
+        p = _p(b0 + b)
+        persons = 1 / ((se**2 - s0**2) * p * (1 - p))
+        out[term] = (persons, persons * p)
+    assert all(math.isfinite(v) for pair in out.values() for v in pair)
+    return out
+
+
+def _p(x: float) -> float:
+    import math
+
+    return 1 / (1 + math.exp(-x))
+
+
+def test_two_models_whose_samples_differ_by_a_destination_give_no_small_group(
+    tmp_path: Path,
+) -> None:
+    """Two logits on sex, one leaving out the leavers to education: each alone is safe, and N,
+    N_outcome and their differences are all at least 10, but B and SE give each model's persons
+    per sex with and without the outcome, and the women leaving to education in work at the end
+    were 3 (found in a run of this project; the release counted only N and N_outcome). Either
+    model may be withheld; what is published must not difference to 1..9."""
+    project = _project(tmp_path, 700, 3002)
+    with project.open("a", encoding="utf-8") as fh:
+        for name, extra in (("alle", ""), ("zonder", 'exclude_destinations = ["education"]\n')):
+            fh.write(f'[[models]]\nname = "{name}"\noutcome = "in_work_at_end"\n'
+                     f'covariates = ["sex"]\nreference = {{ sex = "man" }}\n{extra}')  # fmt: skip
+    code, out, err = Cli()("run", project)
+    assert code == 0, err + out
+    # The leak is there to be had: the women leaving to education, in work at the end.
+    work = tmp_path / "work"
+    analysis = pl.read_parquet(work / "linkage" / "analysis.parquet")
+    persons = pl.read_parquet(work / "exit" / "persons.parquet").filter(
+        pl.col("RINPERSOON").is_not_null()
+    )
+    women = (
+        analysis.with_columns(pl.col("record_id").cast(pl.String))
+        .join(persons.select(pl.col("record_id").cast(pl.String), "in_work_at_end"), on="record_id")
+        .filter((pl.col("sex") == "woman") & (pl.col("exit_destination") == "education"))
+    )
+    assert 0 < int(women["in_work_at_end"].sum()) < T
+    export = tmp_path / "export"
+    first, second = _model_cells(export, "alle"), _model_cells(export, "zonder")
+    if first is None or second is None:
+        assert "withheld" in out + err
+        return
+    for level, (persons, ones) in first.items():
+        other_persons, other_ones = second[level]
+        for difference in (persons - other_persons, ones - other_ones,
+                           (persons - ones) - (other_persons - other_ones)):  # fmt: skip
+            assert not 0.5 < abs(difference) < T - 0.5, (level, difference)
+
+
+def test_the_steward_audits_a_planted_models_persons_per_level(tmp_path: Path) -> None:
+    """The project above with only the first model, and the second model's files put into its
+    export by hand (fitted on the same work data, its levels logged as nbnb-cbs logs them): the
+    joint audit reads both models' persons per sex from B and SE and finds the 3 women; a log
+    without the planted model's levels is a finding of its own (red team 27, cases 02, 03)."""
+    import dataclasses
+    import json
+
+    from nbnb_cbs.disclosure import load_profile
+    from nbnb_cbs.disclosure.catalogue import OTHER_LEVEL
+    from nbnb_cbs.disclosure.release_audit import audit_export
+    from nbnb_cbs.disclosure.steward.model import load_export
+    from nbnb_cbs.disclosure.steward.models import models_pass
+    from nbnb_cbs.disclosure.steward.releases import previous_pass
+    from nbnb_cbs.models import export_tables, log_entry, parse_models
+    from nbnb_cbs.models.run import release_levels, run_model
+
+    project = _project(tmp_path, 700, 3002, by="[]")
+    with project.open("a", encoding="utf-8") as fh:
+        fh.write('[[models]]\nname = "alle"\noutcome = "in_work_at_end"\ncovariates = ["sex"]\n'
+                 'reference = { sex = "man" }\n')  # fmt: skip
+    code, out, err = Cli()("run", project)
+    assert code == 0, err + out
+    profile = load_profile("cbs")
+    body = [{"name": "alle", "outcome": "in_work_at_end", "covariates": ["sex"],
+             "reference": {"sex": "man"}}]  # fmt: skip
+    first_spec = parse_models("project.toml", body)[0]
+    second_spec = dataclasses.replace(
+        first_spec, name="zonder", exclude_destinations=("education",)
+    )
+    analysis = pl.read_parquet(tmp_path / "work" / "linkage" / "analysis.parquet")
+    persons = pl.read_parquet(tmp_path / "work" / "exit" / "persons.parquet")
+    first, second = (run_model(s, analysis, persons, profile) for s in (first_spec, second_spec))
+    _, _, levels = release_levels([first, second], OTHER_LEVEL)
+    first.levels, second.levels = levels
+    export = tmp_path / "export"
+    shutil.copytree(export, tmp_path / "earlier")
+    for name, table in export_tables(second).items():
+        table.write_csv(export / name, separator=";")
+    log_path = export / "disclosure-log.json"
+    log = json.loads(log_path.read_text(encoding="utf-8"))
+    # The earlier release, as the run wrote it, holds the first model with its levels logged.
+    assert [m["name"] for m in log["models"]] == ["alle"] and log["models"][0]["levels"]
+    log["models"] = [log_entry(first), log_entry(second)]
+    log_path.write_text(json.dumps(log), encoding="utf-8")
+    manifest = json.loads((export / "manifest.json").read_text(encoding="utf-8"))
+    found, _ = audit_export(export, log, manifest, profile)
+    narrow = [cell for _, cell, rule, _ in found if rule == "narrow_interval"]
+    assert any("model_zonder_fit {'level': 'sex: woman'}" in str(cell) for cell in narrow), found
+    # The second model alone in a later release, the first in the earlier one (case 09).
+    log["models"] = [log_entry(second)]
+    log_path.write_text(json.dumps(log), encoding="utf-8")
+    later = previous_pass(load_export(export), [load_export(tmp_path / "earlier")], profile)
+    assert any(f.rule == "release_difference" and "'sex: woman'" in f.message for f in later)
+    log["models"] = [log_entry(first), log_entry(second)]
+    del log["models"][1]["levels"]
+    log_path.write_text(json.dumps(log), encoding="utf-8")
+    assert "model_levels" in {f.rule for f in models_pass(load_export(export), [], profile)}
+
+
+def test_the_audits_cache_key_holds_the_models_files(tmp_path: Path) -> None:
+    """The joint audit is solved once per process per content: keyed on the tables alone, a
+    model file doctored after the clean export was checked in the same process got the clean
+    verdict (found writing the planted-model test above)."""
+    from nbnb_cbs.disclosure import load_profile
+    from nbnb_cbs.disclosure.release_audit import _content_key
+
+    log = {"tables": [], "models": [{"name": "m", "files": ["model_m.csv", "model_m_fit.csv"]}]}
+    (tmp_path / "model_m.csv").write_text("term;B;SE;Exp(B);p\n(intercept);0.1;0.2;1.1052;0.6171\n")
+    (tmp_path / "model_m_fit.csv").write_text("statistic;value\nN;100.0\n")
+    profile = load_profile("cbs")
+    key = _content_key(tmp_path, log, {}, profile)
+    (tmp_path / "model_m.csv").write_text("term;B;SE;Exp(B);p\n(intercept);0.1;0.3;1.1052;0.7389\n")
+    assert _content_key(tmp_path, log, {}, profile) != key
+    log["models"][0]["levels"] = [{"level": "sex: woman", "holds": {"sex": ["woman"]}}]
+    assert len({key, _content_key(tmp_path, log, {}, profile)}) == 2

@@ -67,6 +67,18 @@ _NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9.])\d+(?:[.,]\d+)?(?![A-Za-z0-9])")
 _MANIFEST_NUMBERS = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b|\b\d+ (?:projects?|tranches)\b")
 _SNAPSHOT_DAY = re.compile(r"(?:19|20)\d{2}-\d{2}-\d{2}")
 _LEVEL_LABEL = re.compile(r"[<>]?\d+(?:\s*[-+]\s*\d*)?|[^\d]*")
+# A model's levels in the log (models.run.log_entry): "sex: woman x age_group: 40+" and the
+# values each holds.
+_MODEL_LEVEL_PATH = re.compile(r"^models\[\d+\]\.levels\[\d+\]\.(?:level|holds\.[^.]+\[\d+\])$")
+
+
+def _level_text(value: str) -> bool:
+    """A level's label, bare or as terms write it ('age_group: 25-29', joined by ' x ')."""
+    parts = [part.rpartition(": ") for part in value.split(" x ")]
+    return all(
+        _LEVEL_LABEL.fullmatch(level.strip()) is not None and not any(c.isdigit() for c in name)
+        for name, _, level in parts
+    )
 
 
 def inventory_pass(
@@ -239,6 +251,8 @@ def _log_numbers(name: str, export: ExportFiles, threshold: int = 10) -> list[Fi
         if isinstance(value, str):
             if parent == "reference_levels" and _LEVEL_LABEL.fullmatch(value.strip()):
                 continue  # a level's own label ('30-39', '40+')
+            if _MODEL_LEVEL_PATH.match(path) and _level_text(value):
+                continue  # a model's level as its terms write it, and the values it holds
             text = _KNOWN_NUMBER_TEXT.sub(" ", _QUOTED.sub(" ", value))
             quoted = " ".join(m.group(0) for m in _QUOTED.finditer(value))
             found = _number_in(text) or small_number_in(quoted, threshold)

@@ -20,6 +20,7 @@ is a finding; one above it is listed as estimated, not proven.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from itertools import combinations
@@ -40,7 +41,7 @@ from nbnb_cbs.disclosure.steward.identifiers import (
 from nbnb_cbs.disclosure.steward.model import ExportFiles, Finding
 from nbnb_cbs.durability.run import END_OUTCOMES
 
-__all__ = ["models_pass"]
+__all__ = ["level_counts", "models_pass"]
 
 COEFFICIENTS = ["term", "B", "SE", "Exp(B)", "p"]
 FIT = ["statistic", "value"]
@@ -137,6 +138,7 @@ def _model(
             out.append(Finding(coef_name, line, "term", "model_term", f"interaction {term!r} without its main effect {missing[0]!r}: its cell's persons would be read from B and SE with no check"))  # fmt: skip
         if terms.index(term) != line - 2:
             out.append(Finding(coef_name, line, "term", "duplicate_term", f"term {term!r} appears more than once"))  # fmt: skip
+    out += _logged_levels(coef_name, entry, terms)
     if INTERCEPT not in terms and entry.get("fixed_effects") is not True:
         out.append(Finding(coef_name, None, "term", "model_intercept", "a model without project fixed effects publishes its intercept: without it the levels' persons cannot be checked from B and SE"))  # fmt: skip
     if entry.get("outcome") not in END_OUTCOMES:
@@ -219,6 +221,30 @@ def _consistent(
     if not two_sided(high_z) - 5e-5 - 1e-9 <= p <= two_sided(low_z) + 5e-5 + 1e-9:
         out.append(Finding(coef_name, line, "p", "model_inconsistent", f"p = {row['p']} is not the test of B / SE ({row['B']} / {row['SE']}): p would tell another SE"))  # fmt: skip
     return out
+
+
+def _logged_levels(coef_name: str, entry: dict[str, Any], terms: list[str]) -> list[Finding]:
+    """The log lists every level the terms name (and each reference level), as nbnb-cbs logs
+    them: the joint audit counts a model's persons per level from that list, and a model whose
+    levels were left out of it would be audited as if it gave none (two models' persons per
+    level differenced to 3 women in work, red team 30's check)."""
+    named = {p for t in terms if (parts := _parts(t)) for p in parts}
+    references = entry.get("reference_levels")
+    if isinstance(references, dict):
+        categorical = {p.partition(": ")[0] for p in named}
+        named |= {f"{c}: {level}" for c, level in references.items() if c in categorical}
+    if not named:
+        return []
+    logged = entry.get("levels")
+    labels = {
+        str(item.get("level"))
+        for item in (logged if isinstance(logged, list) else [])
+        if isinstance(item, dict)
+    }
+    missing = sorted(named - labels)
+    if missing:
+        return [Finding("disclosure-log.json", None, "models.levels", "model_levels", f"model {entry.get('name')!r}: the log does not list level {missing[0]!r} of its terms ({len(missing)} missing): the model's persons per level cannot be audited with the release")]  # fmt: skip
+    return []
 
 
 def _term_syntax(coef_name: str, line: int, term: str, entry: dict[str, Any]) -> list[Finding]:
@@ -612,6 +638,68 @@ def _levels(
             + "; ".join(unproven)
             + " (the fewer of with and without the outcome, from B and SE)"
         )
+    return out
+
+
+def level_counts(
+    coef: pl.DataFrame, entry: dict[str, Any], levels: Sequence[tuple[str, Any, bool]]
+) -> dict[str, tuple[int, int]]:
+    """Per level and interaction cell the log lists (``levels``: label, ...), its persons with
+    and without the outcome, where B and SE give them as whole numbers: a logit on categorical
+    covariates whose every cell has its terms (one covariate, or two with their interaction),
+    each cell read by ``_whole_cell`` and a level the sum of its cells. Empty for any other
+    model, or where a cell is not read exactly (the joint audit then leaves them unknown)."""
+    if entry.get("kind") != "logit" or entry.get("fixed_effects") is True:
+        return {}
+    if coef.columns != COEFFICIENTS:
+        return {}
+    b: dict[tuple[str, ...], float] = {}
+    se: dict[tuple[str, ...], float] = {}
+    for row in coef.iter_rows(named=True):
+        term = str(row["term"] or "").strip()
+        key = () if term == INTERCEPT else _parts(term)
+        beta, error = _number(str(row["B"] or "")), _number(str(row["SE"] or ""))
+        if key is None or beta is None or error is None or not error > 0:
+            return {}  # a numeric covariate's row, or a number that is none
+        b[key], se[key] = beta, error
+    references = entry.get("reference_levels")
+    if () not in b or not isinstance(references, dict):
+        return {}
+    covariates = [str(c) for c in entry.get("covariates") or [] if c in references]
+    if not 1 <= len(covariates) <= 2:
+        return {}
+    per = {c: [str(references[c])] for c in covariates}
+    for key in b:
+        for part in key:
+            covariate, _, level = part.partition(": ")
+            if covariate not in per:
+                return {}
+            if level not in per[covariate]:
+                per[covariate].append(level)
+    cells: dict[tuple[str, ...], tuple[int, int]] = {}
+    for combo in itertools.product(*(per[c] for c in covariates)):
+        key = tuple(
+            f"{c}: {level}" for c, level in zip(covariates, combo, strict=True)
+            if level != per[c][0]
+        )  # fmt: skip
+        subsets = _subsets(key)
+        if not all(s in b for s in subsets):
+            return {}  # not every cell has its terms: cells are not read one by one
+        found = _whole_cell(b, se, subsets, "logit", [])
+        if found is None:
+            return {}
+        cells[combo] = found
+    out: dict[str, tuple[int, int]] = {}
+    for label, _, _ in levels:
+        wanted = dict(part.partition(": ")[::2] for part in str(label).split(" x "))
+        if not set(wanted) <= set(covariates):
+            continue
+        hit = [
+            pair for combo, pair in cells.items()
+            if all(combo[covariates.index(c)] == level for c, level in wanted.items())
+        ]  # fmt: skip
+        if hit:
+            out[str(label)] = (sum(w for w, _ in hit), sum(o for _, o in hit))
     return out
 
 

@@ -140,7 +140,10 @@ def _fit(export: ExportFiles) -> dict[tuple[str, ...], tuple[str, dict[str, floa
 
 def _models(export: ExportFiles, earlier: ExportFiles, t: int) -> list[Finding]:
     """A model refitted on a changed sample: its N or N_outcome moved by 1..t-1 persons (red
-    team 18: one project's 6 records and 4 in work, read from two releases of one model)."""
+    team 18: one project's 6 records and 4 in work, read from two releases of one model); and
+    its persons per level, with and without the outcome, as B and SE give them whole, against
+    every earlier model of the same outcome whose sample holds this one's or lies in it (a
+    later release dropping a small group from a level, red team 27 case 09)."""
     out = []
     then = _fit(earlier)
     for key, (file, stats) in _fit(export).items():
@@ -151,4 +154,46 @@ def _models(export: ExportFiles, earlier: ExportFiles, t: int) -> list[Finding]:
             old = before.get(statistic)
             if old is not None and _small(value - old, value - old, t):
                 out.append(Finding(file, None, "value", "release_difference", f"{statistic}: {value:g} here and {old:g} in {earlier.root} ({before_file}): the difference, {abs(value - old):g} persons, is below {t}"))  # fmt: skip
+    past = _level_counts(earlier)
+    for (outcome, sample), (file, levels) in _level_counts(export).items():
+        for (old_outcome, old_sample), (old_file, old_levels) in past.items():
+            if old_outcome != outcome or not (sample <= old_sample or old_sample <= sample):
+                continue
+            for label, (ones, others) in levels.items():
+                if label not in old_levels:
+                    continue
+                was = old_levels[label]
+                for what, gap in (("with the outcome", ones - was[0]),
+                                  ("without it", others - was[1]),
+                                  ("in all", ones + others - sum(was))):  # fmt: skip
+                    if _small(gap, gap, t):
+                        out.append(Finding(file, None, "SE", "release_difference", f"level {label!r}: B and SE give {abs(gap):g} persons {what} more or fewer than {old_file} in {earlier.root} (a sample that holds the other): below {t}"))  # fmt: skip
+                        break
+    return out
+
+
+def _level_counts(
+    export: ExportFiles,
+) -> dict[tuple[str, frozenset[str]], tuple[str, dict[str, tuple[int, int]]]]:
+    """Per model (outcome, sample): its coefficient file and persons per level as B and SE give
+    them whole (steward.models.level_counts, the levels the log lists)."""
+    from nbnb_cbs.disclosure.release_audit import _levels  # noqa: PLC0415
+    from nbnb_cbs.disclosure.steward.models import level_counts  # noqa: PLC0415
+
+    models = export.log.get("models")
+    out: dict[tuple[str, frozenset[str]], tuple[str, dict[str, tuple[int, int]]]] = {}
+    for entry in models if isinstance(models, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        files = [str(f) for f in entry.get("files") or [] if not str(f).endswith("_fit.csv")]
+        if not files or not (export.root / files[0]).is_file():
+            continue
+        try:
+            coef = pl.read_csv(export.root / files[0], separator=";", infer_schema=False)
+        except Exception:  # a malformed model table is the models pass's finding
+            continue
+        counts = level_counts(coef, entry, _levels(entry.get("levels")))
+        if counts:
+            sample = frozenset(str(d) for d in entry.get("sample_destinations") or [])
+            out[(str(entry.get("outcome")), sample)] = (files[0], counts)
     return out

@@ -52,7 +52,10 @@ NOT_CHECKABLE = [
     "cell are proven from B and SE where SE <= 1/sqrt(threshold), else estimated (a linear "
     "probability model's too, listed below); with a numeric covariate or project fixed effects "
     "they are only bounded, and the run's count before fitting is the guarantee; the model kind "
-    "is the log's word (a linear model logged as a logit is read as one)",
+    "is the log's word (a linear model logged as a logit is read as one); the joint audit "
+    "counts a logit's persons per level (with and without the outcome) where B and SE give them "
+    "as whole numbers (one categorical covariate, or two with their interaction): other models' "
+    "levels are unknowns of it, guarded by the run's protection, which counts them all",
     "derived files are proven equal to a re-rendering only on the library versions the manifest "
     "records; other versions mean review by eye",
 ]
