@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from nbnb_cbs.disclosure.steward.run import PASSES
 from nbnb_cbs.schemas import exit_destination_expr
 from tests.conftest import Cli
 
@@ -244,7 +245,9 @@ def test_steward_refuses_doctored_model_files(demo_dir: Path, tmp_path: Path) ->
         encoding="utf-8",
     )
     shutil.copy(export / "model_in_work.csv", export / "model_extra.csv")
-    rules = {(f.file, f.rule) for f in check_export(export, profile).findings}
+    # The file passes alone: the joint audit (the release pass) re-solves a doctored model's
+    # levels for a minute and says nothing about these rules.
+    rules = {(f.file, f.rule) for f in check_export(export, profile, passes=PASSES).findings}
     assert ("model_in_work.csv", "project_term") in rules
     assert ("model_in_work_fit.csv", "dof_below_threshold") in rules
     assert ("model_extra.csv", "model_not_logged") in rules
@@ -272,14 +275,20 @@ def test_steward_reads_a_small_level_from_b_and_se(demo_dir: Path, tmp_path: Pat
         pl.when(pl.col("term") == "sex: woman").then(pl.lit(f"{b:.4f}")).otherwise("B").alias("B"),
     )  # fmt: skip
     coef.write_csv(export / "model_in_work.csv", separator=";")
-    found = [f for f in check_export(export, profile).findings if f.rule == "model_level_small"]
+    found = [
+        f for f in check_export(export, profile, passes=PASSES).findings
+        if f.rule == "model_level_small"
+    ]  # fmt: skip
     assert [(f.file, f.row, f.column) for f in found] == [("model_in_work.csv", 3, "SE")]
     assert "about 1 persons with the outcome" in found[0].message
     log_path = export / "disclosure-log.json"
     log = json.loads(log_path.read_text(encoding="utf-8"))
     log["models"][0]["merges"] = ["exit_destination: levels 'other' merged into 'work' (7 persons)"]
     log_path.write_text(json.dumps(log), encoding="utf-8")
-    found = [f for f in check_export(export, profile).findings if f.rule == "number_in_text"]
+    found = [
+        f for f in check_export(export, profile, passes=PASSES).findings
+        if f.rule == "number_in_text"
+    ]  # fmt: skip
     assert [(f.file, f.column) for f in found] == [("disclosure-log.json", "models[0].merges[0]")]
 
 

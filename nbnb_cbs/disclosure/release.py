@@ -294,7 +294,7 @@ def _lift(model: ReleaseModel, mask: np.ndarray) -> list[np.ndarray]:
     inside = np.isin(shared, shared[mask])
     return [
         (factor == f) & inside
-        for f in ("cohort", "snap", "series", "enrol", "late")
+        for f in ("cohort", "snap", "series", "enrol", "late", "cov")
         if ((factor == f) & inside).any()
     ]
 
@@ -581,7 +581,7 @@ def _summed_atoms(model: ReleaseModel) -> list[Form]:
                 margins = (
                     atoms.filter((pl.col("factor") != "N") & (pl.col(column) != "none"))
                     .with_columns(ls.alias("_ls"))
-                    .group_by(["factor", column, *(b for b, k in zip(shared, keep, strict=True) if k), "_ls"])
+                    .group_by(["factor", column, *(b for b, k in zip(shared, keep, strict=True) if k), "_ls"], maintain_order=True)
                     .agg(pl.col("var"))
                     .filter(pl.col("var").list.len() > 1)
                 )  # fmt: skip
@@ -750,7 +750,7 @@ def protect_release(
                         f"{form.label} cannot be protected: the published structure alone pins it; "
                         "publish fewer breakdowns or pool categories"
                     )
-                chosen = min(candidates, key=cost)
+                chosen = min(_models_first(form, candidates, cells), key=cost)
                 hide = fates[fate_of[chosen]]
                 for j in hide:
                     if not cells[j].suppressed:
@@ -776,6 +776,16 @@ def protect_release(
     ]
     certificate = program.certificate(forms)
     return Protection(live, forms, model.n_vars, program.solves, secondary, certificate)
+
+
+def _models_first(form: Form, candidates: list[int], cells: list[Cell]) -> list[int]:
+    """Where a quantity is about models' sets alone (two models' persons per level differenced),
+    the cells of those models: hiding a table's cell does not part them (round 30's check hid
+    snapshot cells one by one, then both models, where withholding one model was enough)."""
+    tables = {side.split(" ", 1)[0] for side in form.label.split(" minus ")}
+    if not all(t.startswith("model_") for t in tables):
+        return candidates
+    return [c for c in candidates if cells[c].spec.table in tables] or candidates
 
 
 def true_counts(model: ReleaseModel, frame: pl.DataFrame) -> np.ndarray:

@@ -126,7 +126,12 @@ def release_frame(
     anchors = tuple(durability)
     columns = {"exit": "x", "first-job": "f"}
     for anchor, result in durability.items():
-        frame = frame.join(_anchor(result.persons, columns[anchor]), on="record_id", how="left")
+        frame = frame.join(
+            _anchor(result.persons, columns[anchor]),
+            on="record_id",
+            how="left",
+            maintain_order="left",
+        )
     for prefix in ("x", "f"):
         if prefix not in frame.columns:
             frame = frame.with_columns(
@@ -166,7 +171,7 @@ def release_frame(
     working = first.working_at_end if first is not None else None
     cats = list(SNAPSHOT_CATEGORIES)
     if working is not None:
-        frame = frame.join(working, on="record_id", how="left")
+        frame = frame.join(working, on="record_id", how="left", maintain_order="left")
     else:
         frame = frame.with_columns(
             *[pl.lit(None, pl.String).alias(c) for c in cats],
@@ -199,7 +204,7 @@ def release_frame(
             wk_e=pl.col("worked"),
             ob_e=pl.col("observable"),
         )
-        frame = frame.join(edu, on="record_id", how="left").with_columns(
+        frame = frame.join(edu, on="record_id", how="left", maintain_order="left").with_columns(
             pl.col("e", "de", "ee").fill_null("none")
         )
         if enrolment and first is not None:  # every linked record's enrolment at the end
@@ -207,7 +212,7 @@ def release_frame(
                 "record_id", _enrolled=pl.col("enrolled_at_end").fill_null(False)
             )
             frame = (
-                frame.join(enrolled, on="record_id", how="left")
+                frame.join(enrolled, on="record_id", how="left", maintain_order="left")
                 .with_columns(
                     ed=pl.col("dest"),
                     en=pl.when(~pl.col("linked"))

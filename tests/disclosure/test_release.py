@@ -220,23 +220,36 @@ def _p(x: float) -> float:
     return 1 / (1 + math.exp(-x))
 
 
-def test_two_models_whose_samples_differ_by_a_destination_give_no_small_group(
-    tmp_path: Path,
-) -> None:
-    """Two logits on sex, one leaving out the leavers to education: each alone is safe, and N,
-    N_outcome and their differences are all at least 10, but B and SE give each model's persons
-    per sex with and without the outcome, and the women leaving to education in work at the end
-    were 3 (found in a run of this project; the release counted only N and N_outcome). Either
-    model may be withheld; what is published must not difference to 1..9."""
-    project = _project(tmp_path, 700, 3002)
+MODELS = {"alle": (), "zonder": ("education",)}  # name: exit destinations left out
+
+
+@pytest.fixture(scope="module")
+def two_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """700 participants of synth seed 3002, no breakdown, two logits on sex, one leaving out the
+    leavers to education: the project's folder and what `run` printed."""
+    root = tmp_path_factory.mktemp("two_models")
+    project = _project(root, 700, 3002, by="[]")
     with project.open("a", encoding="utf-8") as fh:
-        for name, extra in (("alle", ""), ("zonder", 'exclude_destinations = ["education"]\n')):
+        for name, left_out in MODELS.items():
+            extra = f"exclude_destinations = {list(left_out)!r}\n".replace("'", '"')
             fh.write(f'[[models]]\nname = "{name}"\noutcome = "in_work_at_end"\n'
                      f'covariates = ["sex"]\nreference = {{ sex = "man" }}\n{extra}')  # fmt: skip
     code, out, err = Cli()("run", project)
     assert code == 0, err + out
+    return root, out + err
+
+
+def test_two_models_whose_samples_differ_by_a_destination_give_no_small_group(
+    two_models: tuple[Path, str],
+) -> None:
+    """Each model alone is safe, and N, N_outcome and their differences are all at least 10,
+    but B and SE give each model's persons per sex with and without the outcome, and the women
+    leaving to education in work at the end were 3 (the release counted only N and N_outcome,
+    and published both). Either model may be withheld; what is published must not difference to
+    1..9."""
+    root, said = two_models
     # The leak is there to be had: the women leaving to education, in work at the end.
-    work = tmp_path / "work"
+    work = root / "work"
     analysis = pl.read_parquet(work / "linkage" / "analysis.parquet")
     persons = pl.read_parquet(work / "exit" / "persons.parquet").filter(
         pl.col("RINPERSOON").is_not_null()
@@ -247,23 +260,26 @@ def test_two_models_whose_samples_differ_by_a_destination_give_no_small_group(
         .filter((pl.col("sex") == "woman") & (pl.col("exit_destination") == "education"))
     )
     assert 0 < int(women["in_work_at_end"].sum()) < T
-    export = tmp_path / "export"
+    export = root / "export"
     first, second = _model_cells(export, "alle"), _model_cells(export, "zonder")
     if first is None or second is None:
-        assert "withheld" in out + err
+        assert "withheld" in said and (first, second) != (None, None)
         return
-    for level, (persons, ones) in first.items():
+    for level, (persons_in, ones) in first.items():
         other_persons, other_ones = second[level]
-        for difference in (persons - other_persons, ones - other_ones,
-                           (persons - ones) - (other_persons - other_ones)):  # fmt: skip
+        for difference in (persons_in - other_persons, ones - other_ones,
+                           (persons_in - ones) - (other_persons - other_ones)):  # fmt: skip
             assert not 0.5 < abs(difference) < T - 0.5, (level, difference)
 
 
-def test_the_steward_audits_a_planted_models_persons_per_level(tmp_path: Path) -> None:
-    """The project above with only the first model, and the second model's files put into its
-    export by hand (fitted on the same work data, its levels logged as nbnb-cbs logs them): the
-    joint audit reads both models' persons per sex from B and SE and finds the 3 women; a log
-    without the planted model's levels is a finding of its own (red team 27, cases 02, 03)."""
+def test_the_steward_audits_a_planted_models_persons_per_level(
+    two_models: tuple[Path, str], tmp_path: Path
+) -> None:
+    """The export above with one model, and the withheld model's files put into it by hand
+    (fitted on the same work data, its levels logged as nbnb-cbs logs them): the joint audit
+    reads both models' persons per sex from B and SE and finds the 3 women; the planted model
+    alone in a later release is found against the earlier one; a log without the planted
+    model's levels is a finding of its own (red team 27, cases 02, 03, 09)."""
     import dataclasses
     import json
 
@@ -276,39 +292,34 @@ def test_the_steward_audits_a_planted_models_persons_per_level(tmp_path: Path) -
     from nbnb_cbs.models import export_tables, log_entry, parse_models
     from nbnb_cbs.models.run import release_levels, run_model
 
-    project = _project(tmp_path, 700, 3002, by="[]")
-    with project.open("a", encoding="utf-8") as fh:
-        fh.write('[[models]]\nname = "alle"\noutcome = "in_work_at_end"\ncovariates = ["sex"]\n'
-                 'reference = { sex = "man" }\n')  # fmt: skip
-    code, out, err = Cli()("run", project)
-    assert code == 0, err + out
-    profile = load_profile("cbs")
-    body = [{"name": "alle", "outcome": "in_work_at_end", "covariates": ["sex"],
-             "reference": {"sex": "man"}}]  # fmt: skip
-    first_spec = parse_models("project.toml", body)[0]
-    second_spec = dataclasses.replace(
-        first_spec, name="zonder", exclude_destinations=("education",)
-    )
-    analysis = pl.read_parquet(tmp_path / "work" / "linkage" / "analysis.parquet")
-    persons = pl.read_parquet(tmp_path / "work" / "exit" / "persons.parquet")
-    first, second = (run_model(s, analysis, persons, profile) for s in (first_spec, second_spec))
-    _, _, levels = release_levels([first, second], OTHER_LEVEL)
-    first.levels, second.levels = levels
+    root, _ = two_models
     export = tmp_path / "export"
-    shutil.copytree(export, tmp_path / "earlier")
-    for name, table in export_tables(second).items():
-        table.write_csv(export / name, separator=";")
+    shutil.copytree(root / "export", export)
+    shutil.copytree(root / "export", tmp_path / "earlier")
     log_path = export / "disclosure-log.json"
     log = json.loads(log_path.read_text(encoding="utf-8"))
-    # The earlier release, as the run wrote it, holds the first model with its levels logged.
-    assert [m["name"] for m in log["models"]] == ["alle"] and log["models"][0]["levels"]
+    # The release as the run wrote it: one model, its levels logged.
+    assert len(log["models"]) == 1 and log["models"][0]["levels"]
+    kept = log["models"][0]["name"]
+    planted = next(name for name in MODELS if name != kept)
+    profile = load_profile("cbs")
+    base = parse_models("project.toml", [{"name": kept, "outcome": "in_work_at_end",
+                                          "covariates": ["sex"], "reference": {"sex": "man"}}])[0]  # fmt: skip
+    specs = [dataclasses.replace(base, name=n, exclude_destinations=MODELS[n]) for n in (kept, planted)]  # fmt: skip
+    analysis = pl.read_parquet(root / "work" / "linkage" / "analysis.parquet")
+    persons = pl.read_parquet(root / "work" / "exit" / "persons.parquet")
+    first, second = (run_model(s, analysis, persons, profile) for s in specs)
+    _, _, levels = release_levels([first, second], OTHER_LEVEL)
+    first.levels, second.levels = levels
+    for name, table in export_tables(second).items():
+        table.write_csv(export / name, separator=";")
     log["models"] = [log_entry(first), log_entry(second)]
     log_path.write_text(json.dumps(log), encoding="utf-8")
     manifest = json.loads((export / "manifest.json").read_text(encoding="utf-8"))
     found, _ = audit_export(export, log, manifest, profile)
     narrow = [cell for _, cell, rule, _ in found if rule == "narrow_interval"]
-    assert any("model_zonder_fit {'level': 'sex: woman'}" in str(cell) for cell in narrow), found
-    # The second model alone in a later release, the first in the earlier one (case 09).
+    assert any("{'level': 'sex: woman'}" in str(cell) for cell in narrow), found
+    # The planted model alone in a later release, the other in the earlier one (case 09).
     log["models"] = [log_entry(second)]
     log_path.write_text(json.dumps(log), encoding="utf-8")
     later = previous_pass(load_export(export), [load_export(tmp_path / "earlier")], profile)
