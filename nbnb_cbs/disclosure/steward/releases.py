@@ -176,24 +176,20 @@ def _level_counts(
     export: ExportFiles,
 ) -> dict[tuple[str, frozenset[str]], tuple[str, dict[str, tuple[int, int]]]]:
     """Per model (outcome, sample): its coefficient file and persons per level as B and SE give
-    them whole (steward.models.level_counts, the levels the log lists)."""
-    from nbnb_cbs.disclosure.release_audit import _levels  # noqa: PLC0415
-    from nbnb_cbs.disclosure.steward.models import level_counts  # noqa: PLC0415
+    them whole (the joint audit's reading, release_audit._level_readings, of the levels the log
+    lists)."""
+    from nbnb_cbs.disclosure.release_audit import _level_readings, _levels  # noqa: PLC0415
 
     models = export.log.get("models")
     out: dict[tuple[str, frozenset[str]], tuple[str, dict[str, tuple[int, int]]]] = {}
     for entry in models if isinstance(models, list) else []:
         if not isinstance(entry, dict):
             continue
-        files = [str(f) for f in entry.get("files") or [] if not str(f).endswith("_fit.csv")]
-        if not files or not (export.root / files[0]).is_file():
-            continue
-        try:
-            coef = pl.read_csv(export.root / files[0], separator=";", infer_schema=False)
-        except Exception:  # a malformed model table is the models pass's finding
-            continue
-        counts = level_counts(coef, entry, _levels(entry.get("levels")))
+        counts = _level_readings(
+            export.root, {"model": entry, "levels": _levels(entry.get("levels"))}
+        )
         if counts:
+            files = [str(f) for f in entry.get("files") or [] if not str(f).endswith("_fit.csv")]
             sample = frozenset(str(d) for d in entry.get("sample_destinations") or [])
             out[(str(entry.get("outcome")), sample)] = (files[0], counts)
     return out
