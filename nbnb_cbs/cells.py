@@ -21,6 +21,7 @@ __all__ = [
     "POOL",
     "PUBLISHED_COLUMNS",
     "RESERVED_COLUMNS",
+    "SERIES_ROUNDING",
     "STATISTIC",
     "STATUS",
     "TOP1",
@@ -38,6 +39,11 @@ __all__ = [
     "temporary_column_name",
     "temporary_column_names",
 ]
+
+# The monthly series' running totals and the inflow's quarterly pools are rounded to this base
+# whatever the release's rounding setting (their month-to-month precision would tell the
+# entrants of one month); the manifest records it as series_rounding.
+SERIES_ROUNDING: Final = 10
 
 STATISTIC: Final = "statistic"
 """What ``value`` is (count, share_working, mean_hours, ...)."""

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from nbnb_cbs.cells import SERIES_ROUNDING
 from nbnb_cbs.errors import ConfigError, DisclosureError
 from nbnb_cbs.io.writers import write_parquet, write_text
 from nbnb_cbs.project import PROJECT_TEMPLATE, Settings, load_project
@@ -218,7 +219,8 @@ def run_project(
     params = {
         "end": settings.end, "anchors": list(settings.anchors), "unit": settings.unit,
         "by": list(settings.by), "count_zero_rows": settings.count_zero_rows,
-        "rounding": settings.rounding, "threshold": profile.threshold,
+        "rounding": settings.rounding, "series_rounding": SERIES_ROUNDING,
+        "threshold": profile.threshold,
         "snapshot": settings.snapshot_date or f"{settings.end} (amounts prorated by days)",
         "population": result.population.published,
         "language": settings.language,

@@ -415,6 +415,7 @@ _PHRASES: Final[dict[str, tuple[str, str]]] = {
         "{rules}: {p} projecten",
         "{rules}: {p} projects",
     ),
+    "p_no_rounding": ("geen", "none"),
     "p_language_nl": ("Nederlands", "Dutch"),
     "p_language_en": ("Engels", "English"),
     "p_all": ("alle deelnemers", "all records"),

@@ -99,6 +99,7 @@ _PARAMETERS = {
     "by": ("uitsplitsingen", "breakdowns"),
     "count_zero_rows": ("banen zonder uren en loon tellen mee", "jobs without hours or wage count"),
     "rounding": ("afronding", "rounding"),
+    "series_rounding": ("afronding maandreeks (vast)", "rounding of the monthly series (fixed)"),
     "threshold": ("drempel", "threshold"),
     "profile": ("regelprofiel", "rule profile"),
     "tool": ("programma", "tool"),
@@ -325,6 +326,8 @@ def _setting(key: str, value: Any, language: Language) -> str:
     another form is shown as it is)."""
     if key == "unit" and isinstance(value, str):
         return label(value, language).lower()
+    if key == "rounding" and value == 0:
+        return phrase("p_no_rounding", language)
     if key == "language" and value in ("nl", "en"):
         return phrase(f"p_language_{value}", language)
     if key == "snapshot" and isinstance(value, str):

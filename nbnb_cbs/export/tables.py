@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from nbnb_cbs.cells import SERIES_ROUNDING
 from nbnb_cbs.disclosure import Applied, Profile
 from nbnb_cbs.disclosure.catalogue import (
     ANCHOR_COLUMN,
@@ -301,9 +302,6 @@ def _quarter(month: str, last: str) -> str:
         month = last
     year, m = month.split("-")
     return f"{year}-Q{(int(m) - 1) // 3 + 1}"
-
-
-SERIES_ROUNDING = 10  # the series' running totals and the inflow pools
 
 
 def _pools(model: ReleaseModel, trues: list[dict[str, Any]], published: list[dict[str, Any]]) -> None:  # fmt: skip

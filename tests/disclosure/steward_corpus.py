@@ -430,6 +430,20 @@ CASES: list[Case] = [
         "parameters.smallest_group",
         rerender=False,
     ),
+    # settings hold only values nbnb-cbs runs with: a "rounding" of 7 is a count
+    *(
+        Case(
+            f"manifest_value_{key}",
+            json_edit("manifest.json", lambda m, k=key, v=value: m["parameters"].update({k: v})),
+            "manifest.json",
+            f"parameters.{key}",
+            rerender=False,
+        )
+        for key, value in (
+            ("rounding", 7), ("series_rounding", 3), ("threshold", 5), ("count_zero_rows", 4),
+            ("unit", "week 6"), ("anchors", ["exit", "9 left"]), ("end", "2021-12 (8)"),
+        )
+    ),
     input_case("manifest_input_rows_7", "rows", 7),
     # red team 27: a count, and project numbers, in an input's file name
     input_case("manifest_input_name_count", "name", "registratie_zonder_7_leerwerk.csv"),

@@ -127,3 +127,21 @@ def test_every_published_code_has_both_labels() -> None:
         assert label(code, "nl") == nl and label(code, "en") == en and "_" not in nl + en
     assert label("Amsterdam", "nl") == "Amsterdam"  # a researcher's own value is kept
     assert phrase("title", "en", project="x") == "Durability of work: x"
+
+
+@pytest.mark.parametrize(
+    ("language", "rounding", "shown"),
+    [
+        ("nl", 0, "| afronding | geen |"),
+        ("en", 0, "| rounding | none |"),
+        ("nl", 5, "| afronding | 5 |"),
+    ],
+)
+def test_settings_say_the_series_is_rounded(language: str, rounding: int, shown: str) -> None:
+    """The settings table says no rounding in words, and that the monthly series is rounded
+    to 10 whatever the setting (a bare 'rounding 0' beside a series rounded to 10 misleads)."""
+    params = {"end": "2021-12", "rounding": rounding, "series_rounding": 10, "threshold": 10}
+    md = to_markdown(report_blocks("p", params, [], [], language))  # type: ignore[arg-type]
+    assert shown in md
+    fixed = "| afronding maandreeks (vast) | 10 |" if language == "nl" else "| rounding of the monthly series (fixed) | 10 |"  # fmt: skip
+    assert fixed in md

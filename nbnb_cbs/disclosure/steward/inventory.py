@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from nbnb_cbs.cells import SERIES_ROUNDING
 from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.disclosure.steward.identifiers import (
     identifier_in_text,
@@ -18,6 +19,7 @@ from nbnb_cbs.disclosure.steward.identifiers import (
 )
 from nbnb_cbs.disclosure.steward.model import ExportFiles, Finding
 from nbnb_cbs.io.writers import file_sha256
+from nbnb_cbs.project import ANCHORS, LANGUAGES, UNITS
 from nbnb_cbs.survival.table import LANDMARK
 
 __all__ = ["ALLOWED", "inventory_pass"]
@@ -42,6 +44,7 @@ _PARAMETERS = {
     "by",
     "count_zero_rows",
     "rounding",
+    "series_rounding",
     "threshold",
     "snapshot",
     "population",
@@ -65,6 +68,7 @@ _NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9.])\d+(?:[.,]\d+)?(?![A-Za-z0-9])")
 # Text the manifest writes with numbers that are no counts of persons: dates, numbers of projects
 # and tranches (nbnb_cbs/population.py, Population.describe).
 _MANIFEST_NUMBERS = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b|\b\d+ (?:projects?|tranches)\b")
+_END_MONTH = re.compile(r"(?:19|20)\d{2}-(?:0[1-9]|1[0-2])")
 _SNAPSHOT_DAY = re.compile(r"(?:19|20)\d{2}-\d{2}-\d{2}")
 _LEVEL_LABEL = re.compile(r"[<>]?\d+(?:\s*[-+]\s*\d*)?|[^\d]*")
 # A model's levels in the log (models.run.log_entry): "sex: woman x age_group: 40+" and the
@@ -117,6 +121,7 @@ def _manifest(export: ExportFiles, profile: Profile) -> list[Finding]:
     params = manifest.get("parameters", {})
     for key in sorted(set(params) - _PARAMETERS if isinstance(params, dict) else {"parameters"}):
         out.append(Finding(name, None, f"parameters.{key}", "manifest_field", f"parameter {key!r} is not one nbnb-cbs writes"))  # fmt: skip
+    out += _parameter_values(name, params, profile)
     population = params.get("population") if isinstance(params, dict) else None
     if isinstance(population, str) and _RECORD_COUNT.search(population):
         out.append(Finding(name, None, "parameters.population", "population_counts", "the population line states record counts: the records kept are the linkage table's total (which protection may hide) and the records left out may be a handful of one project's; nbnb-cbs names the rules and projects only"))  # fmt: skip
@@ -161,6 +166,37 @@ def _manifest(export: ExportFiles, profile: Profile) -> list[Finding]:
     present = {p.relative_to(export.root).as_posix() for p in export.root.rglob("*") if p.is_file()}
     for rel in sorted(present - listed - {name}):
         out.append(Finding(rel, None, None, "unlisted_file", "present in the export but not in manifest.json"))  # fmt: skip
+    return out
+
+
+def _parameter_values(name: str, params: Any, profile: Profile) -> list[Finding]:
+    """Settings hold only values nbnb-cbs can run with: a number or word anywhere else is a
+    channel (a 'rounding' of 7 is a count), and a threshold other than the checker's profile's
+    means the tables were protected for another rule."""
+    if not isinstance(params, dict):
+        return []
+    allowed: dict[str, Any] = {
+        "rounding": (0, 5, 10), "series_rounding": (SERIES_ROUNDING,), "unit": UNITS,
+        "language": LANGUAGES, "count_zero_rows": (True, False), "threshold": (profile.threshold,),
+    }  # fmt: skip
+    out = []
+    for key, values in allowed.items():
+        value = params.get(key)
+        # bool is an int in Python: True may not stand for a rounding of 1, nor 1 for True.
+        kind_ok = isinstance(value, bool) == (key == "count_zero_rows")
+        if key in params and not (kind_ok and value in values):
+            said = (
+                "the checker's profile's threshold" if key == "threshold" else "nbnb-cbs runs with"
+            )
+            out.append(Finding(name, None, f"parameters.{key}", "manifest_value", f"parameters.{key} = {str(value)[:40]!r} is not a value {said} ({', '.join(map(str, values))})"))  # fmt: skip
+    anchors = params.get("anchors")
+    if "anchors" in params and not (
+        isinstance(anchors, list) and anchors and all(a in ANCHORS for a in anchors)
+    ):
+        out.append(Finding(name, None, "parameters.anchors", "manifest_value", f"parameters.anchors = {str(anchors)[:60]!r} is not a list of {', '.join(ANCHORS)}"))  # fmt: skip
+    end = params.get("end")
+    if "end" in params and not (isinstance(end, str) and _END_MONTH.fullmatch(end)):
+        out.append(Finding(name, None, "parameters.end", "manifest_value", f"parameters.end = {str(end)[:40]!r} is not a month (YYYY-MM)"))  # fmt: skip
     return out
 
 
