@@ -63,14 +63,11 @@ def merge_intervals(rows: pl.LazyFrame, start: str = "s", end: str = "e") -> pl.
             pl.col("pid").cast(pl.Int64), pl.col(start, end).cast(pl.Int32)
         ).collect()
         if columns.height:
-            # Copies numpy owns (writable), clipped into the band and moved to its base in
-            # place: 32-bit integers from 0 to 2**20 - 1. Every array a step does not need to
-            # keep is reused: fresh memory is what a large merge spends its time on.
-            pids, starts, ends = (columns[:, i].to_numpy(writable=True) for i in range(3))
-            del columns
-            for values in (starts, ends):
-                np.clip(values, -offset, offset - 1, out=values)
-                np.add(values, offset, out=values)
+            # Views of polars' own memory where it is one chunk (no copies): the keys are the
+            # only arrays of the rows' size made here. Fresh memory is what a large merge
+            # spends its time on (page faults, zeroed pages), more than its arithmetic.
+            columns = columns.rechunk()
+            pids, starts, ends = (columns[:, i].to_numpy() for i in range(3))
             return _merge_arrays(pids, starts, ends).lazy()
     columns = rows.select(
         pl.col("pid").cast(pl.Int64), pl.col(start).cast(pl.Int64), pl.col(end).cast(pl.Int64)
@@ -98,33 +95,51 @@ def merge_intervals(rows: pl.LazyFrame, start: str = "s", end: str = "e") -> pl.
 
 
 def _merge_arrays(pid: np.ndarray, start: np.ndarray, end: np.ndarray) -> pl.DataFrame:
-    """``merge_intervals`` in numpy (no nulls; ``start`` and ``end`` already in the band, from 0
-    to 2**20 - 1; ``pid`` is reused for the keys when it is writable): the same keys and steps, with the band's bits shifted and masked instead of
-    multiplied and divided, and as few passes over the rows as the steps need (about twice as
-    fast as the same plan in polars on two cores)."""
+    """``merge_intervals`` in numpy (no nulls; any integer arrays, left unchanged): the same
+    keys and steps, with the band's bits shifted and masked instead of multiplied and divided.
+
+    Two arrays of the rows' size are made (the start and end keys; the running end is worked
+    out in the end keys' place) and every later step writes into arrays it already has: on this
+    machine a merge of 3.5 M rows took 0.13-0.15 s against 0.18-0.29 s with the copies and
+    temporaries of the straightforward form."""
     bits, offset = 20, 1 << 19
-    base = np.left_shift(pid, bits, out=pid if pid.flags.writeable else None)
-    k = base + start
-    base += end
-    ek = base  # in place: one array of the rows' size less at the peak
+    low, high = -offset, offset - 1
+    if start.min() < low or start.max() > high or end.min() < low or end.max() > high:
+        start, end = np.clip(start, low, high), np.clip(end, low, high)
+    k = np.left_shift(pid.astype(np.int64, copy=False), bits)
+    ek = k.copy()
+    k += start
+    k += offset
+    ek += end
+    ek += offset
     if k.size > 1 and (k[1:] < k[:-1]).any():
         # Sorted by polars on every core (numpy's argsort, on one, took 0.7 s for 3.5 M rows).
         # Rows that tie on k may come in any order: the running maximum below is the same.
         pair = pl.DataFrame({"k": k, "ek": ek}).sort("k")
-        k, ek = pair["k"].to_numpy(), pair["ek"].to_numpy()
-    running = np.maximum.accumulate(ek)
-    running += 1  # in place (no temporary of the rows' size), undone below
-    first = np.flatnonzero(np.concatenate(([True], k[1:] > running[:-1])))
+        k, ek = pair["k"].to_numpy(writable=True), pair["ek"].to_numpy(writable=True)
+        del pair
+    running = np.maximum.accumulate(ek, out=ek)
+    # A run starts where a start key passes the running end before it by more than one.
+    running += 1
+    new = np.empty(k.size, dtype=bool)
+    new[0] = True
+    np.greater(k[1:], running[:-1], out=new[1:])
     running -= 1
-    last = np.append(first[1:] - 1, k.size - 1)
+    first = np.flatnonzero(new)
+    del new
+    last = np.empty_like(first)
+    last[:-1] = first[1:]
+    last -= 1
+    last[-1] = k.size - 1
     run_start, run_end = k[first], running[last]
+    del k, ek, running, first, last
     mask = (1 << bits) - 1
+    run_pid = run_end >> bits
+    for keys in (run_start, run_end):
+        np.bitwise_and(keys, mask, out=keys)
+        np.subtract(keys, offset, out=keys)
     return pl.DataFrame(
-        {
-            "pid": run_end >> bits,
-            "s": ((run_start & mask) - offset).astype(np.int32),
-            "e": ((run_end & mask) - offset).astype(np.int32),
-        }
+        {"pid": run_pid, "s": run_start.astype(np.int32), "e": run_end.astype(np.int32)}
     )
 
 

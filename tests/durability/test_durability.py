@@ -568,3 +568,43 @@ def test_rows_that_may_overlap_a_period_are_kept_whatever_their_form() -> None:
     kept = typed.filter(_may_overlap(typed.schema, "s", "e", *december))
     expected = ["20211201", "20211231", None, None, "20211101", None, "20211101"]
     assert kept["s"].dt.to_string("%Y%m%d").to_list() == expected
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 4),
+            st.one_of(st.integers(-30, 60), st.integers(-(1 << 20), 1 << 20)),
+            st.integers(0, 9),
+        ),
+        min_size=1,
+        max_size=50,
+    ),
+    st.booleans(),
+)
+def test_merge_equals_unions_of_units(rows: list[tuple[int, int, int]], shuffle: bool) -> None:
+    """Merged intervals are each person's covered units in maximal runs (adjacent and
+    overlapping rows joined), whatever the rows' order; ends beyond the band of 2**19 units
+    each side of 0 count at its edge."""
+    from nbnb_cbs.durability.intervals import merge_intervals
+
+    low, high = -(1 << 19), (1 << 19) - 1
+    frame = pl.DataFrame(
+        [{"pid": p, "s": s, "e": s + n} for p, s, n in rows],
+        schema={"pid": pl.Int64, "s": pl.Int32, "e": pl.Int32},
+    )
+    frame = frame.reverse() if shuffle else frame.sort("pid", "s")
+    merged = merge_intervals(frame.lazy()).collect()
+    expected = []
+    for pid in sorted({p for p, _, _ in rows}):
+        spans = sorted(
+            (min(max(s, low), high), min(max(s + n, low), high)) for p, s, n in rows if p == pid
+        )
+        runs: list[list[int]] = []
+        for s, e in spans:
+            if runs and s <= runs[-1][1] + 1:
+                runs[-1][1] = max(runs[-1][1], e)
+            else:
+                runs.append([s, e])
+        expected += [(pid, s, e) for s, e in runs]
+    assert merged.sort("pid", "s").rows() == expected
