@@ -106,11 +106,16 @@ def replace_label(rel: str, column: str, old: str, new: str) -> Doctor:
     return edit(rel, lambda f: f.with_columns(pl.col(column).replace(old, new)))
 
 
+def dumps(data: Any) -> str:
+    """JSON as nbnb-cbs writes it (a careful doctor writes it so too)."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
 def json_edit(rel: str, fn: Callable[[dict[str, Any]], None]) -> Doctor:
     def doctor(export: Path) -> None:
         data = json.loads((export / rel).read_text(encoding="utf-8"))
         fn(data)
-        (export / rel).write_text(json.dumps(data, indent=2), encoding="utf-8")
+        (export / rel).write_text(dumps(data), encoding="utf-8")
 
     return doctor
 
@@ -130,6 +135,30 @@ def append(rel: str, text: str) -> Doctor:
             fh.write(text)
 
     return doctor
+
+
+def raw_edit(rel: str, fn: Callable[[list[str]], list[str]]) -> Doctor:
+    """Edit a CSV's lines as text (line ends kept as the lines give them)."""
+
+    def doctor(export: Path) -> None:
+        path = export / rel
+        lines = path.read_bytes().decode("utf-8").split("\n")
+        path.write_bytes("\n".join(fn(lines)).encode("utf-8"))
+
+    return doctor
+
+
+def _whole_number_as_decimal(lines: list[str]) -> list[str]:
+    """The first published whole number of the value column written as '393,0'."""
+    header = lines[0].split(";")
+    value, status = header.index("value"), header.index("status")
+    for i, line in enumerate(lines[1:], 1):
+        fields = line.split(";")
+        if len(fields) == len(header) and fields[status] == "published" and fields[value].isdigit():
+            fields[value] += ",0"
+            lines[i] = ";".join(fields)
+            break
+    return lines
 
 
 def input_case(name: str, field: str, value: object) -> Case:
@@ -444,11 +473,50 @@ CASES: list[Case] = [
             ("unit", "week 6"), ("anchors", ["exit", "9 left"]), ("end", "2021-12 (8)"),
         )
     ),
+    # red team 36: the same values written otherwise than nbnb-cbs writes them
+    Case("csv_form_number", raw_edit("tables/linkage_yield.csv", _whole_number_as_decimal), "tables/linkage_yield.csv"),
+    Case(
+        "csv_form_line_ends",
+        raw_edit("tables/linkage_yield.csv", lambda ls: [x + "\r" if 0 < i < 3 else x for i, x in enumerate(ls)]),
+        "tables/linkage_yield.csv",
+    ),
+    Case(
+        "csv_form_quotes",
+        raw_edit("tables/linkage_yield.csv", lambda ls: [ls[0], *(x.replace("Total;", '"Total";', 1) for x in ls[1:])]),
+        "tables/linkage_yield.csv",
+    ),
+    Case(
+        "manifest_key_order",
+        json_edit("manifest.json", lambda m: m.update({"inputs": m.pop("inputs")})),
+        "manifest.json",
+        rerender=False,
+    ),
+    Case(
+        "log_json_spacing",
+        lambda e: (e / "disclosure-log.json").write_text(
+            json.dumps(json.loads((e / "disclosure-log.json").read_text(encoding="utf-8")), indent=4),
+            encoding="utf-8",
+        ),
+        "disclosure-log.json",
+        rerender=False,
+    ),
+    # red team 36: the release model's size in the log, changed by 3
+    Case(
+        "log_release_audit_size",
+        json_edit("disclosure-log.json", lambda log: log["release_audit"].update(atoms=1575)),
+        "disclosure-log.json",
+        "release_audit.atoms",
+        rerender=False,
+    ),
     input_case("manifest_input_rows_7", "rows", 7),
     # red team 27: a count, and project numbers, in an input's file name
     input_case("manifest_input_name_count", "name", "registratie_zonder_7_leerwerk.csv"),
     input_case("manifest_input_name_projects", "name", "registratie_project08_project16.csv"),
     input_case("manifest_input_rows_exact", "rows", 151),
+    # red team 36: a count glued to a word, and a foundation's name, in input names
+    input_case("manifest_input_name_glued_count", "name", "registration_ja5.csv"),
+    input_case("manifest_input_name_foundation", "name", "Stichting Werkpad Zuid.csv"),
+    input_case("manifest_input_name_cbs_file", "name", "SPOLISBUS2021V2.sav"),
     Case(
         "manifest_population_counts",
         json_edit(
@@ -570,7 +638,7 @@ def rehash(export: Path) -> None:
          "bytes": (export / f).stat().st_size}
         for f in files
     ]  # fmt: skip
-    (export / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    (export / "manifest.json").write_text(dumps(manifest), encoding="utf-8")
 
 
 def rerender(export: Path) -> None:

@@ -109,7 +109,7 @@ def test_previous_export_differencing(cli: Cli, clean_export: Path, tmp_path: Pa
     yld = "tables/linkage_yield.csv"
     first = pl.read_csv(clean_export / yld, separator=";", infer_schema=False).row(0, named=True)
     moved = str(int(first["n"]) + 3)
-    new = build(clean_export, tmp_path / "new", Case("moved", set_cell(yld, 0, value=f"{moved}.0", n=moved), "x"))  # fmt: skip
+    new = build(clean_export, tmp_path / "new", Case("moved", set_cell(yld, 0, value=moved, n=moved), "x"))  # fmt: skip
     # On its own the new export passes the per-file passes (the joint audit would see that a bin
     # no longer fits the rest of the release: that is tested in test_release.py).
     assert check_export(new, CBS, passes=PASSES).clean
@@ -135,7 +135,7 @@ def test_previous_differencing_whatever_the_file_and_column_order(clean_export: 
     moved = str(int(first["n"]) + 3)
 
     def doctor(export: Path) -> None:
-        set_cell(yld, 0, value=f"{moved}.0", n=moved)(export)
+        set_cell(yld, 0, value=moved, n=moved)(export)
         frame = read(export, yld)
         write(frame.select("statistic", *[c for c in frame.columns if c != "statistic"]), export, "tables/yield_renamed.csv")  # fmt: skip
         (export / yld).unlink()
@@ -153,7 +153,7 @@ def test_previous_differencing_whatever_the_file_and_column_order(clean_export: 
     # inside the rounding range, so nothing is known about the difference.
     def rounded(export: Path) -> None:
         base = int(first["n"]) // 10 * 10
-        set_cell(yld, 0, value=f"{base}.0", n=str(base), status="rounded")(export)
+        set_cell(yld, 0, value=str(base), n=str(base), status="rounded")(export)
         log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
         log["tables"][0]["rounding"] = 10
         (export / "disclosure-log.json").write_text(json.dumps(log), encoding="utf-8")

@@ -17,7 +17,7 @@ from nbnb_cbs.disclosure.steward.run import PASSES
 from nbnb_cbs.disclosure.steward.survival import survival_pass
 from nbnb_cbs.io.published import CSV_FORMATS, write_published
 from nbnb_cbs.survival import survival_table
-from tests.disclosure.steward_corpus import rehash, rerender
+from tests.disclosure.steward_corpus import dumps, rehash, rerender
 
 CBS = load_profile("cbs")
 REL = "tables/survival_first_spell.csv"
@@ -43,7 +43,7 @@ def honest_export(clean_export: Path, tmp_path_factory: pytest.TempPathFactory) 
     for entry in log["tables"]:  # the log says how many cells of each status the table has
         if entry["file"] == REL:
             entry["status_counts"] = dict(honest.group_by("status").len().iter_rows())
-    log_path.write_text(json.dumps(log, indent=2), encoding="utf-8")
+    log_path.write_text(dumps(log), encoding="utf-8")  # as nbnb-cbs writes it
     rerender(target)
     rehash(target)
     return target

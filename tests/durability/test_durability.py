@@ -584,11 +584,11 @@ def test_rows_that_may_overlap_a_period_are_kept_whatever_their_form() -> None:
 )
 def test_merge_equals_unions_of_units(rows: list[tuple[int, int, int]], shuffle: bool) -> None:
     """Merged intervals are each person's covered units in maximal runs (adjacent and
-    overlapping rows joined), whatever the rows' order; ends beyond the band of 2**19 units
-    each side of 0 count at its edge."""
+    overlapping rows joined), whatever the rows' order; ends beyond the band (2**19 - 1 units
+    below 0, 2**19 - 2 above) count at its edge, and two persons' runs at the edges stay apart."""
     from nbnb_cbs.durability.intervals import merge_intervals
 
-    low, high = -(1 << 19), (1 << 19) - 1
+    low, high = -(1 << 19) + 1, (1 << 19) - 2
     frame = pl.DataFrame(
         [{"pid": p, "s": s, "e": s + n} for p, s, n in rows],
         schema={"pid": pl.Int64, "s": pl.Int32, "e": pl.Int32},

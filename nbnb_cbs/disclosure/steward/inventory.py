@@ -56,10 +56,17 @@ _RECORD_COUNT = re.compile(
     r"\d\s*(?:of|van)\s*\d|\d\s*(?:records|deelnemers|participants)", re.IGNORECASE
 )
 _INPUT_KEYS = {"name", "bytes", "rows"}
-# Numbers the log may hold outside its profile: the rounding base, the survival landmark, the
-# size of the release model, and per table how many cells have each status (compared with the
-# table). Any other number, or a number written into the log's text, is nothing nbnb-cbs writes.
-_LOG_NUMBERS = {"rounding", "landmark", "atoms", "constraints", "sensitive_quantities"}
+# How the manifest names an input (pipeline._input): its role and the suffix of a file kind the
+# readers take; a folder (the simulated register) by its role alone.
+_INPUT_NAME = re.compile(
+    r"(?:registration|analysis|linked|register|jobs|enrolments)"
+    r"(?:\.(?:csv|txt|tsv|parquet|sav|zsav|dta))?"
+)
+# Numbers the log may hold outside its profile: the rounding base, the survival landmark, and
+# per table how many cells have each status (compared with the table). Any other number, or a
+# number written into the log's text, is nothing nbnb-cbs writes (the release model's size is
+# in export-review/: in the log no check could tell a changed size from the run's).
+_LOG_NUMBERS = {"rounding", "landmark"}
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _KNOWN_NUMBER_TEXT = re.compile(r"\((?:n )?rounded to (?:5|10)\)|\bafgerond op (?:5|10)\b")
 # A number standing on its own; "_" is no part of a word here ("group_true_9" holds 9, red team
@@ -141,6 +148,8 @@ def _manifest(export: ExportFiles, profile: Profile) -> list[Finding]:
             out.append(Finding(name, None, f"inputs[{i}].name", "number_in_text", f"input name {input_name[:80]!r} holds {small[0]}: a count in a file name; rename the file"))  # fmt: skip
         if numbered := _NUMBERED_ORG.search(input_name):
             out.append(Finding(name, None, f"inputs[{i}].name", "organisation_value", f"input name {input_name[:80]!r} names {numbered.group(0)!r}: projects or organisations in a file name; rename the file"))  # fmt: skip
+        elif not small and not _INPUT_NAME.fullmatch(input_name):
+            out.append(Finding(name, None, f"inputs[{i}].name", "input_name", f"input name {input_name[:80]!r} is not one nbnb-cbs writes (an input's role and kind of file, such as 'jobs.sav'): a file name is free text, which can carry a count or a name"))  # fmt: skip
         rows = entry.get("rows")
         if isinstance(rows, (int, float)) and 0 < rows < profile.threshold:
             out.append(Finding(name, None, f"inputs[{i}].rows", "small_count", f"an input of {rows} rows: a count below {profile.threshold}"))  # fmt: skip

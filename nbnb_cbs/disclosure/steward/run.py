@@ -12,6 +12,7 @@ from pathlib import Path
 from nbnb_cbs.disclosure.check import table_rules_pass
 from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.disclosure.release_audit import audit_release
+from nbnb_cbs.disclosure.steward.canonical import canonical_pass
 from nbnb_cbs.disclosure.steward.content import content_pass
 from nbnb_cbs.disclosure.steward.inventory import inventory_pass
 from nbnb_cbs.disclosure.steward.kinds import kinds_pass
@@ -26,6 +27,7 @@ __all__ = ["NOT_CHECKABLE", "PASSES", "check_export"]
 PASSES: tuple[tuple[str, AuditPass], ...] = (
     ("inventory", inventory_pass),
     ("content", content_pass),
+    ("canonical", canonical_pass),
     ("rerender", rerender_pass),
     ("kinds", kinds_pass),
     ("tables", table_rules_pass),
