@@ -433,9 +433,9 @@ _PHRASES: Final[dict[str, tuple[str, str]]] = {
     "x_note": ("Toelichting", "Note"),
     "x_note_text": (
         "Status 'niet getoond': het cijfer is leeg gelaten (zie disclosure-log.json); een lege "
-        "'T/m maand' loopt tot het eind van de waarneming; aandelen als fractie (0,79 = 79%).",
+        "'T/m maand' loopt tot het eind van de waarneming; aandelen als fractie (1 = 100%).",
         "Status 'not shown': the figure is left empty (see disclosure-log.json); an empty 'To "
-        "month' runs to the end of observation; shares as fractions (0.79 = 79%).",
+        "month' runs to the end of observation; shares as fractions (1 = 100%).",
     ),
 }
 
