@@ -28,6 +28,7 @@ __all__ = [
     "FRACTION_COLUMNS",
     "NUMBER_COLUMNS",
     "csv_format",
+    "number_text",
     "published_text",
     "read_published_text",
     "write_published",
@@ -55,7 +56,9 @@ def csv_format(manifest: Mapping[str, Any]) -> dict[str, str]:
     return dict(_LEGACY)
 
 
-def _number_text(value: float | None, decimals: int | None) -> str | None:
+def number_text(value: float | None, decimals: int | None) -> str | None:
+    """A published number's text: rounded to ``decimals`` (None: as it is), a whole number
+    without decimals, any other at its shortest."""
     if value is None:
         return None
     number = round(value, decimals) if decimals is not None else value
@@ -78,14 +81,14 @@ def published_text(frame: pl.DataFrame, decimal: str) -> pl.DataFrame:
             continue
         values = frame[column].cast(pl.Float64).to_list()
         decimals = [0 if column == N else (1 if status == "pooled" else None) for status in pooled]
-        texts = [_number_text(v, d) for v, d in zip(values, decimals, strict=True)]
+        texts = [number_text(v, d) for v, d in zip(values, decimals, strict=True)]
         if decimal != ".":
             texts = [None if t is None else t.replace(".", decimal) for t in texts]
         out = out.with_columns(pl.Series(column, texts, dtype=pl.String))
     for column in FRACTION_COLUMNS:
         if column not in frame.columns or not frame.schema[column].is_float():
             continue
-        texts = [_number_text(v, None) for v in frame[column].to_list()]
+        texts = [number_text(v, None) for v in frame[column].to_list()]
         if decimal != ".":
             texts = [None if t is None else t.replace(".", decimal) for t in texts]
         out = out.with_columns(pl.Series(column, texts, dtype=pl.String))

@@ -16,7 +16,7 @@ import polars as pl
 
 from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.disclosure.steward.model import ExportFiles, Finding
-from nbnb_cbs.io.published import FRACTION_COLUMNS, NUMBER_COLUMNS, csv_format
+from nbnb_cbs.io.published import FRACTION_COLUMNS, NUMBER_COLUMNS, csv_format, number_text
 from nbnb_cbs.io.writers import csv_frame
 
 __all__ = ["canonical_pass", "written_again"]
@@ -116,9 +116,8 @@ def written_again(raw: bytes, separator: str, decimal: str | None) -> bytes | No
 
 
 def _number(text: str | None, decimal: str) -> str | None:
-    """A number's text as ``nbnb_cbs.io.published`` writes it (whole numbers without decimals,
-    others at their shortest); text that is no number stays as it is (the content pass reports
-    it)."""
+    """A number's text as ``nbnb_cbs.io.published`` writes it (``number_text``); text that is no
+    number stays as it is (the content pass reports it)."""
     if text is None:
         return None
     try:
@@ -127,12 +126,12 @@ def _number(text: str | None, decimal: str) -> str | None:
         return text
     if not math.isfinite(value):
         return text
-    shown = str(int(value)) if value == int(value) and abs(value) < 2**53 else repr(value)
+    shown = number_text(value, None) or ""
     return shown.replace(".", decimal) if decimal != "." else shown
 
 
 def _first_difference(a: bytes, b: bytes) -> int:
-    """The 1-based line of the first byte where ``a`` and ``b`` differ."""
+    """The 1-based line where ``a`` and ``b`` first differ."""
     lines_a, lines_b = a.split(b"\n"), b.split(b"\n")
     pairs = zip(lines_a, lines_b, strict=False)
     return next((i for i, (x, y) in enumerate(pairs, 1) if x != y), min(len(lines_a), len(lines_b)))
