@@ -133,6 +133,13 @@ def audit_export(
         snapshot |= kind.startswith("snapshot")
         if kind == "snapshot_amounts" and "category" in frame.columns:
             net_wage |= "net_wage" in frame["category"].to_list()
+    # The distribution's bins are the first anchor's groups (catalogue._cohort_states): the anchor
+    # its log entry names comes first, whatever order the log lists the tables in (red team 36
+    # reversed them and the audit tied the bins to the other anchor).
+    for entry in known:
+        if entry["kind"] == "durability_distribution" and entry.get("anchor") in anchors:
+            first = str(entry.get("anchor"))
+            anchors = [first, *(a for a in anchors if a != first)]
     # The models' covariates as the run's release model has them (models.run.release_levels):
     # in order of first mention, each with every value a level holds and the destinations of
     # the models that have it.

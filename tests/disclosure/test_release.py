@@ -85,6 +85,26 @@ def test_steward_check_agrees(export: Path, tmp_path: Path) -> None:
     assert code == 0, out
 
 
+def test_the_audit_does_not_depend_on_the_logs_table_order(export: Path) -> None:
+    """Red team 36: the log's tables listed in reverse made the audit tie the distribution's bins
+    to the first-job anchor and claim a hidden bin within [28.8, 29.4]. The bins' anchor is the
+    one the distribution's entry names: the same verdict and model in either order."""
+    import json
+
+    from nbnb_cbs.disclosure import load_profile
+    from nbnb_cbs.disclosure.release_audit import audit_export
+
+    log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
+    manifest = json.loads((export / "manifest.json").read_text(encoding="utf-8"))
+    profile = load_profile("cbs")
+    found, summary = audit_export(export, log, manifest, profile)
+    reversed_log = log | {"tables": log["tables"][::-1]}
+    found_r, summary_r = audit_export(export, reversed_log, manifest, profile)
+    assert found == found_r == []
+    assert summary["atoms"] == summary_r["atoms"]
+    assert summary["constraints"] == summary_r["constraints"]
+
+
 def test_breakdown_that_identifies_projects_is_refused(tmp_path: Path) -> None:
     """Class 9: results per organisation, whatever the column is called, are refused."""
     project = _project(tmp_path, 150, 3, by='["organisatie"]')
