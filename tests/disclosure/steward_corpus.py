@@ -473,6 +473,17 @@ CASES: list[Case] = [
             ("unit", "week 6"), ("anchors", ["exit", "9 left"]), ("end", "2021-12 (8)"),
         )
     ),
+    # red team 36: the population's count of projects is free text too
+    *(
+        Case(
+            f"manifest_population_{n}_projects",
+            json_edit("manifest.json", lambda m, n=n: m["parameters"].update(population=f"all records: {n} projects")),
+            "manifest.json",
+            "parameters.population",
+            rerender=False,
+        )
+        for n in (1, 0)
+    ),
     # red team 36: the same values written otherwise than nbnb-cbs writes them
     Case("csv_form_number", raw_edit("tables/linkage_yield.csv", _whole_number_as_decimal), "tables/linkage_yield.csv"),
     Case(

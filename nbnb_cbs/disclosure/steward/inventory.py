@@ -75,6 +75,8 @@ _NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9.])\d+(?:[.,]\d+)?(?![A-Za-z0-9])")
 # Text the manifest writes with numbers that are no counts of persons: dates, numbers of projects
 # and tranches (nbnb_cbs/population.py, Population.describe).
 _MANIFEST_NUMBERS = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b|\b\d+ (?:projects?|tranches)\b")
+# The population line's count of projects (population.Population, "...: 18 projects").
+_PROJECT_COUNT = re.compile(r":\s*(\d+) projects?\s*$")
 _END_MONTH = re.compile(r"(?:19|20)\d{2}-(?:0[1-9]|1[0-2])")
 _SNAPSHOT_DAY = re.compile(r"(?:19|20)\d{2}-\d{2}-\d{2}")
 _LEVEL_LABEL = re.compile(r"[<>]?\d+(?:\s*[-+]\s*\d*)?|[^\d]*")
@@ -132,7 +134,17 @@ def _manifest(export: ExportFiles, profile: Profile) -> list[Finding]:
     population = params.get("population") if isinstance(params, dict) else None
     if isinstance(population, str) and _RECORD_COUNT.search(population):
         out.append(Finding(name, None, "parameters.population", "population_counts", "the population line states record counts: the records kept are the linkage table's total (which protection may hide) and the records left out may be a handful of one project's; nbnb-cbs names the rules and projects only"))  # fmt: skip
-    elif isinstance(params, dict):
+    elif (
+        isinstance(population, str)
+        and (said := _PROJECT_COUNT.search(population))
+        and (count := int(said.group(1))) < profile.min_organisations
+    ):
+        # How many projects the release is about: below the profile's minimum of organisations
+        # every cell would be one organisation's (red team 36: "1 projects" passed as free text).
+        out.append(Finding(name, None, "parameters.population", "population_projects", f"the population line says {count} project(s): fewer than the profile's {profile.min_organisations} organisations"))  # fmt: skip
+    if isinstance(params, dict) and not (
+        isinstance(population, str) and _RECORD_COUNT.search(population)
+    ):
         for key in ("population", "snapshot"):
             text = params.get(key)
             if isinstance(text, str) and (found := _number_in(_MANIFEST_NUMBERS.sub(" ", text))):
