@@ -161,6 +161,18 @@ def _whole_number_as_decimal(lines: list[str]) -> list[str]:
     return lines
 
 
+def parameter_case(name: str, key: str, value: object) -> Case:
+    """A case that writes ``value`` into the manifest's setting ``key``: the finding must name
+    that setting."""
+    return Case(
+        name,
+        json_edit("manifest.json", lambda m: m["parameters"].update({key: value})),
+        "manifest.json",
+        f"parameters.{key}",
+        rerender=False,
+    )
+
+
 def input_case(name: str, field: str, value: object) -> Case:
     """A case that writes ``value`` into the manifest's first input's ``field``: the finding
     must name that field."""
@@ -459,29 +471,17 @@ CASES: list[Case] = [
         "parameters.smallest_group",
         rerender=False,
     ),
-    # settings hold only values nbnb-cbs runs with: a "rounding" of 7 is a count
+    # settings hold only values nbnb-cbs runs with: a "rounding" of 7 is a count; and (red team
+    # 36) the population's count of projects is free text too
     *(
-        Case(
-            f"manifest_value_{key}",
-            json_edit("manifest.json", lambda m, k=key, v=value: m["parameters"].update({k: v})),
-            "manifest.json",
-            f"parameters.{key}",
-            rerender=False,
-        )
+        parameter_case(f"manifest_value_{key}", key, value)
         for key, value in (
             ("rounding", 7), ("series_rounding", 3), ("threshold", 5), ("count_zero_rows", 4),
             ("unit", "week 6"), ("anchors", ["exit", "9 left"]), ("end", "2021-12 (8)"),
         )
     ),
-    # red team 36: the population's count of projects is free text too
     *(
-        Case(
-            f"manifest_population_{n}_projects",
-            json_edit("manifest.json", lambda m, n=n: m["parameters"].update(population=f"all records: {n} projects")),
-            "manifest.json",
-            "parameters.population",
-            rerender=False,
-        )
+        parameter_case(f"manifest_population_{n}_projects", "population", f"all records: {n} projects")
         for n in (1, 0)
     ),
     # red team 36: the same values written otherwise than nbnb-cbs writes them
