@@ -42,6 +42,7 @@ from nbnb_cbs.io.readers import (
     TEXT_SUFFIXES,
     RowsProgress,
     Table,
+    parse_later,
     read_parquet_for,
     read_table,
     read_text_for,
@@ -214,12 +215,16 @@ def read_inputs(
         enrol = e_table.frame.lazy()
     cut = None if converted is None and jobs.suffix.lower() not in _CUT_SUFFIXES else cohort["pid"]
     jobs_at = None
-    if converted is None and jobs.suffix.lower() == ".parquet":
+    waiting = [c for c in _LATER if c in job_columns]
+    if converted is None and waiting:
+        kept = job_table.frame
 
         def jobs_at(first: dt.date, last: dt.date) -> pl.LazyFrame:
-            period = ("SDATUMAANVANGIKO", "SDATUMEINDEIKO", first, last)
-            table = read_parquet_for(jobs, JOBS, cohort, aliases, keep_pid=True, period=period)
-            return table.frame.lazy()
+            # The rows overlapping first..last (their dates were parsed when read), with the text
+            # columns that waited for them cleaned now.
+            start, end = pl.col("SDATUMAANVANGIKO"), pl.col("SDATUMEINDEIKO")
+            rows = kept.filter((start <= last) & (end >= first))
+            return parse_later(rows, jobs, JOBS, waiting).lazy()
 
     return Inputs(frame, links.frame, job_rows, enrol, quality, notes, cut, jobs_at)
 
@@ -245,8 +250,13 @@ def _size(path: Path) -> str:
     return f"{size:,.1f} GB"
 
 
-# Text columns of a raw Parquet jobs file that only the snapshot reads (rows at E).
-_DEFERRED = frozenset(c.name for c in JOBS.columns if c.kind == "str") - {"RINPERSOONS"}
+# Text columns of a raw jobs file that only the snapshot reads (rows at E): read with the rest,
+# cleaned only in the rows at E (Inputs.jobs_at). Measured at 100,000 participants (2,500,000 raw
+# Parquet rows, 1,187,917 kept): reading them with the rest costs 0.06-0.10 s, reading the rows at
+# E apart (as before) 0.31 s. Text columns nothing reads are not read at all.
+_TEXT = frozenset(c.name for c in JOBS.columns if c.kind == "str") - {"RINPERSOONS"}
+_LATER = sorted(_TEXT & _SNAPSHOT_COLUMNS)
+_UNREAD = _TEXT - _SNAPSHOT_COLUMNS
 # Files _read_cut cuts to the cohort while reading (SPSS/Stata files are read whole).
 _CUT_SUFFIXES = frozenset({".parquet", *TEXT_SUFFIXES})
 
@@ -260,12 +270,14 @@ def _read_cut(
 ) -> Table:
     """Parquet and text files are cut to the cohort before their values are parsed (they may
     hold a whole country); SPSS/Stata files are read whole (convert them first)."""
+    later = _LATER if contract is JOBS else ()
     if path.suffix.lower() == ".parquet":
-        # The text columns the measures do not use wait for the rows at E (Inputs.jobs_at).
-        skip = _DEFERRED if contract is JOBS else ()
-        return read_parquet_for(path, contract, cohort, aliases, keep_pid=True, skip=skip)
+        skip = _UNREAD if contract is JOBS else ()
+        return read_parquet_for(
+            path, contract, cohort, aliases, keep_pid=True, skip=skip, later=later
+        )
     if path.suffix.lower() in TEXT_SUFFIXES:
-        return read_text_for(path, contract, cohort, aliases, rows=rows, keep_pid=True)
+        return read_text_for(path, contract, cohort, aliases, rows=rows, keep_pid=True, later=later)
     return read_table(path, contract, aliases=aliases, rows=rows)
 
 
