@@ -331,11 +331,12 @@ def test_parquet_cohort_cut_equals_full_read(tmp_path: Path) -> None:
     (_, csv_out), (pq_in, _) = results["csv"], results["pq"]
     assert pq_in.quality["jobs rows_in_file"] == data.jobs.height
     assert pq_in.jobs.collect().height < data.jobs.height / 5
-    # A raw file's text columns the snapshot reads are cleaned in the rows at E only (jobs_at);
-    # one nothing reads is not read from Parquet. A converted file was parsed whole.
-    assert pq_in.jobs.select(pl.col("SCONTRACTSOORT").str.starts_with(" ").any()).collect().item()
-    assert "SBEID" not in pq_in.jobs.collect_schema().names() and pq_in.jobs_at is not None
-    assert results["csv"][0].jobs_at is not None and results["conv"][0].jobs_at is None
+    # A raw Parquet file's text columns wait for the rows at E, read apart (jobs_at); a CSV's are
+    # read with the rest and cleaned in the rows at E only. A converted file was parsed whole.
+    assert "IKVID" not in pq_in.jobs.collect_schema().names() and pq_in.jobs_at is not None
+    csv_in = results["csv"][0]
+    assert csv_in.jobs.select(pl.col("SCONTRACTSOORT").str.starts_with(" ").any()).collect().item()
+    assert csv_in.jobs_at is not None and results["conv"][0].jobs_at is None
     assert all(c == c.strip() for c in csv_out.snapshot["category"].drop_nulls())
     for _, out in (results["pq"], results["conv"]):
         assert csv_out.persons.equals(out.persons)
@@ -559,6 +560,32 @@ def test_record_twice_in_the_linked_file_takes_its_first_row() -> None:
         first = linked.filter(pl.col("record_id") == "r0")["RINPERSOON"][0]
         assert persons["RINPERSOON"][0] == first
         assert persons["worked"][0] == (6 if first == "000000002" else 0)
+
+
+def test_rows_that_may_overlap_a_period_are_kept_whatever_their_form() -> None:
+    """Text dates in the canonical form outside the period are left out while reading; every
+    other value (missing, another form, spaces) keeps its row for the parsed check."""
+    import datetime as dt
+
+    from nbnb_cbs.io.readers import _may_overlap
+
+    starts = ["20211201", "20220101", "20211231", None, "2021-11-01", " 20211101", "20200101",
+              "99999999", "20211101"]  # fmt: skip
+    ends = ["20211231", "20220131", "20220101", "20211215", "20211215", "20211215", "20211130",
+            "20211201", "2021-12-15"]  # fmt: skip
+    frame = pl.DataFrame({"s": starts, "e": ends})
+    december = (dt.date(2021, 12, 1), dt.date(2021, 12, 31))
+    kept = frame.filter(_may_overlap(frame.schema, "s", "e", *december))
+    assert kept["s"].to_list() == [
+        "20211201", "20211231", None, "2021-11-01", " 20211101", "20211101"
+    ]  # fmt: skip
+    # Date columns are compared as dates (a missing one keeps its row).
+    typed = frame.select(
+        pl.col(c).str.to_date("%Y%m%d", strict=False).alias(c) for c in ("s", "e")
+    ).with_columns(pl.col("e").cast(pl.Datetime))
+    kept = typed.filter(_may_overlap(typed.schema, "s", "e", *december))
+    expected = ["20211201", "20211231", None, None, "20211101", None, "20211101"]
+    assert kept["s"].dt.to_string("%Y%m%d").to_list() == expected
 
 
 @given(
