@@ -834,8 +834,21 @@ def _explain_durability(
                 "before the RINPERSOON text of every row is read; the 1.5x goal leaves "
                 f"{0.5 * tool:.2f} s for all of that. Convert the file once (convert --cohort) "
                 "to get the converted path's speed on every later run."
+                + (RAW_PARQUET_AB if name == "raw Parquet" else "")
             )  # fmt: skip
 
+
+# The raw Parquet path before and after 1 December evening's changes, alternating fresh processes.
+RAW_PARQUET_AB = (
+    " On 1 December evening the cut, the person key and the canonical parse became one pass of "
+    "the Parquet reader (the person key is no longer worked out twice, and parsing no longer "
+    "copies every column into one chunk): 1.41-1.51 s against 1.49-1.64 s at 100,000 "
+    "participants (peak 0.46 GB against 0.49 GB) and 3.39-3.56 s against 3.59-4.14 s at 300,000 "
+    "(peak 0.91-0.96 GB against 1.03-1.07 GB), each in alternating fresh processes. Reading the "
+    "snapshot's text columns with the rest instead of apart for the rows at E was 10% faster "
+    "still but held them for every kept row (peak 0.64 GB at 100,000, 1.51 GB at 300,000): not "
+    "kept."
+)
 
 # Why a goal was missed, from this machine's measurements.
 WHY = {
