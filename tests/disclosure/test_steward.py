@@ -102,6 +102,23 @@ def test_other_library_versions_mean_review_by_eye(clean_export: Path, tmp_path:
     assert {"tables.xlsx", "report.md", "report.html", "figures/series.png"} <= flagged
 
 
+def test_an_export_of_another_version_is_said_so(clean_export: Path, tmp_path: Path) -> None:
+    """The check names the version that wrote the export when it is not its own: a finding may be
+    a form that version wrote (last session's exports failed the new check unexplained)."""
+    from nbnb_cbs import __version__
+
+    assert not any("was written by" in n for n in check_export(clean_export, CBS).not_checkable)
+    export = tmp_path / "export"
+    shutil.copytree(clean_export, export)
+    for name in ("manifest.json", "disclosure-log.json"):
+        data = json.loads((export / name).read_text(encoding="utf-8"))
+        data["version"] = "0.0.9"
+        (export / name).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    rehash(export)
+    notes = check_export(export, CBS).not_checkable
+    assert any(f"nbnb-cbs 0.0.9; this check is nbnb-cbs {__version__}" in n for n in notes)
+
+
 def test_previous_export_differencing(cli: Cli, clean_export: Path, tmp_path: Path) -> None:
     """A count that moved by 1..t-1 between two exports is a finding naming both and the cell."""
     old = tmp_path / "old" / "export"

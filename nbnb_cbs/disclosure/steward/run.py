@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from nbnb_cbs import __version__
 from nbnb_cbs.disclosure.check import table_rules_pass
 from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.disclosure.release_audit import audit_release
@@ -82,7 +83,17 @@ def check_export(
     result.files_checked = sum(1 for p in export_dir.rglob("*") if p.is_file())
     result.tables_checked = export.counters["tables_checked"]
     result.cells_audited = export.counters["cells_audited"]
+    written = export.manifest.get("version")
     result.not_checkable = [
+        *(
+            []
+            if written == __version__
+            else [
+                f"the export was written by nbnb-cbs {written}; this check is nbnb-cbs "
+                f"{__version__}: a finding may be a form that version wrote (formats change "
+                "between versions); check it with the version that wrote it"
+            ]
+        ),
         *([] if "release" in result.passes else [NO_JOINT_AUDIT]),
         *NOT_CHECKABLE,
         *export.notes,
