@@ -521,17 +521,18 @@ def sensitive_forms(model: ReleaseModel) -> list[Form]:
             # A set of shared cells is the same records in every factor.
             variants = [mask, *_lift(model, mask)]
             for m in variants:
-                sets.setdefault(tuple(np.flatnonzero(m)), (m, label))
+                sets.setdefault(_key(m), (m, label))
             if name == "num" and cell.spec.kind == "share" and cell.spec.den is not None:
                 rest = model.mask(cell.spec.den) & ~mask
                 if rest.any():
-                    sets.setdefault(tuple(np.flatnonzero(rest)), (rest, label + " complement"))
+                    sets.setdefault(_key(rest), (rest, label + " complement"))
             if name == "num" and cell.spec.table.startswith("model_") and cell.spec.kind == "count":
                 # The records a model leaves out (linked records with the other destinations).
                 linked = (pl.col("factor") == "cohort") & pl.col("ls").is_in(["n", "w"])
                 rest = model.mask(linked) & ~mask
                 if rest.any():
-                    sets.setdefault(tuple(np.flatnonzero(rest)), (rest, label + " left out"))
+                    sets.setdefault(_key(rest), (rest, label + " left out"))
+    keys = list(sets)
     masks = [m for m, _ in sets.values()]
     labels = [lab for _, lab in sets.values()]
     if masks:
@@ -540,7 +541,11 @@ def sensitive_forms(model: ReleaseModel) -> list[Form]:
         sizes = matrix.sum(axis=1)
         for a, b in zip(*np.nonzero(outside), strict=True):
             if a != b and sizes[a] < sizes[b]:
-                forms.append(_form(masks[b], "small", f"{labels[b]} minus {labels[a]}", masks[a]))
+                # b minus a, a inside b: the atoms of b not in a, each with coefficient one
+                # (``_form(masks[b], ..., masks[a])``, from the sets' keys).
+                index = tuple(np.flatnonzero(masks[b] & ~masks[a]).tolist())
+                label = f"{labels[b]} minus {labels[a]}"
+                forms.append(Form(index, (1.0,) * len(index), "small", label, (keys[b], keys[a])))
     unique: dict[tuple[tuple[int, ...], tuple[float, ...]], Form] = {}
     for form in forms:
         key = (form.index, form.coef)
@@ -557,15 +562,24 @@ def _summed_atoms(model: ReleaseModel) -> list[Form]:
     shared = model.domains.shared
     state = [c for c in atoms.columns if c not in ("var", "factor", *shared, "ls")]
     out: list[Form] = []
+    # The atoms of every factor but N, with the linked statuses apart and merged (worked out
+    # once: the loops below group them 2 x 2^breakdowns x (1 + states) times).
+    factored = atoms.filter(pl.col("factor") != "N")
+    merged = {
+        merge: factored.with_columns(
+            (pl.col("ls").replace({"n": "linked", "w": "linked"}) if merge else pl.col("ls")).alias(
+                "_ls"
+            )
+        )
+        for merge in (False, True)
+    }
     for keep in itertools.product((True, False), repeat=len(shared)):
         for merge_ls in (False, True):
             if all(keep) and not merge_ls:
                 continue  # the atoms themselves
-            ls = pl.col("ls").replace({"n": "linked", "w": "linked"}) if merge_ls else pl.col("ls")
             keys = [*state, *(b for b, k in zip(shared, keep, strict=True) if k)]
             groups = (
-                atoms.filter(pl.col("factor") != "N")
-                .with_columns(ls.alias("_ls"))
+                merged[merge_ls]
                 .group_by(["factor", *keys, "_ls"], maintain_order=True)
                 .agg(pl.col("var"))
                 .filter(pl.col("var").list.len() > 1)
@@ -579,8 +593,8 @@ def _summed_atoms(model: ReleaseModel) -> list[Form]:
             # many states, to 1..6.
             for column in state:
                 margins = (
-                    atoms.filter((pl.col("factor") != "N") & (pl.col(column) != "none"))
-                    .with_columns(ls.alias("_ls"))
+                    merged[merge_ls]
+                    .filter(pl.col(column) != "none")
                     .group_by(["factor", column, *(b for b, k in zip(shared, keep, strict=True) if k), "_ls"], maintain_order=True)
                     .agg(pl.col("var"))
                     .filter(pl.col("var").list.len() > 1)

@@ -263,9 +263,10 @@ def _size(path: Path) -> str:
 # Text columns of a raw jobs file that only the snapshot reads (rows at E, Inputs.jobs_at). A raw
 # Parquet file's are decoded only for the rows that may overlap the end month, read apart; a CSV's
 # (read whole anyway) are kept as read and cleaned only in the rows at E. Reading a Parquet file's
-# with the rest was 10% faster at 100,000 participants (2,500,000 raw rows; 1.19-1.30 s against
-# 1.31-1.45 s) but held them for every kept row (peak 0.64 GB against 0.48 GB; 1.51 GB against
-# 1.08 GB at 300,000). Text columns nothing reads are not read from Parquet at all.
+# with the rest was faster at 100,000 participants (2,500,000 raw rows: 1.19-1.30 s against
+# 1.38-1.52 s for the path before, where reading them apart gave 1.41-1.51 s against 1.49-1.64 s
+# in another series) but held them for every kept row (peak 0.64 GB against 0.48 GB; 1.51 GB
+# against 1.08 GB at 300,000). Text columns nothing reads are not read from Parquet at all.
 _TEXT = frozenset(c.name for c in JOBS.columns if c.kind == "str") - {"RINPERSOONS"}
 _LATER = sorted(_TEXT & _SNAPSHOT_COLUMNS)
 _UNREAD = _TEXT - _SNAPSHOT_COLUMNS

@@ -499,7 +499,7 @@ def read_text_for(
     """Only the rows of ``persons`` (a frame with ``pid``) from a large CSV/TXT file (``rows``:
     progress of the rows read, as ``read_table`` reports it; ``keep_pid``: each row's person
     key as ``CONVERT_PID``, as ``read_parquet_for`` gives it; ``later``: text columns left as
-    read, as ``read_parquet_for`` leaves them).
+    read, for the caller to parse (``parse_later``) in the rows it needs them for).
 
     The text is read in batches of ``_PROGRESS_ROWS`` rows, of which only RINPERSOONS and
     RINPERSOON are parsed for every row (a malformed RINPERSOON still stops the run, wherever it
@@ -612,7 +612,6 @@ def read_parquet_for(
     *,
     keep_pid: bool = False,
     skip: Collection[str] = (),
-    later: Collection[str] = (),
     period: tuple[str, str, dt.date, dt.date] | None = None,
 ) -> Table:
     """Only the rows of ``persons`` (a frame with a ``pid`` column) from a large Parquet file.
@@ -620,11 +619,10 @@ def read_parquet_for(
     The file is scanned, not loaded: only the contract's columns are read (less those named in
     ``skip``, never the person columns), the person cut is a predicate (so row groups whose
     statistics exclude every cohort person are skipped), and only the kept rows are parsed.
-    Text columns named in ``later`` are read but left as the file has them: the caller parses
-    them (``parse_later``) in the rows it needs them for. ``period`` (start column, end column,
-    first day, last day) keeps, of those, only rows that may overlap the days: text dates in the
-    canonical form are compared as text while reading, other rows are kept (callers compare the
-    parsed dates). ``counts['rows_in_file']`` says how many rows the file holds.
+    ``period`` (start column, end column, first day, last day) keeps, of those, only rows that may
+    overlap the days: text dates in the canonical form are compared as text while reading, other
+    rows are kept (callers compare the parsed dates). ``counts['rows_in_file']`` says how many
+    rows the file holds.
     """
     path = Path(path)
     _check_path(path)
@@ -660,7 +658,7 @@ def read_parquet_for(
     # on 2,500,000 raw job rows, 1,187,917 kept: 0.32-0.38 s against 0.50-0.68 s).
     plan = None
     if not (converted and _already_parsed(path, contract, schema)):
-        plan = _ParsePlan.of(scan.collect_schema(), contract, later)
+        plan = _ParsePlan.of(scan.collect_schema(), contract)
     # (The key is worked out again for the kept rows: a filter on a column made before it is
     # not pushed into the reader, which then decodes every column of every row: 0.2 s more, and
     # 0.3 GB more memory, on the rows above.)

@@ -390,6 +390,10 @@ CASES: list[Case] = [
     ),
     Case("p95_wage", set_cell(AMT, 2, statistic="p95_wage", value="4120.0"), AMT, "statistic"),
     Case("median_hours", set_cell(AMT, 0, statistic="median"), AMT, "statistic"),
+    # Red team 39: the mean base wage hidden beside the hours' mean and the hourly wage (total
+    # base wage / total hours, the same n) is known to 0.7%.
+    Case("base_wage_hidden_beside_its_ratio",
+         set_cell(AMT, 2, value=None, n=None, status="suppressed"), AMT, "value"),
     Case("mean_without_n", set_first(DX, PUBLISHED & (pl.col("statistic") == "mean"), n=None), DX, "n"),
     Case(
         "mean_n3_no_statistic",

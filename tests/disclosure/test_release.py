@@ -366,3 +366,16 @@ def test_the_audits_cache_key_holds_the_models_files(tmp_path: Path) -> None:
     assert _content_key(tmp_path, log, {}, profile) != key
     log["models"][0]["levels"] = [{"level": "sex: woman", "holds": {"sex": ["woman"]}}]
     assert len({key, _content_key(tmp_path, log, {}, profile)}) == 2
+
+
+def test_the_wage_per_hour_cells_are_hidden_together() -> None:
+    """hourly_wage = total base_wage / total hours of the same persons: hiding one of the three
+    while two stay published hides nothing (red team 39), so they are one fate group."""
+    from nbnb_cbs.disclosure.catalogue import WAGE_PER_HOUR, Domains, table_rows
+    from nbnb_cbs.disclosure.release import _fate_groups, build_model
+
+    domains = Domains(anchors=("exit",))
+    model = build_model(domains, table_rows("snapshot_amounts", "snapshot_amounts", domains))
+    category = {i: c.spec.dims["category"] for i, c in enumerate(model.cells)}
+    groups = [sorted(category[i] for i in g) for g in _fate_groups(model).values()]
+    assert sorted(WAGE_PER_HOUR) in groups and ["fulltime_days"] in groups

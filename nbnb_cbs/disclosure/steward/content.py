@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from nbnb_cbs.cells import PUBLISHED_COLUMNS, Status
+from nbnb_cbs.disclosure.catalogue import WAGE_PER_HOUR
 from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.disclosure.rules import COUNT_STATISTICS
 from nbnb_cbs.disclosure.steward.identifiers import (
@@ -133,10 +134,25 @@ def _table(
     out += _cells(rel, parsed, profile)
     out += _rounded(rel, parsed, meta, profile)
     out += _pooled(rel, parsed, dims, profile, str(meta.get("kind") or ""))
+    if meta.get("kind") == "snapshot_amounts" and "category" in parsed.columns:
+        out += _wage_per_hour(rel, parsed)
     dupes = parsed.filter(pl.struct(*dims, "statistic").is_duplicated())
     out += [Finding(rel, r[_LINE], "statistic", "duplicate_cell", "the same cell (dimensions and statistic) appears more than once")
             for r in dupes.iter_rows(named=True)]  # fmt: skip
     return out
+
+
+def _wage_per_hour(rel: str, cells: pl.DataFrame) -> list[Finding]:
+    """The hourly wage is the total base wage over the total hours of the same persons: with two
+    of the hours' mean, the base wage's mean and that ratio published for the same n, the third
+    is known, hidden or not."""
+    rows = {r["category"]: r for r in cells.iter_rows(named=True) if r["category"] in WAGE_PER_HOUR}
+    shown = [c for c in WAGE_PER_HOUR if c in rows and rows[c]["value"] is not None]
+    hidden = [c for c in WAGE_PER_HOUR if c in rows and rows[c]["value"] is None]
+    if len(shown) != 2 or len(hidden) != 1 or rows[shown[0]]["n"] != rows[shown[1]]["n"]:
+        return []
+    row = rows[hidden[0]]
+    return [Finding(rel, row[_LINE], "value", "wage_per_hour", f"{hidden[0]} is hidden, but hourly_wage = total base_wage / total hours of the same persons gives it from {shown[0]} and {shown[1]}: hide the three together")]  # fmt: skip
 
 
 def _scan_labels(
