@@ -394,6 +394,12 @@ CASES: list[Case] = [
     # base wage / total hours, the same n) is known to 0.7%.
     Case("base_wage_hidden_beside_its_ratio",
          set_cell(AMT, 2, value=None, n=None, status="suppressed"), AMT, "value"),
+    # Red team 40 (steward): an hourly wage that is not the means' ratio (the base wage's mean
+    # of a subset beside it), amounts to three decimals, a share no rounded count gives.
+    Case("hourly_wage_not_the_means_ratio", set_cell(AMT, 3, value="99.9"), AMT, "value"),
+    Case("amount_three_decimals", set_cell(AMT, 1, value="20.613"), AMT, "value"),
+    Case("rounded_share_unreachable",
+         set_first(SHARES, pl.col("status") == "rounded", value="0.34"), SHARES, "value"),
     Case("mean_without_n", set_first(DX, PUBLISHED & (pl.col("statistic") == "mean"), n=None), DX, "n"),
     Case(
         "mean_n3_no_statistic",

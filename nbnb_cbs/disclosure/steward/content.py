@@ -7,6 +7,7 @@ builds, and the breakdowns the manifest names; anything else is a finding.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
@@ -40,6 +41,7 @@ MEAN_STATISTICS = ("mean", "weighted_mean", "ratio")
 # Decimals a published value may carry (export/tables.py): a share to whole percents, a mean to
 # three decimals. More digits than that turn a share of a rounded n back into its exact count.
 DECIMALS = {"share": 2, "mean": 3}
+_MAGNITUDE_HALF = 0.05  # half the last decimal of an amount (written to one decimal)
 POPULATION = 20_000_000  # more persons than the Netherlands has: not a count of persons
 _NUMBER = r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$"
 # A count written into a label ("true (7 obs)", "n = 7", "seven persons").
@@ -113,7 +115,7 @@ def _table(
     for column in (c for c in NUMERIC if c in frame.columns):
         out += _number_format(rel, cells, column)
     if "value" in frame.columns and "statistic" in frame.columns:
-        out += _precision(rel, cells)
+        out += _precision(rel, cells, str(meta.get("kind") or ""))
     if "bin" in frame.columns:  # fixed bins: a merged or split bin is a sum of other cells
         for row in cells.filter(~pl.col("bin").is_in(BINS)).iter_rows(named=True):
             out.append(Finding(rel, row[_LINE], "bin", "unknown_bin", f"bin {row['bin']!r} is not one of nbnb-cbs's fixed bins ({', '.join(BINS)}): a merged or split bin gives away the cells it differs by"))  # fmt: skip
@@ -145,14 +147,39 @@ def _table(
 def _wage_per_hour(rel: str, cells: pl.DataFrame) -> list[Finding]:
     """The hourly wage is the total base wage over the total hours of the same persons: with two
     of the hours' mean, the base wage's mean and that ratio published for the same n, the third
-    is known, hidden or not."""
+    is known, hidden or not; with all three published, the ratio must be the means' (each written
+    to one decimal), else one of them is about other persons or carries something else."""
     rows = {r["category"]: r for r in cells.iter_rows(named=True) if r["category"] in WAGE_PER_HOUR}
     shown = [c for c in WAGE_PER_HOUR if c in rows and rows[c]["value"] is not None]
     hidden = [c for c in WAGE_PER_HOUR if c in rows and rows[c]["value"] is None]
-    if len(shown) != 2 or len(hidden) != 1 or rows[shown[0]]["n"] != rows[shown[1]]["n"]:
+    if len({rows[c]["n"] for c in shown}) != 1:
         return []
-    row = rows[hidden[0]]
-    return [Finding(rel, row[_LINE], "value", "wage_per_hour", f"{hidden[0]} is hidden, but hourly_wage = total base_wage / total hours of the same persons gives it from {shown[0]} and {shown[1]}: hide the three together")]  # fmt: skip
+    if len(shown) == 2 and len(hidden) == 1:
+        row = rows[hidden[0]]
+        return [Finding(rel, row[_LINE], "value", "wage_per_hour", f"{hidden[0]} is hidden, but hourly_wage = total base_wage / total hours of the same persons gives it from {shown[0]} and {shown[1]}: hide the three together")]  # fmt: skip
+    if len(shown) == 3:
+        hours, wage, ratio = (float(rows[c]["value"]) for c in WAGE_PER_HOUR)
+        half = _MAGNITUDE_HALF
+        low = (wage - half) / (hours + half) if hours + half > 0 else -math.inf
+        high = (wage + half) / (hours - half) if hours - half > 0 else math.inf
+        if ratio + half < low - 1e-9 or ratio - half > high + 1e-9:
+            row = rows["hourly_wage"]
+            return [Finding(rel, row[_LINE], "value", "wage_per_hour", f"hourly_wage {ratio:g} is not the base wage's mean over the hours' mean ({wage:g} / {hours:g}, each to one decimal): one of the three is about other persons or carries something else")]  # fmt: skip
+    return []
+
+
+def _rounded_share_reachable(rel: str, rounded: pl.DataFrame, base: int) -> list[Finding]:
+    """A share of rounded counts is a multiple of the base over the rounded n, to whole percents
+    (export/tables.py): any other value is a share of other counts, such as the exact ones (red
+    team 40: 0,34 over 50 is 17 exact where 15-24 stood)."""
+    out = []
+    for row in rounded.filter(pl.col("_kind") == "share").iter_rows(named=True):
+        value, n = row["value"], row["n"]
+        if value is None or n is None or n <= 0 or n != round(n) or n % base:
+            continue
+        if not any(abs(round(k / n, 2) - value) < 1e-9 for k in range(0, int(n) + 1, base)):
+            out.append(Finding(rel, row[_LINE], "value", "rounded_share_unreachable", f"a 'rounded' share {row['value']} of {row['n']}: no multiple of {base} over {row['n']} gives it (shares of rounded counts are), so it is a share of other counts"))  # fmt: skip
+    return out
 
 
 def _scan_labels(
@@ -210,12 +237,14 @@ def _decimals(text: str | None) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
-def _precision(rel: str, cells: pl.DataFrame) -> list[Finding]:
-    """Shares and means at no more decimals than nbnb-cbs publishes them with."""
+def _precision(rel: str, cells: pl.DataFrame, kind: str = "") -> list[Finding]:
+    """Shares and means at no more decimals than nbnb-cbs publishes them with (amounts, the
+    snapshot's means in hours, days and euros, to one decimal)."""
     out = []
     kinds = cells.select(_LINE, "value", "statistic", _kind=_kind_expr())
-    for row in kinds.filter(pl.col("_kind").is_in(list(DECIMALS))).iter_rows(named=True):
-        allowed, digits = DECIMALS[row["_kind"]], _decimals(row["value"])
+    decimals = DECIMALS | ({"mean": 1} if kind == "snapshot_amounts" else {})
+    for row in kinds.filter(pl.col("_kind").is_in(list(decimals))).iter_rows(named=True):
+        allowed, digits = decimals[row["_kind"]], _decimals(row["value"])
         if digits > allowed:
             out.append(Finding(rel, row[_LINE], "value", "excess_precision", f"{row['statistic']} = {row['value']}: {digits} decimals where nbnb-cbs publishes {allowed}; the extra digits tell the exact counts behind a rounded or bounded cell"))  # fmt: skip
     return out
@@ -280,7 +309,7 @@ def _rounded(
     # reach the threshold even at the top of that range is a small count, rounded or not.
     small = rounded.filter((pl.col("_kind") == "share") & ((value * (n + half) < t) | ((1 - value) * (n + half) < t)).fill_null(False))  # fmt: skip
     out += [Finding(rel, r[_LINE], "value", "rounded_share_small", f"a 'rounded' share {r['value']} of about {r['n']}: its numerator or complement is below {t} whatever the exact n") for r in small.iter_rows(named=True)]  # fmt: skip
-    return out
+    return out + _rounded_share_reachable(rel, rounded, int(base))
 
 
 def _pooled(
