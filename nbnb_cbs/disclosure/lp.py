@@ -560,8 +560,8 @@ def settle(
     whose values over the points found span the protection width is wide. Each atom counts as
     often as pending sets hold it. (Counted once, as the sets' union, the objective was the
     records of a published total whenever the sets covered one, the same at every point: the
-    demo's 80 LPs here settled nothing. Counted by sets: 983 LPs for the demo's protection
-    instead of 773, 10.3-10.5 s instead of 10.7-12.3 s in alternating runs, 1 December.)
+    demo's 80 LPs here settled nothing. Counted by sets: 773 LPs for the demo's protection
+    instead of 983, 10.3-10.5 s instead of 10.7-12.3 s in alternating runs, 1 December.)
     Rounds stop at ``_SETTLE_ROUNDS`` or when a minimum and a maximum settled nothing more:
     these objectives are dense, so each LP costs more than a form's (about 50 ms on the demo)."""
     from scipy import sparse  # noqa: PLC0415

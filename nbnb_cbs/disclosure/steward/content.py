@@ -41,7 +41,8 @@ MEAN_STATISTICS = ("mean", "weighted_mean", "ratio")
 # Decimals a published value may carry (export/tables.py): a share to whole percents, a mean to
 # three decimals. More digits than that turn a share of a rounded n back into its exact count.
 DECIMALS = {"share": 2, "mean": 3}
-_MAGNITUDE_HALF = 0.05  # half the last decimal of an amount (written to one decimal)
+_AMOUNT_DECIMALS = 1  # the snapshot's amounts (hours, days, euros) are written to one decimal
+_MAGNITUDE_HALF = 0.5 / 10**_AMOUNT_DECIMALS  # half their last decimal
 POPULATION = 20_000_000  # more persons than the Netherlands has: not a count of persons
 _NUMBER = r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$"
 # A count written into a label ("true (7 obs)", "n = 7", "seven persons").
@@ -242,7 +243,7 @@ def _precision(rel: str, cells: pl.DataFrame, kind: str = "") -> list[Finding]:
     snapshot's means in hours, days and euros, to one decimal)."""
     out = []
     kinds = cells.select(_LINE, "value", "statistic", _kind=_kind_expr())
-    decimals = DECIMALS | ({"mean": 1} if kind == "snapshot_amounts" else {})
+    decimals = DECIMALS | ({"mean": _AMOUNT_DECIMALS} if kind == "snapshot_amounts" else {})
     for row in kinds.filter(pl.col("_kind").is_in(list(decimals))).iter_rows(named=True):
         allowed, digits = decimals[row["_kind"]], _decimals(row["value"])
         if digits > allowed:
