@@ -12,6 +12,7 @@ the steward's check builds the program from the exported files alone and calls i
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 from collections.abc import Iterator, Sequence
@@ -39,6 +40,7 @@ from nbnb_cbs.disclosure.lp import (
     Form,
     Program,
     Row,
+    may_be_empty,
     prejudge,
     scipy_bounds,
     set_bounds,
@@ -115,6 +117,37 @@ class ReleaseModel:
         if key not in self.masks:
             self.masks[key] = self.atoms.select(expr.fill_null(False)).to_series().to_numpy()
         return self.masks[key]
+
+
+def variable_labels(model: ReleaseModel) -> list[str]:
+    """Every LP variable by what it is, not by its number: an atom by its columns' values (a
+    column the other model lacks reads "none" in every atom, so "none" is left out), a
+    durability sum by its anchor and atom, a months variable by its name and work-group state.
+    The audit's model, rebuilt from the files, numbers them its own way (a withheld model leaves
+    out its covariate atoms): the certificate is matched by these labels."""
+    atoms = model.atoms.sort("var")
+    columns = sorted(c for c in atoms.columns if c != "var")
+    labels = [
+        "|".join(f"{c}={v}" for c, v in zip(columns, row, strict=True) if v not in (None, "none"))
+        for row in atoms.select(columns).iter_rows()
+    ]
+    out = [*labels, *[""] * (model.n_vars - len(labels))]
+    for (prefix, a), v in model.sums.items():
+        out[v] = f"sum {prefix} of {labels[a]}"
+    for key, names in model.months.items():
+        for name, v in names.items():
+            out[v] = f"months {name} of {key!r}"
+    return out
+
+
+def row_keys(labels: Sequence[str], rows: Sequence[Row]) -> list[str]:
+    """Each row by its content (its variables' labels, coefficients and bounds)."""
+    out = []
+    for row in rows:
+        terms = sorted(zip((labels[i] for i in row.index), row.coef, strict=True))
+        text = ";".join(f"{label}:{c!r}" for label, c in terms) + f"#{row.lower!r},{row.upper!r}"
+        out.append(hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest())
+    return out
 
 
 def build_model(domains: Domains, specs: Sequence[RowSpec]) -> ReleaseModel:
@@ -724,9 +757,16 @@ def protect_release(
         if cell.suppressed:
             queue += [(f, i) for f in hidden_forms(model, i)]
     secondary = 0
-    final: dict[int, list[tuple[float, float]]] = {}
+    # Per suppressed cell, its hidden forms' intervals (by form), as last found.
+    final: dict[int, dict[SafeKey, tuple[float, float]]] = {}
     known_for: set[int] | None = None
     known: dict[tuple[int, ...], tuple[float, float]] = {}
+    # Forms found safe for good: suppressing more only widens every interval, so a set that may
+    # be empty, or whose interval is the protection width wide, stays so. A form safe because it
+    # was proved to hold at least t records (or a suppressed share's side excused by that)
+    # stays safe while its proof holds (program.proved).
+    safe: set[SafeKey] = set()
+    by_proof: set[SafeKey] = set()
 
     tier = {i: max(cells[j].spec.tier for j in group) for group in fates.values() for i in group}
     fate_of = {i: key for key, group in fates.items() for i in group}
@@ -735,17 +775,27 @@ def protect_release(
         cell = cells[c]
         return (tier[c], cell.n if cell.n is not None else 0.0, c)
 
-    # Hiding a cell only widens intervals, but a set pinned to 0 may then admit 1..t-1: passes
-    # repeat over every form until one adds no suppression.
+    def settled(form: Form, low: float, high: float) -> bool:
+        if high - low >= width - 1e-7:
+            return True
+        return form.kind == "small" and bool(may_be_empty(low, high, zeros))
+
+    def done(form: Form) -> bool:
+        key = _safe_key(form)
+        return key in safe or (key in by_proof and program.proved(form))
+
+    # Hiding a cell only widens intervals, but a set proved to hold at least t records may then
+    # admit 1..t-1: passes repeat over the forms not safe for good until one adds no suppression.
     while True:
         added = 0
-        final = {}
-        program.record()  # the last pass, which adds nothing, is the evidence for the audit
-        wide, empty = program.settle(sensitive, width, zeros)
-        settled = {id(sensitive[k]) for k in wide | empty}
-        queue = [(f, o) for f, o in queue if o is not None or id(f) not in settled]
+        pending = [f for f in sensitive if not done(f)]
+        wide, _ = program.settle(pending, width, zeros)
+        safe |= {_safe_key(pending[k]) for k in wide}
+        queue = [(f, o) for f, o in queue if not done(f)]
         while queue:
             form, owner = queue.pop()
+            if done(form):
+                continue
             if known_for != program.dropped:
                 known = lifted_bounds(model, set_bounds(rows, program.dropped))
                 known_for = set(program.dropped)
@@ -753,8 +803,9 @@ def protect_release(
                 continue
             low, high = program.hull(form)
             if high - low >= width + 1e-7:
+                safe.add(_safe_key(form))
                 if owner is not None:
-                    final.setdefault(owner, []).append((low, high))
+                    final.setdefault(owner, {})[_safe_key(form)] = (low, high)
                 continue
             bad, low, high, binding = program.check(form, width, t, zeros)
             while bad:
@@ -774,8 +825,9 @@ def protect_release(
                         queue += [(f, j) for f in hidden_forms(model, j)]
                 program.drop(hide)
                 bad, low, high, binding = program.check(form, width, t, zeros)
+            (safe if settled(form, low, high) else by_proof).add(_safe_key(form))
             if owner is not None:
-                final.setdefault(owner, []).append((low, high))
+                final.setdefault(owner, {})[_safe_key(form)] = (low, high)
         if not added:
             break
         queue = [(f, None) for f in sensitive]
@@ -783,13 +835,23 @@ def protect_release(
             (f, i) for i, c in enumerate(cells) if c.suppressed for f in hidden_forms(model, i)
         ]
     for i, found in final.items():
-        cells[i].interval = (min(lo for lo, _ in found), min(hi for _, hi in found))
+        lows, highs = zip(*found.values(), strict=True)
+        cells[i].interval = (min(lows), min(highs))
     live = [r for r in rows if r.cell not in program.dropped]
     forms = sensitive + [
         f for i, c in enumerate(cells) if c.suppressed for f in hidden_forms(model, i)
     ]
     certificate = program.certificate(forms)
+    certificate.labels = variable_labels(model)
+    certificate.rows = row_keys(certificate.labels, live)
     return Protection(live, forms, model.n_vars, program.solves, secondary, certificate)
+
+
+SafeKey = tuple[str, tuple[int, ...], tuple[float, ...]]
+
+
+def _safe_key(form: Form) -> SafeKey:
+    return (form.kind, form.index, form.coef)
 
 
 def _models_first(form: Form, candidates: list[int], cells: list[Cell]) -> list[int]:

@@ -35,7 +35,9 @@ from nbnb_cbs.disclosure.release import (
     build_model,
     cell_rows,
     hidden_forms,
+    row_keys,
     sensitive_forms,
+    variable_labels,
 )
 from nbnb_cbs.io.published import csv_format, read_published_text
 from nbnb_cbs.schemas import EXIT_DESTINATIONS
@@ -258,6 +260,9 @@ def audit_export(
             hidden += bool(found_forms)
             forms += found_forms
     used: dict[str, int] = {}
+    if certificate is not None:  # the protection's numbering to this model's, by label
+        labels = variable_labels(model)
+        certificate = certificate.aligned(labels, row_keys(labels, rows_lp))
     try:
         violations = audit_rows(model, rows_lp, forms, profile, certificate, used)
     except Infeasible:
