@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -93,6 +93,7 @@ class ReleaseModel:
     # they are tied to the late factor's counts, see _month_rows).
     months: dict[tuple[Any, ...], dict[str, int]] = field(default_factory=dict)
     month_atoms: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    lifted: dict[tuple[int, ...], list[tuple[int, ...]]] = field(default_factory=dict)
 
     @property
     def n_vars(self) -> int:
@@ -106,6 +107,23 @@ class ReleaseModel:
             self.masks["_factor"] = self.atoms["factor"].to_numpy()
             self.masks["_shared"] = ids
         return self.masks["_factor"], self.masks["_shared"]
+
+    def prime(self, exprs: Iterable[pl.Expr | None]) -> None:
+        """Work out the masks of many expressions in one pass over the atoms (one at a time,
+        the demo's cells took 440 passes)."""
+        todo: dict[bytes, pl.Expr] = {}
+        for expr in exprs:
+            if expr is not None:
+                key = expr.meta.serialize(format="binary")
+                if key not in self.masks:
+                    todo.setdefault(key, expr)
+        if not todo:
+            return
+        frame = self.atoms.select(
+            expr.fill_null(False).alias(f"m{k}") for k, expr in enumerate(todo.values())
+        )
+        for k, key in enumerate(todo):
+            self.masks[key] = frame[f"m{k}"].to_numpy()
 
     def mask(self, expr: pl.Expr | None) -> np.ndarray:
         if expr is None:
@@ -153,6 +171,7 @@ def row_keys(labels: Sequence[str], rows: Sequence[Row]) -> list[str]:
 def build_model(domains: Domains, specs: Sequence[RowSpec]) -> ReleaseModel:
     atoms = universe(domains)
     model = ReleaseModel(domains, atoms, [Cell(s) for s in specs])
+    model.prime(e for s in specs for e in (s.num, s.den))
     first = {"exit": "x", "first-job": "f"}.get(domains.anchors[0]) if domains.anchors else None
     columns = atoms.select("factor", "x", "f", "e", "dx", "df", "de", "bin").rows()
     for a, (factor, *values) in enumerate(columns):
@@ -315,8 +334,12 @@ def lifted_bounds(
     """Published bounds of sets of shared cells hold for the same records in every factor."""
     out = dict(known)
     for key, bound in known.items():
-        for lifted in _lift(model, np.isin(np.arange(model.atoms.height), key)):
-            out.setdefault(_key(lifted), bound)
+        if key not in model.lifted:  # the same sets' lifts are asked for after every drop
+            mask = np.zeros(model.atoms.height, dtype=bool)
+            mask[[i for i in key if i < model.atoms.height]] = True
+            model.lifted[key] = [_key(m) for m in _lift(model, mask)]
+        for lifted in model.lifted[key]:
+            out.setdefault(lifted, bound)
     return out
 
 
@@ -569,7 +592,9 @@ def sensitive_forms(model: ReleaseModel) -> list[Form]:
     masks = [m for m, _ in sets.values()]
     labels = [lab for _, lab in sets.values()]
     if masks:
-        matrix = np.stack(masks).astype(np.int32)
+        # In floats (BLAS; whole counts up to 2^24 are exact): numpy multiplies integer
+        # matrices in plain loops.
+        matrix = np.stack(masks).astype(np.float32)
         outside = (matrix @ (1 - matrix).T) == 0  # outside[a, b]: a is inside b
         sizes = matrix.sum(axis=1)
         for a, b in zip(*np.nonzero(outside), strict=True):
@@ -747,6 +772,7 @@ def protect_release(
     for i in range(len(cells)):
         rows += cell_rows(model, i, published[i])
     program = Program(model.n_vars, rows)
+    unit_rows = [r for r in rows if r.cell >= 0 and all(c == 1.0 for c in r.coef)]  # set_bounds'
     program.drop(i for i, c in enumerate(cells) if c.suppressed)
     program.explore(2)  # random vertices: 2 x 2 LPs; more cost more than the LPs they save (demo)
     width, t = profile.protection_width, profile.threshold
@@ -797,7 +823,7 @@ def protect_release(
             if done(form):
                 continue
             if known_for != program.dropped:
-                known = lifted_bounds(model, set_bounds(rows, program.dropped))
+                known = lifted_bounds(model, set_bounds(unit_rows, program.dropped))
                 known_for = set(program.dropped)
             if prejudge(form, known, width, t, zeros) is False:
                 continue
