@@ -385,6 +385,7 @@ class Program:
         for model in self._models:
             model.passModel(lp)
         self.highs = self._models[0]
+        self._warm = [False, False]
         self._columns = np.arange(n, dtype=np.int32)
         self.points: list[np.ndarray] = []
         self._bank = np.zeros((_POINTS, n))  # the points as rows, for hull products
@@ -414,9 +415,10 @@ class Program:
                 gone.append(r)
         if not gone:
             return
-        rows = np.array(gone)
-        self._proofs = {k: p for k, p in self._proofs.items() if not _uses(p, rows)}
-        keep = [k for k, (_, p) in enumerate(self._proven_by) if not _uses(p, rows)]
+        rows = np.zeros(len(self.rows), dtype=bool)
+        rows[gone] = True
+        self._proofs = {k: p for k, p in self._proofs.items() if not rows[p[0]].any()}
+        keep = [k for k, (_, p) in enumerate(self._proven_by) if not rows[p[0]].any()]
         self._proven = self._proven[keep]
         self._proven_by = [self._proven_by[k] for k in keep]
 
@@ -456,7 +458,13 @@ class Program:
 
     def _solve(self, cost: np.ndarray) -> tuple[float | None, set[int]]:
         """Minimise cost @ x; the optimum (None when unbounded) and the cells whose rows bind."""
-        self.highs = self._models[0 if cost.sum() >= 0 else 1]
+        side = 0 if cost.sum() >= 0 else 1
+        if not self._warm[side] and self._warm[1 - side]:
+            # The first LP of a model starts from the other's optimum, not from scratch (the
+            # demo's first LPs took 150 ms each).
+            self._models[side].setBasis(self._models[1 - side].getBasis())
+        self._warm[side] = True
+        self.highs = self._models[side]
         self.highs.changeColsCost(self.n, self._columns, cost)
         self.highs.run()
         self.solves += 1
@@ -615,10 +623,6 @@ def _sparse(duals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Row multipliers as (rows, values): those a proof uses (the audit reads smaller as 0)."""
     rows = np.flatnonzero(np.abs(duals) > 1e-12)
     return rows, duals[rows].copy()
-
-
-def _uses(proof: tuple[np.ndarray, np.ndarray], rows: np.ndarray) -> bool:
-    return bool(np.isin(proof[0], rows).any())
 
 
 def settle(
