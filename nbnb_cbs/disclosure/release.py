@@ -787,12 +787,7 @@ def protect_release(
     final: dict[int, dict[SafeKey, tuple[float, float]]] = {}
     known_for: set[int] | None = None
     known: dict[tuple[int, ...], tuple[float, float]] = {}
-    # Forms found safe for good: suppressing more only widens every interval, so a set that may
-    # be empty, or whose interval is the protection width wide, stays so. A form safe because it
-    # was proved to hold at least t records (or a suppressed share's side excused by that)
-    # stays safe while its proof holds (program.proved).
-    safe: set[SafeKey] = set()
-    by_proof: set[SafeKey] = set()
+    passes = Passes(program, width, zeros)
 
     tier = {i: max(cells[j].spec.tier for j in group) for group in fates.values() for i in group}
     fate_of = {i: key for key, group in fates.items() for i in group}
@@ -801,26 +796,18 @@ def protect_release(
         cell = cells[c]
         return (tier[c], cell.n if cell.n is not None else 0.0, c)
 
-    def settled(form: Form, low: float, high: float) -> bool:
-        if high - low >= width - 1e-7:
-            return True
-        return form.kind == "small" and bool(may_be_empty(low, high, zeros))
-
-    def done(form: Form) -> bool:
-        key = _safe_key(form)
-        return key in safe or (key in by_proof and program.proved(form))
-
     # Hiding a cell only widens intervals, but a set proved to hold at least t records may then
     # admit 1..t-1: passes repeat over the forms not safe for good until one adds no suppression.
     while True:
         added = 0
-        pending = [f for f in sensitive if not done(f)]
+        pending = [f for f in sensitive if not passes.done(f)]
         wide, _ = program.settle(pending, width, zeros)
-        safe |= {_safe_key(pending[k]) for k in wide}
-        queue = [(f, o) for f, o in queue if not done(f)]
+        for k in wide:
+            passes.found(pending[k], 0.0, math.inf)  # settled: may be empty, or wide
+        queue = [(f, o) for f, o in queue if not passes.done(f)]
         while queue:
             form, owner = queue.pop()
-            if done(form):
+            if passes.done(form):
                 continue
             if known_for != program.dropped:
                 known = lifted_bounds(model, set_bounds(unit_rows, program.dropped))
@@ -829,7 +816,7 @@ def protect_release(
                 continue
             low, high = program.hull(form)
             if high - low >= width + 1e-7:
-                safe.add(_safe_key(form))
+                passes.found(form, low, high)
                 if owner is not None:
                     final.setdefault(owner, {})[_safe_key(form)] = (low, high)
                 continue
@@ -851,7 +838,7 @@ def protect_release(
                         queue += [(f, j) for f in hidden_forms(model, j)]
                 program.drop(hide)
                 bad, low, high, binding = program.check(form, width, t, zeros)
-            (safe if settled(form, low, high) else by_proof).add(_safe_key(form))
+            passes.found(form, low, high)
             if owner is not None:
                 final.setdefault(owner, {})[_safe_key(form)] = (low, high)
         if not added:
@@ -873,11 +860,39 @@ def protect_release(
     return Protection(live, forms, model.n_vars, program.solves, secondary, certificate)
 
 
-SafeKey = tuple[str, tuple[int, ...], tuple[float, ...]]
+SafeKey = tuple[str, tuple[int, ...], tuple[float, ...], object]
 
 
 def _safe_key(form: Form) -> SafeKey:
-    return (form.kind, form.index, form.coef)
+    return (form.kind, form.index, form.coef, form.sibling)
+
+
+class Passes:
+    """What protection's passes remember of the forms they found not violated.
+
+    Suppressing more only widens every interval: a set that may be empty, or whose interval is
+    the protection width wide, stays so (safe for good). A form safe because it was proved to
+    hold at least t records, or a suppressed share's side excused by that beside a wide sibling,
+    stays safe while the proof holds (``Program.proved``). Forms are remembered by their rule
+    and, for a share's side, its sibling: a count of the same set has no sibling to excuse it
+    and needs the width (remembered alike, the count of one breakdown value's linked records,
+    pinned by two published counts, once passed as its share's excused side)."""
+
+    def __init__(self, program: Program, width: float, zeros: bool) -> None:
+        self.program, self.width, self.zeros = program, width, zeros
+        self.safe: set[SafeKey] = set()
+        self.by_proof: set[SafeKey] = set()
+
+    def found(self, form: Form, low: float, high: float) -> None:
+        """``form`` was found not violated with interval [low, high]."""
+        wide = high - low >= self.width - 1e-7
+        empty = form.kind == "small" and bool(may_be_empty(low, high, self.zeros))
+        (self.safe if wide or empty else self.by_proof).add(_safe_key(form))
+
+    def done(self, form: Form) -> bool:
+        """Whether ``form`` is known not violated under the current rows."""
+        key = _safe_key(form)
+        return key in self.safe or (key in self.by_proof and self.program.proved(form))
 
 
 def _models_first(form: Form, candidates: list[int], cells: list[Cell]) -> list[int]:

@@ -172,3 +172,24 @@ def test_a_proof_outlives_suppressions_it_does_not_use() -> None:
     assert not program.proved(held)
     bad, low, _, _ = program.check(held, W, T)
     assert not bad and low == 0.0
+
+
+def test_a_count_is_not_excused_as_its_shares_side() -> None:
+    """A suppressed share's side may be narrow where it holds at least t records and its sibling
+    is left the width; a suppressed count of the same set may not. Protection's passes remember
+    the excused side, and must not take the count for it (a rerun's linked records of one
+    breakdown value were published pinned, 239 - 187 = 52, until the steward's audit refused)."""
+    from nbnb_cbs.disclosure.lp import Program
+    from nbnb_cbs.disclosure.release import Passes
+
+    rows = [*ROWS, Row((3,), (1.0,), 52.0, 52.0, cell=3)]
+    program = Program(5, rows)  # x4, in no row, is the share's other side: anything
+    side = Form((3,), (1.0,), "hidden", "share's linked", sibling=((4,), (1.0,)))
+    count = Form((3,), (1.0,), "hidden", "linked")
+    bad, low, high, _ = program.check(side, W, T)
+    assert not bad and program.proved(side) and low == high == 52.0  # narrow, but excused
+    passes = Passes(program, W, False)
+    passes.found(side, low, high)
+    assert passes.done(side)
+    assert not passes.done(count)  # the count itself needs the width
+    assert program.check(count, W, T)[0]  # and is violated: 52 exactly
