@@ -262,7 +262,10 @@ def audit_export(
     used: dict[str, int] = {}
     if certificate is not None:  # the protection's numbering to this model's, by label
         labels = variable_labels(model)
-        certificate = certificate.aligned(labels, row_keys(labels, rows_lp))
+        try:
+            certificate = certificate.aligned(labels, row_keys(labels, rows_lp))
+        except Exception:  # a malformed certificate is only ever evidence: the audit goes without
+            certificate = None
     try:
         violations = audit_rows(model, rows_lp, forms, profile, certificate, used)
     except Infeasible:

@@ -193,3 +193,23 @@ def test_a_count_is_not_excused_as_its_shares_side() -> None:
     assert passes.done(side)
     assert not passes.done(count)  # the count itself needs the width
     assert program.check(count, W, T)[0]  # and is violated: 52 exactly
+
+
+def test_a_malformed_certificate_is_ignored(clean_export: Path) -> None:
+    """Names that do not fit the points or proofs (edited, truncated) leave the audit without
+    evidence, never with an error or another verdict."""
+    log = json.loads((clean_export / "disclosure-log.json").read_text(encoding="utf-8"))
+    manifest = json.loads((clean_export / "manifest.json").read_text(encoding="utf-8"))
+    profile = load_profile("cbs")
+    certificate = load_certificate(clean_export.parent / "export-review")
+    assert certificate is not None and certificate.labels and certificate.rows
+    broken = [
+        Certificate(certificate.points, certificate.proofs, certificate.labels[:5], certificate.rows),
+        Certificate(certificate.points, certificate.proofs, certificate.labels, certificate.rows[:3]),
+        Certificate(certificate.points[:, :7], {((10**9,), (1.0,)): np.ones(2)},
+                    certificate.labels, certificate.rows),
+    ]  # fmt: skip
+    for bad in broken:
+        found, summary = audit_export(clean_export, log, manifest, profile, bad)
+        assert found == [], found
+        assert summary["evidence"]["points_valid"] == 0 or bad is broken[1]
