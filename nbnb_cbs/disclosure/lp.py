@@ -41,6 +41,8 @@ __all__ = [
     "Infeasible",
     "Program",
     "Row",
+    "contradicting",
+    "feasible",
     "prejudge",
     "scipy_bounds",
     "set_bounds",
@@ -687,6 +689,53 @@ def settle(
     done = may_be_empty(low, high, zeros) | ((high - low) >= width - _EPS)
     wide = {candidates[i] for i in np.flatnonzero(done)}
     return wide, set()
+
+
+def feasible(n: int, rows: Sequence[Row]) -> bool:
+    """Whether some set of records (x >= 0) satisfies every row: one scipy LP, no objective."""
+    from scipy import sparse  # noqa: PLC0415
+    from scipy.optimize import linprog  # noqa: PLC0415
+
+    if not rows:
+        return True
+    matrix = _matrix(n, rows)
+    lower = np.array([r.lower for r in rows])
+    upper = np.array([r.upper for r in rows])
+    eq = np.isclose(lower, upper)
+    up, low = ~eq & np.isfinite(upper), ~eq & np.isfinite(lower)
+    a_ub = sparse.vstack([matrix[up], -matrix[low]]).tocsr()
+    b_ub = np.concatenate([upper[up], -lower[low]])
+    res = linprog(
+        np.zeros(n),
+        A_ub=a_ub if b_ub.size else None,
+        b_ub=b_ub if b_ub.size else None,
+        A_eq=matrix[eq] if eq.any() else None,
+        b_eq=lower[eq] if eq.any() else None,
+        bounds=(0, None),
+        method="highs-ds",
+    )
+    return bool(res.status != 2)
+
+
+def contradicting(n: int, rows: Sequence[Row], group: Callable[[Row], str | None]) -> list[str]:
+    """The fewest groups of rows (tables) whose numbers contradict each other, where all of them
+    do: each group is left out in turn and stays out if the rest still contradict (a deletion
+    filter: one LP a group). Rows of no group (structural) stay. [] if the structure alone
+    contradicts, or the whole release does not."""
+    fixed = [r for r in rows if group(r) is None]
+    groups: dict[str, list[Row]] = {}
+    for row in rows:
+        name = group(row)
+        if name is not None:
+            groups.setdefault(name, []).append(row)
+    if not feasible(n, fixed) or feasible(n, rows):
+        return []
+    kept = list(groups)
+    for name in list(kept):
+        trial = [g for g in kept if g != name]
+        if not feasible(n, fixed + [r for g in trial for r in groups[g]]):
+            kept = trial
+    return kept
 
 
 def scipy_bounds(

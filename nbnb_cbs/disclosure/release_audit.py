@@ -26,7 +26,7 @@ from nbnb_cbs.disclosure.catalogue import (
     release_destinations,
     table_rows,
 )
-from nbnb_cbs.disclosure.lp import Certificate, Infeasible
+from nbnb_cbs.disclosure.lp import Certificate, Infeasible, contradicting
 from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.disclosure.release import (
     _coupling,
@@ -269,9 +269,17 @@ def audit_export(
     try:
         violations = audit_rows(model, rows_lp, forms, profile, certificate, used)
     except Infeasible:
-        findings.append(("(release)", None, "inconsistent_release",
-                         "the published numbers contradict each other (e.g. cells that do not add "
-                         "up to their total): no set of records could give them all"))  # fmt: skip
+        files = contradicting(model.n_vars, rows_lp,
+                              lambda r: sources[r.cell][0] if r.cell >= 0 else None)  # fmt: skip
+        for file in files or ["(release)"]:
+            rest = [f for f in files if f != file]
+            findings.append((file, None, "inconsistent_release",
+                             "the published numbers contradict each other (e.g. cells that do not "
+                             "add up to their total): no set of records could give them all"
+                             + (f"; this file's numbers contradict {', '.join(rest)}" if rest
+                                else "; this file's numbers contradict each other or the "
+                                "release's structure (a set inside another holds no more)"
+                                if files else "")))  # fmt: skip
         return findings, {"atoms": model.atoms.height, "constraints": len(rows_lp)}
     except RuntimeError as exc:  # the solver gave no answer: nothing is verified (red team 21:
         # a table logged twice under two anchors left HiGHS with an unknown status)

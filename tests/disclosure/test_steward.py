@@ -17,6 +17,7 @@ from tests.disclosure.conftest import make_export
 from tests.disclosure.steward_corpus import (
     CASES,
     SHARES,
+    YIELD,
     Case,
     build,
     read,
@@ -305,3 +306,25 @@ def test_steward_table_names_are_the_exports() -> None:
     written = {spec.name for spec in specs} | {spec.name for spec in SURVIVAL_TABLES}
     assert all(_table_name(name, ["sex", "sectoral"]) for name in written)
     assert {name for name in written if "_by_" not in name} == set(TABLE_NAMES)
+
+
+def test_contradicting_numbers_are_named_by_file(clean_export: Path, tmp_path: Path) -> None:
+    """Numbers that no set of records gives all at once are a finding of the files that
+    contradict each other, found by leaving tables out one at a time (the finding named only
+    "(release)" before): here more persons working at the end than records in the project."""
+    records = read(clean_export, YIELD).filter(
+        (pl.col("sectoral") == "Total") & (pl.col("statistic") == "records")
+    )["value"][0]
+    target = "tables/snapshot_working.csv"
+    frame = read(clean_export, target)
+    rows = frame.with_row_index().filter(
+        (pl.col("statistic") == "count_working") & (pl.col("status") != "suppressed")
+    )
+    assert rows.height, "the clean export publishes no count of persons working at the end"
+    too_many = str(int(records) + 50)
+    case = Case("more_working_than_records",
+                set_cell(target, int(rows["index"][0]), value=too_many, n=too_many), target)  # fmt: skip
+    export = build(clean_export, tmp_path, case)
+    found = [f for f in check_export(export, CBS).findings if f.rule == "inconsistent_release"]
+    assert found and target in {f.file for f in found}, [(f.file, f.message) for f in found]
+    assert "(release)" not in {f.file for f in found}
