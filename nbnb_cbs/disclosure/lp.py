@@ -691,30 +691,35 @@ def settle(
     return wide, set()
 
 
-def feasible(n: int, rows: Sequence[Row]) -> bool:
-    """Whether some set of records (x >= 0) satisfies every row: one scipy LP, no objective."""
-    from scipy import sparse  # noqa: PLC0415
-    from scipy.optimize import linprog  # noqa: PLC0415
-
-    if not rows:
-        return True
-    matrix = _matrix(n, rows)
+def _bounded(n: int, rows: Sequence[Row]) -> tuple[Any, np.ndarray, np.ndarray]:
+    """The rows' matrix and bounds."""
     lower = np.array([r.lower for r in rows])
-    upper = np.array([r.upper for r in rows])
+    return _matrix(n, rows), lower, np.array([r.upper for r in rows])
+
+
+def _linprog_rows(matrix: Any, lower: np.ndarray, upper: np.ndarray) -> dict[str, Any]:
+    """The rows as scipy's linprog takes them (equalities apart, each finite side of the others
+    as a row of A_ub), with x >= 0."""
+    from scipy import sparse  # noqa: PLC0415
+
     eq = np.isclose(lower, upper)
     up, low = ~eq & np.isfinite(upper), ~eq & np.isfinite(lower)
-    a_ub = sparse.vstack([matrix[up], -matrix[low]]).tocsr()
     b_ub = np.concatenate([upper[up], -lower[low]])
-    res = linprog(
-        np.zeros(n),
-        A_ub=a_ub if b_ub.size else None,
-        b_ub=b_ub if b_ub.size else None,
-        A_eq=matrix[eq] if eq.any() else None,
-        b_eq=lower[eq] if eq.any() else None,
-        bounds=(0, None),
-        method="highs-ds",
-    )
-    return bool(res.status != 2)
+    return {
+        "A_ub": sparse.vstack([matrix[up], -matrix[low]]).tocsr() if b_ub.size else None,
+        "b_ub": b_ub if b_ub.size else None,
+        "A_eq": matrix[eq] if eq.any() else None,
+        "b_eq": lower[eq] if eq.any() else None,
+        "bounds": (0, None),
+        "method": "highs-ds",
+    }
+
+
+def feasible(n: int, rows: Sequence[Row]) -> bool:
+    """Whether some set of records (x >= 0) satisfies every row: one scipy LP, no objective."""
+    from scipy.optimize import linprog  # noqa: PLC0415
+
+    return not rows or bool(linprog(np.zeros(n), **_linprog_rows(*_bounded(n, rows))).status != 2)
 
 
 def contradicting(n: int, rows: Sequence[Row], group: Callable[[Row], str | None]) -> list[str]:
@@ -757,33 +762,15 @@ def scipy_bounds(
     for this matrix bound sets from below without an LP (``used`` counts what was taken)."""
     from scipy.optimize import linprog  # noqa: PLC0415
 
-    matrix = _matrix(n, rows)
-    lower = np.array([r.lower for r in rows])
-    upper = np.array([r.upper for r in rows])
-    eq = np.isclose(lower, upper)
-    finite_up = ~eq & np.isfinite(upper)
-    finite_low = ~eq & np.isfinite(lower)
-    from scipy import sparse  # noqa: PLC0415
-
-    a_ub = sparse.vstack([matrix[finite_up], -matrix[finite_low]]).tocsr()
-    b_ub = np.concatenate([upper[finite_up], -lower[finite_low]])
-    a_eq, b_eq = matrix[eq], lower[eq]
+    matrix, lower, upper = _bounded(n, rows)
+    program = _linprog_rows(matrix, lower, upper)
     points: list[np.ndarray] = []
     bank = np.zeros((_POINTS, n))
     out: list[tuple[float, float]] = []
 
     def solve(cost: np.ndarray) -> float | None:
         tally["lps"] = tally.get("lps", 0) + 1
-        res = linprog(
-            cost,
-            A_ub=a_ub if b_ub.size else None,
-            b_ub=b_ub if b_ub.size else None,
-            A_eq=a_eq if b_eq.size else None,
-            b_eq=b_eq if b_eq.size else None,
-            bounds=(0, None),
-            method="highs-ds",
-            options={"presolve": False},
-        )
+        res = linprog(cost, **program, options={"presolve": False})
         if res.status == 3:
             return None
         if res.status == 2:
