@@ -598,9 +598,7 @@ class Program:
     def last_point(self) -> np.ndarray:
         return np.array(self.highs.getSolution().col_value)
 
-    def settle(
-        self, forms: Sequence[Form], width: float, zeros: bool = False
-    ) -> tuple[set[int], set[int]]:
+    def settle(self, forms: Sequence[Form], width: float, zeros: bool = False) -> set[int]:
         """Settle most "small" set forms with a few LPs instead of one or two each.
 
         A set is settled when some feasible point gives it under one record (it may be empty), or
@@ -634,7 +632,7 @@ def settle(
     solve: Callable[[np.ndarray], np.ndarray | None],
     points: list[np.ndarray],
     zeros: bool = False,
-) -> tuple[set[int], set[int]]:
+) -> set[int]:
     """Settle most "small" set forms with a few LPs instead of two each.
 
     Minimising, then maximising, the pending sets' records all at once gives feasible points
@@ -645,15 +643,13 @@ def settle(
     demo's 80 LPs here settled nothing. Counted by sets: 773 LPs for the demo's protection
     instead of 983, 10.3-10.5 s instead of 10.7-12.3 s in alternating runs, 1 December.)
     Rounds stop at ``_SETTLE_ROUNDS`` or when a minimum and a maximum settled nothing more:
-    these objectives are dense, so each LP costs more than a form's (about 50 ms on the demo)."""
+    these objectives are dense, so each LP costs more than a form's (about 50 ms on the demo).
+    Returns the positions of the forms settled (each may be empty, or is the width wide)."""
     from scipy import sparse  # noqa: PLC0415
-
-    wide: set[int] = set()
-    empty: set[int] = set()
 
     candidates = [k for k, f in enumerate(forms) if f.kind == "small" and min(f.coef) > 0]
     if not candidates:
-        return wide, empty
+        return set()
     rows = [r for k in candidates for r in [k] * len(forms[k].index)]
     cols = [c for k in candidates for c in forms[k].index]
     position = {k: i for i, k in enumerate(candidates)}
@@ -687,8 +683,7 @@ def settle(
         v = matrix @ x
         low, high = np.minimum(low, v), np.maximum(high, v)
     done = may_be_empty(low, high, zeros) | ((high - low) >= width - _EPS)
-    wide = {candidates[i] for i in np.flatnonzero(done)}
-    return wide, set()
+    return {candidates[i] for i in np.flatnonzero(done)}
 
 
 def _bounded(n: int, rows: Sequence[Row]) -> tuple[Any, np.ndarray, np.ndarray]:
@@ -823,7 +818,7 @@ def scipy_bounds(
             return None if solve(cost) is None else points[-1]
 
         rest = [k for k in range(len(forms)) if k not in decided]
-        settled, _ = settle([forms[k] for k in rest], width, n, argmax, points, zeros)
+        settled = settle([forms[k] for k in rest], width, n, argmax, points, zeros)
         wide = {rest[k] for k in settled}
     for k, form in enumerate(forms):
         if (

@@ -801,7 +801,7 @@ def protect_release(
     while True:
         added = 0
         pending = [f for f in sensitive if not passes.done(f)]
-        wide, _ = program.settle(pending, width, zeros)
+        wide = program.settle(pending, width, zeros)
         for k in wide:
             passes.found(pending[k], 0.0, math.inf)  # settled: may be empty, or wide
         queue = [(f, o) for f, o in queue if not passes.done(f)]
