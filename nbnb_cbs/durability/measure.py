@@ -185,16 +185,34 @@ def _window_by_join(base: pl.LazyFrame, merged: pl.LazyFrame, anchor: Anchor) ->
 
 def _stats(frame: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     d = pl.col("durability")
-    # The mean is finished with math.fsum in durability_cells: a correctly rounded sum does not
-    # depend on the order of its terms, so results are identical on every run.
     return frame.group_by(keys).agg(
         n=pl.len().cast(pl.Float64),
-        mean=d.implode(),
         weighted_mean=pl.col("worked").sum() / pl.col("observable").sum(),
         share_100=(d >= 1.0).mean(),
         share_ge_90=(d >= 0.9).mean(),
         _n=pl.len().cast(pl.Int64),
     )
+
+
+def _exact_means(values: pl.DataFrame) -> dict[tuple[str, str, str], float]:
+    """The mean durability of each cell (``group, by, by_value``) from its distinct values and
+    how often each occurs (``durability``, ``_c``): the correctly rounded sum (math.fsum) of its
+    values over their number, so results do not depend on the order of the records.
+
+    A value v occurring c times adds v * 2**i for each bit i of c: each such term is exact (a
+    power of two scales without rounding), so fsum of them is the correctly rounded sum of all
+    c copies. A cell of a few hundred thousand records holds a few hundred distinct values (in
+    months), so this adds a few thousand terms instead of every record's value."""
+    terms: dict[tuple[str, str, str], list[float]] = {}
+    counts: dict[tuple[str, str, str], int] = {}
+    for group, by, by_value, value, count in values.iter_rows():
+        key = (group, by, by_value)
+        counts[key] = counts.get(key, 0) + count
+        pieces = terms.setdefault(key, [])
+        pieces.extend(
+            value * float(1 << bit) for bit in range(count.bit_length()) if count >> bit & 1
+        )
+    return {key: math.fsum(pieces) / counts[key] for key, pieces in terms.items()}
 
 
 def durability_cells(
@@ -205,30 +223,23 @@ def durability_cells(
     parts: list[pl.LazyFrame] = []
     for group in groups:
         members = persons.filter(pl.col(group))
-        overall = _stats(members.with_columns(_k=pl.lit("")), ["_k"]).with_columns(
-            by=pl.lit(""), by_value=pl.lit("")
-        )
-        parts.append(overall.drop("_k").with_columns(group=pl.lit(group)))
+        # One with_columns each: ``by`` may name any column of persons, even "group".
+        parts.append(members.with_columns(group=pl.lit(group), by=pl.lit(""), by_value=pl.lit("")))
         for column in by:
-            split = _stats(
-                members.with_columns(by_value=pl.col(column).cast(pl.String).fill_null("unknown")),
-                ["by_value"],
-            ).with_columns(by=pl.lit(column), group=pl.lit(group))
-            parts.append(split)
-    wide = pl.concat(
-        [p.select("group", "by", "by_value", *STATISTICS, "_n") for p in parts]
-    ).collect()
-    means = [
-        math.fsum(values) / len(values) if len(values) else None
-        for values in wide["mean"].to_list()
-    ]
-    long = (
-        wide.with_columns(mean=pl.Series(means, dtype=pl.Float64))
-        .unpivot(
-            index=["group", "by", "by_value", "_n"], on=list(STATISTICS), variable_name="statistic"
-        )
-        .rename({"_n": "n"})
-    )
+            value = pl.col(column).cast(pl.String).fill_null("unknown")
+            parts.append(
+                members.with_columns(group=pl.lit(group), by=pl.lit(column), by_value=value)
+            )
+    keys = ["group", "by", "by_value"]
+    cells = [_stats(p, keys) for p in parts]
+    values = [p.group_by([*keys, "durability"]).agg(_c=pl.len().cast(pl.Int64)) for p in parts]
+    frames = pl.collect_all([pl.concat(cells), pl.concat(values)])
+    wide, means = frames[0], _exact_means(frames[1].select(*keys, "durability", "_c"))
+    mean = [means[key] for key in wide.select(keys).iter_rows()]
+    wide = wide.with_columns(pl.Series("mean", mean, dtype=pl.Float64))
+    long = wide.unpivot(
+        index=["group", "by", "by_value", "_n"], on=list(STATISTICS), variable_name="statistic"
+    ).rename({"_n": "n"})
     order = {g: i for i, g in enumerate(groups)}
     stat_order = {s: i for i, s in enumerate(STATISTICS)}
     return (

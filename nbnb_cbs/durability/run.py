@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from nbnb_cbs.durability.contracts import INDICATORS
-from nbnb_cbs.durability.intervals import Unit, merge_intervals, to_unit
+from nbnb_cbs.durability.intervals import Unit, merge_counted, merge_intervals, to_unit
 from nbnb_cbs.durability.measure import (
     EDUCATION_GROUPS,
     EXCLUSION_REASONS,
@@ -56,6 +56,7 @@ from nbnb_cbs.schemas import (
     Contract,
     destination_expr,
     person_key,
+    person_key_of,
     require_shared_records,
 )
 from nbnb_cbs.text import per_distinct
@@ -113,6 +114,8 @@ class Inputs:
     # only the columns the measures use (a raw Parquet file: its text columns are decoded and
     # cleaned only for the rows the snapshot describes); None: ``jobs`` holds them all.
     jobs_at: Callable[[dt.date, dt.date], pl.LazyFrame] | None = None
+    # The person key (schemas.person_key) of each row of ``linked``, when worked out already.
+    linked_pid: pl.Series | None = None
 
 
 @dataclass
@@ -178,7 +181,9 @@ def read_inputs(
             frame = frame.with_columns(parse_date_expr("entry_date"))
     links = read_table(linked, LINKED, aliases=aliases)
     require_shared_records(frame, links.frame, analysis, linked)
-    cohort = links.frame.filter(pl.col("RINPERSOON").is_not_null()).select(person_key()).unique()
+    # The person key of every linked row, once: the cohort's persons and the records' keys.
+    linked_pid = links.frame.select(person_key_of(links.frame))["pid"]
+    cohort = linked_pid.drop_nulls().unique().to_frame()
     step(f"reading {jobs.name} ({_size(jobs)}) for {cohort.height:,} linked persons")
     # A file convert wrote is scanned, not read: each result decodes only what it needs.
     converted = scan_converted(jobs, JOBS, cohort) if jobs.suffix.lower() == ".parquet" else None
@@ -236,7 +241,7 @@ def read_inputs(
             rows = kept.filter((start <= last) & (end >= first))
             return parse_later(rows, jobs, JOBS, waiting).lazy()
 
-    return Inputs(frame, links.frame, job_rows, enrol, quality, notes, cut, jobs_at)
+    return Inputs(frame, links.frame, job_rows, enrol, quality, notes, cut, jobs_at, linked_pid)
 
 
 def _destinations(raw: pl.Series) -> pl.Series:
@@ -292,8 +297,15 @@ def _read_cut(
     return read_table(path, contract, aliases=aliases, rows=rows)
 
 
-def _records(analysis: pl.DataFrame, linked: pl.DataFrame) -> pl.LazyFrame:
-    links = linked.select(pl.col("record_id").cast(pl.String), "RINPERSOONS", "RINPERSOON")
+def _records(
+    analysis: pl.DataFrame, linked: pl.DataFrame, pid: pl.Series | None = None
+) -> pl.LazyFrame:
+    """The analysis file's records, each with its linked row's RINPERSOONS, RINPERSOON and
+    person key ``pid`` (``pid``: the linked rows' keys when worked out already)."""
+    key = person_key_of(linked) if pid is None else pl.lit(pid)
+    links = linked.select(
+        pl.col("record_id").cast(pl.String), "RINPERSOONS", "RINPERSOON", key.alias("pid")
+    )
     # _order keeps the analysis file's record order through the joins (joins do not promise it).
     base = analysis.lazy().with_row_index("_order")
     joined = base.join(links.lazy(), on="record_id", how="left").collect()
@@ -302,7 +314,7 @@ def _records(analysis: pl.DataFrame, linked: pl.DataFrame) -> pl.LazyFrame:
         # linked file made unique: hashing every record_id once more costs as much as the join.)
         unique = links.unique("record_id", keep="first")
         joined = base.join(unique.lazy(), on="record_id", how="left").collect()
-    return joined.lazy().with_columns(pid=person_key())
+    return joined.lazy()
 
 
 def _job_rows(jobs: pl.LazyFrame, count_zero_rows: bool) -> pl.LazyFrame:
@@ -337,7 +349,10 @@ def _job_rows(jobs: pl.LazyFrame, count_zero_rows: bool) -> pl.LazyFrame:
     )
 
 
-def _quality(rows: pl.LazyFrame, cohort: pl.LazyFrame) -> dict[str, int]:
+def _quality(rows: pl.LazyFrame) -> dict[str, int]:
+    """The job rows' data-quality counts, in one pass: of all rows read and of the rows of the
+    cohort (``_in``)."""
+    counted = pl.col("_valid") & pl.col("_work")
     totals = rows.select(
         rows_read=pl.len(),
         missing_rinpersoon=pl.col("pid").is_null().sum(),
@@ -346,15 +361,11 @@ def _quality(rows: pl.LazyFrame, cohort: pl.LazyFrame) -> dict[str, int]:
         end_before_start=pl.col("_end_before_start").fill_null(False).sum(),
         invalid_excluded=(~pl.col("_valid")).sum(),
         valid_not_work=(pl.col("_valid") & ~pl.col("_work")).sum(),
-        counted_as_work=(pl.col("_valid") & pl.col("_work")).sum(),
+        counted_as_work=counted.sum(),
+        cohort_rows=pl.col("_in").sum(),
+        cohort_counted=(pl.col("_in") & counted).sum(),
     ).collect()
-    in_cohort = cohort.select(
-        cohort_rows=pl.len(), cohort_counted=(pl.col("_valid") & pl.col("_work")).sum()
-    ).collect()
-    return {
-        f"jobs {k}": int(v)
-        for k, v in (totals.row(0, named=True) | in_cohort.row(0, named=True)).items()
-    }
+    return {f"jobs {k}": int(v) for k, v in totals.row(0, named=True).items()}
 
 
 def compute(
@@ -374,7 +385,9 @@ def compute(
     lap = _Clock(timings if timings is not None else {})
     # Records and job rows are worked out once and kept in memory: every result reads them.
     # Records stay in the analysis file's order (_order), so per-record results line up by row.
-    records_frame = _records(inputs.analysis, inputs.linked).collect().sort("_order")
+    records_frame = (
+        _records(inputs.analysis, inputs.linked, inputs.linked_pid).collect().sort("_order")
+    )
     records = records_frame.lazy()
     linked_pids = records_frame["pid"].drop_nulls().unique()
     rows = _job_rows(inputs.jobs, options.count_zero_rows)
@@ -458,32 +471,32 @@ def _durability_chain(
     # scanned file decodes nothing else), once, for the quality counts and the counted rows.
     start, end = pl.col("SDATUMAANVANGIKO"), pl.col("SDATUMEINDEIKO")
     flags = ["_missing_start", "_missing_end", "_end_before_start", "_valid", "_work"]
-    month_units = {"ms": to_unit(start, "month"), "me": to_unit(end, "month")}
-    units = {
-        "s": pl.col("ms") if options.unit == "month" else to_unit(start, "day"),
-        "e": pl.col("me") if options.unit == "month" else to_unit(end, "day"),
+    # A row without a start or end never counts (_valid): its units are 0, not null, so the
+    # merge can take the columns as they lie (a null would make it copy them).
+    month_units = {
+        "ms": to_unit(start, "month").fill_null(0),
+        "me": to_unit(end, "month").fill_null(0),
     }
-    # A filter, not a semi-join: the same rows, and many times faster in polars 2.
+    days = {"s": to_unit(start, "day").fill_null(0), "e": to_unit(end, "day").fill_null(0)}
+    units = {"s": pl.col("ms"), "e": pl.col("me")} if options.unit == "month" else {}
+    # A filter, not a semi-join: the same rows, and many times faster in polars 2. The dates
+    # are read only into the units and flags (not kept as columns of their own).
+    counts = pl.col("_in") & pl.col("_valid") & pl.col("_work")
     core = (
-        rows.select("pid", start, end, *flags, _in=in_cohort)
-        .with_columns(**month_units)
+        rows.select("pid", *flags, _in=in_cohort, **month_units, **({} if units else days))
         .with_columns(**units)
+        .with_columns(_counted=counts)
         .collect()
     )
     lap("job rows")
-    quality = _quality(core.lazy(), core.lazy().filter(pl.col("_in")))
-    # In months the unit's columns are the months' own: the filter copies them once.
-    kept = ["pid", "s", "e"] if options.unit == "month" else ["pid", "ms", "me", "s", "e"]
-    counted = core.filter(pl.col("_in") & pl.col("_valid") & pl.col("_work")).select(kept)
-    del core
-    counted_lazy = counted.lazy()
+    quality = _quality(core.lazy())
     lap("quality counts")
-    merged = merge_intervals(counted_lazy).collect().lazy()
+    # The counted rows are merged where they lie in core (no filtered copy of them is made).
+    merged = merge_counted(core, "_counted").lazy()
     merged_months = (
-        merged
-        if options.unit == "month"
-        else merge_intervals(counted_lazy, "ms", "me").collect().lazy()
+        merged if options.unit == "month" else merge_counted(core, "_counted", "ms", "me").lazy()
     )
+    del core
     lap("merged intervals")
     persons_full = person_durability(
         records, merged, end=options.end, unit=options.unit, anchor=options.anchor

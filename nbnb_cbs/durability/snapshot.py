@@ -83,10 +83,12 @@ def _person_level(rows_in_e: pl.LazyFrame) -> pl.LazyFrame:
             *(pl.col(c).cast(pl.String).last() for c in INDICATORS),
             job_hours=_prorated("SBASISUREN"),
             job_wage=_prorated("SBASISLOON"),
-            dienstverband=_code("SPOLISDIENSTVERBAND").last(),
-            soortbaan=_code("SSOORTBAAN").last(),
-            contract=_code("SCONTRACTSOORT").last(),
+            dienstverband=pl.col("SPOLISDIENSTVERBAND").last(),
+            soortbaan=pl.col("SSOORTBAAN").last(),
+            contract=pl.col("SCONTRACTSOORT").last(),
         )
+        # The codes of the latest rows only are cleaned (the same as cleaning all, then last).
+        .with_columns(_code(c) for c in ("dienstverband", "soortbaan", "contract"))
     )
     largest = (
         jobs.sort(["pid", "job_hours", "job_wage", "IKVID"], descending=[False, True, True, False])
@@ -98,14 +100,20 @@ def _person_level(rows_in_e: pl.LazyFrame) -> pl.LazyFrame:
         n_jobs=pl.col("IKVID").n_unique(),
         **{name: _prorated(source) for source, name in amounts.items()},
     )
-    return sums.join(largest, on="pid", how="left").with_columns(
-        jobs=pl.when(pl.col("n_jobs") >= 2).then(pl.lit("2+")).otherwise(pl.lit("1")),
-        hours_type=pl.col("dienstverband").replace_strict(
+    classes = {
+        "hours_type": pl.col("dienstverband").replace_strict(
             {"1": "full_time", "2": "part_time"}, default="unknown", return_dtype=pl.String
         ),
-        employment_type=employment_type(),
-        relation=relation(),
+        "employment_type": employment_type(),
+        "relation": relation(),
+    }
+    keys = ["dienstverband", "soortbaan", "contract", *INDICATORS]
+    persons = sums.join(largest, on="pid", how="left").with_columns(
+        jobs=pl.when(pl.col("n_jobs") >= 2).then(pl.lit("2+")).otherwise(pl.lit("1"))
     )
+    # The classes of each distinct combination of codes, once (a handful), then looked up.
+    lookup = persons.select(keys).unique().with_columns(**classes)
+    return persons.join(lookup, on=keys, how="left", nulls_equal=True, maintain_order="left")
 
 
 def working_persons(
@@ -234,8 +242,9 @@ def snapshot_cells(
         }
     )
     if sectoral and sectoral in recs.columns:
+        # A record works when its person does (the inner join above): its pid is in persons.
         flag = recs.with_columns(
-            working=pl.col("record_id").is_in(working["record_id"].implode()),
+            working=pl.col("pid").is_in(persons["pid"].implode()).fill_null(False),
             category=pl.col(sectoral).cast(pl.String).fill_null("unknown"),
         )
         for category, n, n_work in (

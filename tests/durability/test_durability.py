@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
+import itertools
 from pathlib import Path
 
 import polars as pl
@@ -362,6 +363,38 @@ def test_batched_merge_equals_single_merge(rows: list[tuple[int, int, int]], bat
     assert whole.equals(batched)
 
 
+@given(st.lists(st.tuples(st.integers(1, 5), st.integers(-30, 40), st.integers(0, 12)), min_size=1, max_size=60),
+       st.integers(1, 9))  # fmt: skip
+def test_ordered_merge_in_batches_equals_sets(rows: list[tuple[int, int, int]], batch: int) -> None:
+    """Rows in key order are merged batch by batch, a run still open at a batch's end carried
+    into the next: each person's merged intervals are the maximal runs of the units its rows
+    cover, as sets say, however the batches cut the rows; out of order, it declines."""
+    from unittest import mock
+
+    from nbnb_cbs.durability import intervals
+
+    frame = pl.DataFrame(
+        [{"pid": p, "s": s, "e": s + length} for p, s, length in rows],
+        schema={"pid": pl.Int64, "s": pl.Int32, "e": pl.Int32},
+    ).sort("pid", "s")
+    with mock.patch.object(intervals, "_BATCH", batch):
+        merged = intervals._merge_ordered(frame)
+        assert merged is not None
+        shuffled = frame.sort("s", "pid", descending=True)
+        key = pl.col("pid") * 2**20 + pl.col("s")
+        in_order = shuffled.select((key.diff().fill_null(0) >= 0).all()).item()
+        assert (intervals._merge_ordered(shuffled) is None) == (not in_order)
+    expected = []
+    for pid in sorted({p for p, _, _ in rows}):
+        units = sorted({u for p, s, n in rows if p == pid for u in range(s, s + n + 1)})
+        start = units[0]
+        for previous, unit in itertools.pairwise([*units, None]):
+            if unit is None or unit > previous + 1:
+                expected.append((pid, start, previous))
+                start = unit
+    assert merged.rows() == expected
+
+
 @given(
     st.lists(st.tuples(st.integers(0, 3), st.integers(-20, 40), st.integers(0, 9)), max_size=40),
     st.lists(st.tuples(st.integers(0, 4), st.integers(-25, 50), st.integers(-3, 30)), min_size=1,
@@ -626,3 +659,33 @@ def test_merge_equals_unions_of_units(rows: list[tuple[int, int, int]], shuffle:
                 runs.append([s, e])
         expected += [(pid, s, e) for s, e in runs]
     assert merged.sort("pid", "s").rows() == expected
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 60), st.integers(1, 60), st.integers(1, 40)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_cell_means_are_the_correctly_rounded_mean(values: list[tuple[int, int, int]]) -> None:
+    """The mean durability of a cell, summed from its distinct values and their counts, is
+    math.fsum of every record's value over their number: the same float, whatever the order."""
+    import math
+
+    from nbnb_cbs.durability.measure import durability_cells
+
+    durabilities = [min(w, o) / o for w, o, c in values for _ in range(c)]
+    persons = pl.DataFrame(
+        {
+            "durability": durabilities,
+            "worked": [min(w, o) for w, o, c in values for _ in range(c)],
+            "observable": [o for _, o, c in values for _ in range(c)],
+            "exit_work": [True] * len(durabilities),
+            "worked_1m": [False] * len(durabilities),
+            "observed_12m": [False] * len(durabilities),
+        }
+    )
+    cells = durability_cells(persons.lazy(), [])
+    mean = cells.filter((pl.col("group") == "exit_work") & (pl.col("statistic") == "mean"))
+    assert mean["value"].to_list() == [math.fsum(durabilities) / len(durabilities)]
