@@ -306,15 +306,26 @@ def _records(
     links = linked.select(
         pl.col("record_id").cast(pl.String), "RINPERSOONS", "RINPERSOON", key.alias("pid")
     )
-    # _order keeps the analysis file's record order through the joins (joins do not promise it).
-    base = analysis.lazy().with_row_index("_order")
-    joined = base.join(links.lazy(), on="record_id", how="left").collect()
-    if joined.height != analysis.height:
+    # Only the keys are joined, then the linked columns gathered beside the analysis file's own
+    # (which are neither copied nor reordered): records stay in the file's order (_order).
+    ids = links.select("record_id").with_row_index("_l")
+    left = analysis.select(pl.col("record_id").cast(pl.String))
+    found = left.join(ids, on="record_id", how="left", maintain_order="left")
+    if found.height != analysis.height:
         # A record_id the linked file holds twice: its first row counts. (Only then is the
         # linked file made unique: hashing every record_id once more costs as much as the join.)
-        unique = links.unique("record_id", keep="first")
-        joined = base.join(unique.lazy(), on="record_id", how="left").collect()
-    return joined.lazy()
+        first = ids.unique("record_id", keep="first", maintain_order=True)
+        found = left.join(first, on="record_id", how="left", maintain_order="left")
+    at = found["_l"]
+    gathered = links.select(pl.col("RINPERSOONS", "RINPERSOON", "pid").gather(at))
+    # The linked file's person columns are the ones that count (an analysis file has none).
+    own = analysis.drop("RINPERSOONS", "RINPERSOON", "pid", strict=False)
+    return (
+        own.with_row_index("_order")
+        .with_columns(pl.col("record_id").cast(pl.String))
+        .hstack(gathered)
+        .lazy()
+    )
 
 
 def _job_rows(jobs: pl.LazyFrame, count_zero_rows: bool) -> pl.LazyFrame:
@@ -385,9 +396,7 @@ def compute(
     lap = _Clock(timings if timings is not None else {})
     # Records and job rows are worked out once and kept in memory: every result reads them.
     # Records stay in the analysis file's order (_order), so per-record results line up by row.
-    records_frame = (
-        _records(inputs.analysis, inputs.linked, inputs.linked_pid).collect().sort("_order")
-    )
+    records_frame = _records(inputs.analysis, inputs.linked, inputs.linked_pid).collect()
     records = records_frame.lazy()
     linked_pids = records_frame["pid"].drop_nulls().unique()
     rows = _job_rows(inputs.jobs, options.count_zero_rows)
@@ -418,7 +427,7 @@ def compute(
     pool = concurrent.futures.ThreadPoolExecutor(1)
     try:
         at_e = pool.submit(_at_end, rows, in_cohort, linked_records, options, sectoral, at)
-        chain = _durability_chain(records, rows, in_cohort, linked_records, options, lap)
+        chain = _durability_chain(records, rows, in_cohort, linked_records, options, lap, pool)
         working, snapshot, working_at_end, seconds = at_e.result()
         lap("waiting for the snapshot")
     finally:
@@ -464,6 +473,7 @@ def _durability_chain(
     linked_records: pl.LazyFrame,
     options: DurabilityOptions,
     lap: _Clock,
+    pool: concurrent.futures.ThreadPoolExecutor | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None, pl.DataFrame, dict[str, int]]:
     """Durability per record and its cells, the survival spells, the monthly series and the
     job rows' data-quality counts, from the counted job rows."""
@@ -497,6 +507,10 @@ def _durability_chain(
         merged if options.unit == "month" else merge_counted(core, "_counted", "ms", "me").lazy()
     )
     del core
+    end_month = end_bounds(options.end, "month")
+    series_job = None
+    if pool is not None:  # the series needs only the merged months: the other thread takes it
+        series_job = pool.submit(monthly_series, linked_records, merged_months, end_month)
     lap("merged intervals")
     persons_full = person_durability(
         records, merged, end=options.end, unit=options.unit, anchor=options.anchor
@@ -510,8 +524,10 @@ def _durability_chain(
     )
     spells = survival_spells(exit_months, merged_months, options.end)
     lap("survival spells")
-    end_month = end_bounds(options.end, "month")
-    series = monthly_series(linked_records, merged_months, end_month)
+    if series_job is not None:
+        series = series_job.result()
+    else:
+        series = monthly_series(linked_records, merged_months, end_month)
     lap("monthly series")
     return persons_full, cells, spells, series, quality
 
