@@ -324,9 +324,11 @@ def window_lookup(
         .to_series()
         .to_numpy()
     )
-    p = frame["p"].fill_null(0).to_numpy()
-    a = frame["a"].fill_null(0).to_numpy()
-    b = frame["b"].fill_null(0).to_numpy()
+    # Only the windows that can hold a unit are looked up (callers null the others' starts).
+    sel = np.flatnonzero(ok)
+    p = frame["p"].fill_null(0).to_numpy()[sel]
+    a = frame["a"].fill_null(0).to_numpy()[sel]
+    b = frame["b"].fill_null(0).to_numpy()[sel]
     lo = np.searchsorted(ends, p * band + a + offset, side="left")
     # The intervals starting at or before b: those ending before it, and the next one if it
     # starts by b (disjoint and in order, so no later one does).
@@ -336,28 +338,29 @@ def window_lookup(
         at = np.minimum(hi, n - 1)
         starts_there = ends[at] - (m_e[at] - m_s[at])
         hi += (hi < n) & (starts_there <= b_key)
-    hit = ok & (hi > lo)
+    found = hi > lo
     lo_i = np.minimum(lo, max(n - 1, 0))
     last_i = np.clip(hi - 1, 0, max(n - 1, 0))
     if n == 0:
-        hit[:] = False
+        found[:] = False
         first_s = first_e = last_e = np.zeros(len(p), dtype=np.int64)
     else:
         first_s, first_e, last_e = m_s[lo_i], m_e[lo_i], m_e[last_i]
     worked = (
-        lengths[np.where(hit, hi, 0)]
-        - lengths[np.where(hit, lo, 0)]
+        lengths[np.where(found, hi, 0)]
+        - lengths[np.where(found, lo, 0)]
         - np.maximum(a - first_s, 0)
         - np.maximum(last_e - b, 0)
     )
-    return pl.DataFrame(
-        {
-            "worked": np.where(hit, worked, 0),
-            "first": np.maximum(first_s, a),
-            "first_end": first_e,
-            "_hit": hit,
-        }
-    ).select(
+    size = ok.size
+    hit = np.zeros(size, dtype=bool)
+    hit[sel] = found
+    columns = {"worked": worked, "first": np.maximum(first_s, a), "first_end": first_e}
+    full = {}
+    for name, values in columns.items():
+        full[name] = np.zeros(size, dtype=np.int64)
+        full[name][sel] = np.where(found, values, 0)
+    return pl.DataFrame({**full, "_hit": hit}).select(
         pl.when("_hit").then(pl.col(c)).alias(c).cast(pl.Int32)
         for c in ("worked", "first", "first_end")
     )

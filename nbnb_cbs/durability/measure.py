@@ -97,7 +97,16 @@ def person_durability(
     # Binary search in the ordered intervals (intervals.window_lookup); a join where they are
     # not in merge_intervals' form. The units worked from the first worked one on are those
     # worked from the exit on, so both anchors take the same count.
-    found = window_lookup(base["pid"], base["_ws0"], base["_we"], intervals)
+    # Only records that can be measured are looked up: every other record is excluded before
+    # its window counts (the reasons below), so its lookup would only be thrown away.
+    candidate = (
+        pl.col("pid").is_not_null()
+        & (pl.col("exit_destination").fill_null("unknown") == destination)
+        & pl.col("exit_date").is_not_null()
+        & (pl.col("_x") <= e_month)
+    )
+    window_start = base.select(pl.when(candidate).then(pl.col("_ws0")))["_ws0"]
+    found = window_lookup(base["pid"], window_start, base["_we"], intervals)
     if found is None:
         frame = _window_by_join(base.lazy(), intervals.lazy(), anchor).collect()
     else:

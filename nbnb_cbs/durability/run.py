@@ -560,19 +560,20 @@ def _at_end(
         .lazy()
     )
     working = working_persons(at_end, end_month, options.snapshot_date)
+    # The linked records and their join to the working persons, once for cells and records.
+    recs = linked_records.select("record_id", "pid", *(["sectoral"] if sectoral else []))
+    recs_frame = recs.collect()
+    joined = recs_frame.join(working, on="pid", how="inner")
     snapshot = snapshot_cells(
-        linked_records.select("record_id", "pid", *(["sectoral"] if sectoral else [])),
+        recs_frame.lazy(),
         at_end,
         end_month,
         snapshot_date=options.snapshot_date,
         persons=working,
+        joined=joined,
     )
     working_at_end = snapshot_records(
-        linked_records.select("record_id", "pid"),
-        at_end,
-        end_month,
-        options.snapshot_date,
-        persons=working,
+        recs_frame.lazy(), at_end, end_month, options.snapshot_date, joined=joined
     )
     return working, snapshot, working_at_end, time.perf_counter() - began
 

@@ -131,25 +131,23 @@ def snapshot_records(
     snapshot_date: dt.date | None = None,
     *,
     persons: pl.DataFrame | None = None,
+    joined: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per linked record in work at E: its categories and amounts (for the release).
-    ``persons``: ``working_persons`` of the same rows, when the caller has it already."""
-    if persons is None:
-        persons = working_persons(counted_rows, end_month, snapshot_date)
-    return (
-        records.select("record_id", "pid")
-        .collect()
-        .join(persons, on="pid", how="inner")
-        .select(
-            "record_id",
-            "jobs",
-            "hours_type",
-            "employment_type",
-            "relation",
-            *(a for a in AMOUNTS.values() if a in persons.columns),
-        )
-        .sort("record_id")
-    )
+    ``persons``: ``working_persons`` of the same rows, when the caller has it already;
+    ``joined``: the records joined to those persons (inner, on pid), when it has that too."""
+    if joined is None:
+        if persons is None:
+            persons = working_persons(counted_rows, end_month, snapshot_date)
+        joined = records.select("record_id", "pid").collect().join(persons, on="pid", how="inner")
+    return joined.select(
+        "record_id",
+        "jobs",
+        "hours_type",
+        "employment_type",
+        "relation",
+        *(a for a in AMOUNTS.values() if a in joined.columns),
+    ).sort("record_id")
 
 
 def snapshot_cells(
@@ -160,18 +158,20 @@ def snapshot_cells(
     snapshot_date: dt.date | None = None,
     *,
     persons: pl.DataFrame | None = None,
+    joined: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Snapshot cells for all linked records.
 
     ``records``: linked records (record_id, pid, optional ``sectoral``); ``counted_rows``: the
     counted job rows of those persons (SPOLISBUS period dates, amounts, categories);
-    ``persons``: ``working_persons`` of those rows, when the caller has it already.
+    ``persons``: ``working_persons`` of those rows, when the caller has it already;
+    ``joined``: ``records`` joined to them (inner, on pid), when it has that too.
     """
     if persons is None:
         persons = working_persons(counted_rows, end_month, snapshot_date)
     recs = records.collect()
     # The sums below are math.fsum (correctly rounded), so they do not depend on row order.
-    working = recs.join(persons, on="pid", how="inner")
+    working = recs.join(persons, on="pid", how="inner") if joined is None else joined
     n_linked, n_working = recs.height, working.height
     cells: list[dict[str, object]] = [
         {
