@@ -196,10 +196,16 @@ def _merge_ordered(columns: pl.DataFrame, keep: str | None = None) -> pl.DataFra
         out_start[done], out_end[done] = carry
         done += 1
     run_start, run_end = out_start[:done], out_end[:done]
-    mask = (1 << bits) - 1
+    return _runs(run_start, run_end)
+
+
+def _runs(run_start: np.ndarray, run_end: np.ndarray) -> pl.DataFrame:
+    """Merged intervals ``pid, s, e`` from their start and end keys (pid in the bits above 20,
+    the unit offset by 2**19 below; both arrays are overwritten)."""
+    bits, offset = 20, 1 << 19
     run_pid = run_end >> bits
     for keys in (run_start, run_end):
-        np.bitwise_and(keys, mask, out=keys)
+        np.bitwise_and(keys, (1 << bits) - 1, out=keys)
         np.subtract(keys, offset, out=keys)
     return pl.DataFrame(
         {"pid": run_pid, "s": run_start.astype(np.int32), "e": run_end.astype(np.int32)}
@@ -247,14 +253,7 @@ def _merge_arrays(pid: np.ndarray, start: np.ndarray, end: np.ndarray) -> pl.Dat
     last[-1] = k.size - 1
     run_start, run_end = k[first], running[last]
     del k, ek, running, first, last
-    mask = (1 << bits) - 1
-    run_pid = run_end >> bits
-    for keys in (run_start, run_end):
-        np.bitwise_and(keys, mask, out=keys)
-        np.subtract(keys, offset, out=keys)
-    return pl.DataFrame(
-        {"pid": run_pid, "s": run_start.astype(np.int32), "e": run_end.astype(np.int32)}
-    )
+    return _runs(run_start, run_end)
 
 
 def merge_intervals_batched(rows: pl.LazyFrame, batch_rows: int = 2_000_000) -> pl.LazyFrame:
