@@ -23,6 +23,7 @@ import math
 import polars as pl
 
 from nbnb_cbs.durability.contracts import INDICATORS, employment_type, relation
+from nbnb_cbs.text import per_distinct
 
 __all__ = ["AMOUNTS", "rows_at_end", "snapshot_cells", "snapshot_records", "working_persons"]
 
@@ -70,7 +71,7 @@ def _prorated(column: str) -> pl.Expr:
     return (pl.col(column).fill_null(0.0) * pl.col(_SHARE)).sort().sum()
 
 
-def _person_level(rows_in_e: pl.LazyFrame) -> pl.LazyFrame:
+def _person_level(rows_in_e: pl.LazyFrame) -> pl.DataFrame:
     """One row per person working in E, with prorated sums and the largest job's categories."""
     present = set(rows_in_e.collect_schema().names())
     amounts = {source: name for source, name in AMOUNTS.items() if source in present}
@@ -112,8 +113,7 @@ def _person_level(rows_in_e: pl.LazyFrame) -> pl.LazyFrame:
         jobs=pl.when(pl.col("n_jobs") >= 2).then(pl.lit("2+")).otherwise(pl.lit("1"))
     )
     # The classes of each distinct combination of codes, once (a handful), then looked up.
-    lookup = persons.select(keys).unique().with_columns(**classes)
-    return persons.join(lookup, on=keys, how="left", nulls_equal=True, maintain_order="left")
+    return per_distinct(persons.collect(), classes, keys)
 
 
 def working_persons(
@@ -121,7 +121,7 @@ def working_persons(
 ) -> pl.DataFrame:
     """One row per person working at E (``pid``), with the snapshot's categories and amounts:
     worked out once, it serves the snapshot's cells, its records and the outcomes at E."""
-    return _person_level(rows_at_end(counted_rows, end_month, snapshot_date)).collect()
+    return _person_level(rows_at_end(counted_rows, end_month, snapshot_date))
 
 
 def snapshot_records(
