@@ -10,7 +10,8 @@ Each table first gets its primary rules (``apply_table``). Then, for all tables 
 suppressed cell must keep an interval at least the protection width wide, and no atom and no
 difference of two nested published cells may be shown to hold 1..t-1 persons; the cheapest cell
 whose row binds is suppressed (with every statistic of its row) until nothing is violated. The
-result is audited afresh with scipy, as the steward's check does.
+result is audited afresh (``lp.audit_bounds``, not the protection's LP), as the steward's check
+does.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import polars as pl
 
 from nbnb_cbs.cells import MARGIN_LABELS, STATUS, TOTAL, VALUE, N, Reason, Status
 from nbnb_cbs.disclosure.apply import Applied, apply_table
-from nbnb_cbs.disclosure.lp import Form, Infeasible, Program, Row, scipy_bounds, violated
+from nbnb_cbs.disclosure.lp import Form, Infeasible, Program, Row, audit_bounds, violated
 from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.errors import DisclosureError
 
@@ -185,7 +186,7 @@ def apply_joint(
     live = [r for r in rows if r.cell not in program.dropped]
     forms = small + [hidden_form(i) for i, c in enumerate(cells) if c.suppressed]
     try:
-        audit = scipy_bounds(n_atoms, live, forms, width=width, threshold=t, zeros=zeros)
+        audit = audit_bounds(n_atoms, live, forms, width=width, threshold=t, zeros=zeros)
     except Infeasible as exc:  # the published rows came from one feasible model
         raise DisclosureError(
             f"internal: the joint audit found the tables inconsistent ({exc})"
@@ -210,7 +211,7 @@ def apply_joint(
         "sensitive_quantities": len(forms),
         "secondary_suppressions": sum(c.secondary for c in cells),
         "method": "linear programming over the cross-classification (LP bounds: integrality "
-        "not used); audited afresh with scipy",
+        "not used); audited afresh by an LP of its own",
     }
     return out, summary
 

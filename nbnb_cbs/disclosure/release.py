@@ -6,7 +6,8 @@ every cell, then chooses secondary suppressions for the whole release at once: e
 number is a row of one linear program over the atoms, and a cell is hidden whenever some sensitive
 quantity (a suppressed cell, an atom, the difference of two nested sets) would otherwise be left
 in an interval narrower than the profile's protection width while it may hold 1..t-1 records.
-``audit_rows`` re-solves the same program along an independent path (scipy) for the verdict;
+``audit_rows`` re-solves the same program along an independent path (``lp.audit_bounds``: its own
+LP of the rows, not the protection's models) for the verdict;
 the steward's check builds the program from the exported files alone and calls it too.
 """
 
@@ -40,9 +41,9 @@ from nbnb_cbs.disclosure.lp import (
     Form,
     Program,
     Row,
+    audit_bounds,
     may_be_empty,
     prejudge,
-    scipy_bounds,
     set_bounds,
     verdicts,
 )
@@ -697,12 +698,12 @@ def audit_rows(
     certificate: Certificate | None = None,
     used: dict[str, int] | None = None,
 ) -> list[tuple[Form, float, float]]:
-    """The independent audit: every form's interval solved afresh with scipy (evidence in a
+    """The independent audit: every form's interval solved anew by ``audit_bounds`` (evidence in a
     ``certificate`` is verified against these rows and saves LPs); the violations."""
     width = profile.protection_width
     known = lifted_bounds(model, set_bounds(rows))
     zeros = profile.suppress_zeros
-    bounds = scipy_bounds(
+    bounds = audit_bounds(
         model.n_vars, rows, forms, width=width, threshold=profile.threshold, known=known,
         certificate=certificate, used=used, zeros=zeros,
     )  # fmt: skip

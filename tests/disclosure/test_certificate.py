@@ -12,16 +12,17 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from nbnb_cbs.disclosure import load_profile
 from nbnb_cbs.disclosure.lp import (
     Certificate,
     Form,
     Row,
+    audit_bounds,
     feasible_points,
     form_key,
     proven_lower,
-    scipy_bounds,
     violated,
 )
 from nbnb_cbs.disclosure.release_audit import audit_export, load_certificate
@@ -65,14 +66,14 @@ def test_a_proof_holds_only_under_weak_duality() -> None:
 
 
 def test_a_forged_certificate_hides_no_violation() -> None:
-    honest = scipy_bounds(3, ROWS, [PINNED], width=W, threshold=T)
+    honest = audit_bounds(3, ROWS, [PINNED], width=W, threshold=T)
     assert violated(PINNED, *honest[0], W, T)
     forged = Certificate(
         points=np.array([[0.0, 14.0, 6.0], [14.0, 0.0, 20.0]]),  # spread x0 over 14, infeasible
         proofs={form_key(PINNED): np.array([1.0, 0.0, 0.0])},  # "x0 >= 14"
     )
     used: dict[str, int] = {}
-    bounds = scipy_bounds(3, ROWS, [PINNED], width=W, threshold=T, certificate=forged, used=used)
+    bounds = audit_bounds(3, ROWS, [PINNED], width=W, threshold=T, certificate=forged, used=used)
     assert violated(PINNED, *bounds[0], W, T)
     assert bounds[0] == honest[0] == (4.0, 4.0)
     assert used["points_valid"] == 0 and used["proofs_valid"] == 0
@@ -80,10 +81,10 @@ def test_a_forged_certificate_hides_no_violation() -> None:
 
 def test_a_valid_proof_saves_the_lp() -> None:
     plain: dict[str, int] = {}
-    without = scipy_bounds(3, ROWS, [BIG], width=W, threshold=T, used=plain)
+    without = audit_bounds(3, ROWS, [BIG], width=W, threshold=T, used=plain)
     proof = Certificate(np.zeros((0, 3)), {form_key(BIG): np.array([1.0, -1.0, 1.0])})
     used: dict[str, int] = {}
-    with_proof = scipy_bounds(3, ROWS, [BIG], width=W, threshold=T, certificate=proof, used=used)
+    with_proof = audit_bounds(3, ROWS, [BIG], width=W, threshold=T, certificate=proof, used=used)
     assert without[0][0] == with_proof[0][0] == 24.0
     assert used["proofs_valid"] == 1 and used["lps"] < plain["lps"]
 
@@ -110,11 +111,11 @@ def test_a_derived_zero_is_sensitive_where_zeros_are() -> None:
     rows = [Row((0, 1), (1.0, 1.0), 10.0, 10.0, cell=0), Row((1,), (1.0,), 10.0, 10.0, cell=1)]
     form = Form((0,), (1.0,), "small", "x0")
     for zeros in (False, True):
-        (low, high) = scipy_bounds(2, rows, [form], width=W, threshold=T, zeros=zeros)[0]
+        (low, high) = audit_bounds(2, rows, [form], width=W, threshold=T, zeros=zeros)[0]
         assert low == 0.0 and (high == 0.0 or not zeros)  # without the rule: "may be empty"
         assert violated(form, low, high, W, T, zeros) is zeros
     # Hidden x1: x0 is then anywhere in [0, 10], neither pinned nor shown empty.
-    (low, high) = scipy_bounds(2, rows[:1], [form], width=W, threshold=T, zeros=True)[0]
+    (low, high) = audit_bounds(2, rows[:1], [form], width=W, threshold=T, zeros=True)[0]
     assert not violated(form, low, high, W, T, True)
 
 
@@ -213,3 +214,52 @@ def test_a_malformed_certificate_is_ignored(clean_export: Path) -> None:
         found, summary = audit_export(clean_export, log, manifest, profile, bad)
         assert found == [], found
         assert summary["evidence"]["points_valid"] == 0 or bad is broken[1]
+
+
+def test_the_audits_warm_lps_agree_with_scipy_cold() -> None:
+    """The audit's own HiGHS models start each LP from the last optimum of its direction: the
+    minima must be scipy's linprog's, solved cold, for objectives of every sign."""
+    from scipy.optimize import linprog
+
+    from nbnb_cbs.disclosure.lp import _AuditLP, _bounded, _linprog_rows
+
+    rng = np.random.default_rng(3)
+    n = 60
+    truth = rng.integers(0, 30, size=n).astype(float)
+    rows = []
+    for k in range(80):  # published sets, some exact, some rounded to 5
+        members = tuple(
+            sorted(rng.choice(n, size=int(rng.integers(2, 12)), replace=False).tolist())
+        )
+        total = float(truth[list(members)].sum())
+        low, high = (total, total) if k % 3 else (total - 2.0, total + 2.0)
+        rows.append(Row(members, (1.0,) * len(members), low, high, cell=k))
+    matrix, lower, upper = _bounded(n, rows)
+    lps = _AuditLP(n, matrix, lower, upper)
+    cold = _linprog_rows(matrix, lower, upper)
+    for k in range(60):
+        cost = np.zeros(n)
+        picked = rng.choice(n, size=int(rng.integers(1, 8)), replace=False)
+        cost[picked] = 1.0 if k % 2 else -1.0
+        if k % 5 == 0:
+            cost = rng.normal(size=n)
+        found = lps.minimise(cost)
+        reference = linprog(cost, **cold, options={"presolve": False})
+        if reference.status == 3:
+            assert found is None
+            continue
+        assert found is not None and reference.status == 0
+        value, x = found
+        assert abs(value - reference.fun) <= 1e-6 * max(1.0, abs(reference.fun)), k
+        assert abs(float(cost @ x) - value) <= 1e-6 * max(1.0, abs(value))
+
+
+def test_the_audits_lp_calls_contradicting_rows_infeasible() -> None:
+    """HiGHS's infeasible status goes to scipy's linprog, cold, before the release is called
+    contradictory (a status the warm model cannot settle is solved there too)."""
+    from nbnb_cbs.disclosure.lp import Infeasible, _AuditLP, _bounded
+
+    rows = [*ROWS, Row((0,), (1.0,), 6.0, 6.0, cell=3)]  # x0 = 4 by the others
+    lps = _AuditLP(3, *_bounded(3, rows))
+    with pytest.raises(Infeasible):
+        lps.minimise(np.array([1.0, 0.0, 0.0]))
