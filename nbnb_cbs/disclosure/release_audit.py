@@ -172,7 +172,7 @@ def audit_export(
         unit=str((manifest.get("parameters") or {}).get("unit") or "month"),
     )
     order = list(breakdowns)
-    rounding = int((manifest.get("parameters") or {}).get("rounding") or 0)
+    said = (manifest.get("parameters") or {}).get("rounding")
     specs: list[RowSpec] = []
     sources: list[tuple[str, dict[str, Any] | None]] = []
     for entry in known:
@@ -183,10 +183,19 @@ def audit_export(
         column = entry.get("breakdown")
         j = order.index(column) if column in order else None
         fit = entry["kind"] == "model_fit"
+        # A table's counts are rounded to the base its log entry names; where the manifest says
+        # otherwise (a finding of its own, inventory), the smaller: a base of 10 read for counts
+        # rounded to 5 would let a set of 1..9 between two of them pass (red team 46).
+        rounding = _base(said, entry.get("rounding"))
+        readings = _level_readings(export_dir, entry) if fit and entry.get("levels") else {}
+        # A level whose persons with the outcome B and SE give is audited with them, whatever
+        # the log's flag says (red team 46: flags set false hid two models' difference of 3).
+        levels = tuple((label, parts, outcome or label in readings)
+                       for label, parts, outcome in entry.get("levels", ()))  # fmt: skip
         rows = table_rows(entry["kind"], str(entry.get("table", "")), domains, j=j,
                           anchor=str(entry.get("anchor", "exit")), rounding=0 if fit else rounding,
                           sample=entry.get("sample", ()), outcome=str(entry.get("outcome", "")),
-                          levels=entry.get("levels", ()))  # fmt: skip
+                          levels=levels)  # fmt: skip
         dims = [c for c in frame.columns
                 if c not in ("statistic", "value", "n", "pool", "status", "low", "high")]  # fmt: skip
         published: dict[tuple[frozenset[tuple[str, str]], str], dict[str, Any]] = {}
@@ -195,7 +204,7 @@ def audit_export(
             published[key] = r
         if fit and entry.get("levels"):
             # A model's persons per level, where B and SE give them whole (the run counts them).
-            for level, (ones, others) in _level_readings(export_dir, entry).items():
+            for level, (ones, others) in readings.items():
                 dims_key = frozenset({("level", level)})
                 for statistic, value in (("level_n", ones + others), ("level_outcome", ones)):
                     published[(dims_key, statistic)] = {
@@ -298,6 +307,12 @@ def audit_export(
     return findings, summary
 
 
+def _base(*said: Any) -> int:
+    """The smallest rounding base of those said (0: none)."""
+    bases = [b for b in said if isinstance(b, int) and not isinstance(b, bool) and b > 0]
+    return min(bases) if bases else 0
+
+
 def _level_readings(export_dir: Path, entry: dict[str, Any]) -> dict[str, tuple[int, int]]:
     """Persons with and without the outcome per level of the model behind a fit entry, as its
     coefficient file gives them (steward.models.level_counts); none where it does not."""
@@ -305,6 +320,7 @@ def _level_readings(export_dir: Path, entry: dict[str, Any]) -> dict[str, tuple[
 
     model = entry.get("model") or {}
     files = [str(f) for f in model.get("files") or [] if not str(f).endswith("_fit.csv")]
+    fits = [str(f) for f in model.get("files") or [] if str(f).endswith("_fit.csv")]
     path = export_dir / files[0] if files else None
     if path is None or not path.is_file():
         return {}
@@ -312,7 +328,14 @@ def _level_readings(export_dir: Path, entry: dict[str, Any]) -> dict[str, tuple[
         coef = read_published_text(path, csv_format({}))
     except Exception:
         return {}
-    return level_counts(coef, model, entry.get("levels", ()))
+    stats: dict[str, float | None] = {}
+    if fits and (export_dir / fits[0]).is_file():
+        try:
+            fit = read_published_text(export_dir / fits[0], csv_format({}))
+            stats = {str(r["statistic"]): _float(r["value"]) for r in fit.iter_rows(named=True)}
+        except Exception:
+            stats = {}
+    return level_counts(coef, model, entry.get("levels", ()), stats)
 
 
 def _levels(logged: Any) -> tuple[ModelLevel, ...]:
@@ -341,10 +364,11 @@ def _survival_rows(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     summary = release_summary(typed)
     rows: list[dict[str, Any]] = []
     first_spell = table == "survival_first_spell"  # the catalogue's rows of each table
-    for statistic in ("at_risk", "events", *(["censored_from"] if first_spell else [])):
+    bounded = ["censored_from"] if first_spell else []
+    for statistic in ("at_risk", "events", *bounded):
         if summary is None:
             rows.append({"statistic": statistic, "status": "suppressed"})
-        elif statistic == "censored_from":
+        elif statistic in bounded:
             low, high = summary[statistic]
             rows.append({"statistic": statistic, "status": "published", "low": low, "high": high})
         else:

@@ -535,7 +535,7 @@ def build_release(
         "solves": protection.solves,
         "secondary_suppressions": protection.secondary,
         "independent_audit": "the steward's check re-derives this model from the exported files "
-        "and re-solves every quantity with scipy (nbnb-cbs disclosure check)",
+        "and re-solves every quantity with LPs of its own (nbnb-cbs disclosure check)",
     }
     published_keys = {
         cell_key(c.spec.table, c.spec.dims, c.spec.statistic)

@@ -22,7 +22,7 @@ def make_export(folder: Path, participants: int, seed: int, by: list[str]) -> Pa
         'registration = "data/registration.csv"', 'register = "data/register"',
         'jobs = "data/jobs.parquet"', 'enrolments = "data/enrolments.parquet"',
     ])  # fmt: skip
-    text = PROJECT_TEMPLATE.format(name=f"synth {seed}", inputs=inputs, end="2021-12")
+    text = PROJECT_TEMPLATE.format(name=f"synth seed{seed}", inputs=inputs, end="2021-12")
     text = text.replace('by = ["sectoral"]', f"by = {json.dumps(by)}")
     (folder / "project.toml").write_text(text, encoding="utf-8")
     run_project(load_project(folder / "project.toml"))

@@ -494,6 +494,27 @@ CASES: list[Case] = [
         parameter_case(f"manifest_population_{n}_projects", "population", f"all records: {n} projects")
         for n in (1, 0)
     ),
+    # red team 46: the manifest's rounding raised above the log's (the audit read every count
+    # as rounded to 10 where the tables were rounded to 5): the tables name the disagreement
+    Case(
+        "manifest_rounding_not_the_logs",
+        json_edit("manifest.json", lambda m: m["parameters"].update(rounding=10)),
+        "tables/linkage_yield.csv",
+        rerender=False,
+    ),
+    # red team 46: free text the report repeats, a count in the project's or profile's name
+    Case(
+        "project_name_count",
+        json_edit("manifest.json", lambda m: m.update(project="demo: 4 leavers not linked")),
+        "manifest.json",
+        "project",
+    ),
+    Case(
+        "manifest_profile_name",
+        json_edit("manifest.json", lambda m: m["profile"].update(name="cbs (4 leavers not linked)")),
+        "manifest.json",
+        "profile",
+    ),
     # red team 36: the same values written otherwise than nbnb-cbs writes them
     Case("csv_form_number", raw_edit("tables/linkage_yield.csv", _whole_number_as_decimal), "tables/linkage_yield.csv"),
     Case(

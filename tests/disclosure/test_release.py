@@ -339,6 +339,34 @@ def test_the_steward_audits_a_planted_models_persons_per_level(
     found, _ = audit_export(export, log, manifest, profile)
     narrow = [cell for _, cell, rule, _ in found if rule == "narrow_interval"]
     assert any("{'level': 'sex: woman'}" in str(cell) for cell in narrow), found
+    # What the log says of the planted model's numbers is not taken on trust (red team 46):
+    # its levels marked without their outcome, its reference levels left out, or fixed effects
+    # claimed with its intercept taken out of the file; B and SE still give the 3 women.
+    coef_file = export / f"model_{planted}.csv"
+    plain = coef_file.read_text(encoding="utf-8")
+    without_intercept = "\n".join(
+        line for line in plain.split("\n") if not line.startswith("(intercept)")
+    )
+    for doctored, text in (
+        ({"levels": [{**lv, "outcome": False} for lv in log_entry(second)["levels"]]}, plain),
+        ({"reference_levels": {}}, plain),
+        ({"fixed_effects": True}, without_intercept),
+    ):
+        assert without_intercept != plain
+        coef_file.write_text(text, encoding="utf-8")
+        log["models"] = [log_entry(first), {**log_entry(second), **doctored}]
+        found, _ = audit_export(export, log, manifest, profile)
+        narrow = [cell for _, cell, rule, _ in found if rule == "narrow_interval"]
+        assert any("{'level': 'sex: woman'}" in str(cell) for cell in narrow), (doctored, found)
+    coef_file.write_text(plain, encoding="utf-8")
+    # A log whose reference level is neither listed nor named is a finding of its own.
+    log["models"] = [log_entry(first), log_entry(second)]
+    log["models"][1]["reference_levels"] = {}
+    log["models"][1]["levels"] = [
+        lv for lv in log["models"][1]["levels"] if lv["level"] != "sex: man"
+    ]
+    log_path.write_text(json.dumps(log), encoding="utf-8")
+    assert "model_levels" in {f.rule for f in models_pass(load_export(export), [], profile)}
     # The planted model alone in a later release, the other in the earlier one (case 09).
     log["models"] = [log_entry(second)]
     log_path.write_text(json.dumps(log), encoding="utf-8")

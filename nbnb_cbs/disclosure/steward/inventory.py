@@ -131,6 +131,16 @@ def _manifest(export: ExportFiles, profile: Profile) -> list[Finding]:
     for key in sorted(set(params) - _PARAMETERS if isinstance(params, dict) else {"parameters"}):
         out.append(Finding(name, None, f"parameters.{key}", "manifest_field", f"parameter {key!r} is not one nbnb-cbs writes"))  # fmt: skip
     out += _parameter_values(name, params, profile)
+    # Free text the report repeats: the profile is the checker's, word for word, and the
+    # project's name holds no count (red team 46: "demo: 4 leavers not linked", a profile
+    # named "cbs (4 leavers not linked)").
+    if manifest.get("profile") != {"name": profile.name, "sha256": profile.sha256}:
+        out.append(Finding(name, None, "profile", "profile_mismatch", f"the manifest's profile ({str(manifest.get('profile'))[:80]}) is not the checker's {profile.name!r} profile ({profile.sha256[:12]})"))  # fmt: skip
+    project = str(manifest.get("project", ""))
+    tokens = re.split(r"[^0-9A-Za-z]+", project)
+    small = [t for t in tokens if t.isdigit() and 0 < int(t) < profile.threshold]
+    if small or (small := [w for w in [number_in_name(project)] if w]):
+        out.append(Finding(name, None, "project", "number_in_text", f"the project's name {project[:80]!r} holds {small[0]}: a count in a name the report repeats; rename the project (project.toml, [project] name)"))  # fmt: skip
     population = params.get("population") if isinstance(params, dict) else None
     if isinstance(population, str) and _RECORD_COUNT.search(population):
         out.append(Finding(name, None, "parameters.population", "population_counts", "the population line states record counts: the records kept are the linkage table's total (which protection may hide) and the records left out may be a handful of one project's; nbnb-cbs names the rules and projects only"))  # fmt: skip
@@ -241,9 +251,29 @@ def _log(export: ExportFiles, profile: Profile) -> list[Finding]:
             out.append(Finding(rel, None, None, "table_not_logged", "the disclosure log does not describe this table"))  # fmt: skip
     for rel in sorted(described - set(export.tables) - set(export.unreadable)):
         out.append(Finding(name, None, rel, "logged_table_missing", f"the log describes {rel!r}, which the export does not hold"))  # fmt: skip
+    out += _rounding_agrees(export)
     out += _strings(name, {k: v for k, v in export.log.items() if k != "profile"}, export)
     out += _log_numbers(name, export, profile.threshold)
     out += _titles(name, export)
+    return out
+
+
+def _rounding_agrees(export: ExportFiles) -> list[Finding]:
+    """Each table's rounding in the log is the manifest's (series: its series_rounding; survival
+    tables round nothing): the tables of one release are rounded to one base. The joint audit
+    takes the smaller of the two; a log that rounds a table to 5 while the manifest says 10 was
+    audited with 10 and let a set of 1..9 between two counts pass (red team 46)."""
+    params = export.manifest.get("parameters")
+    params = params if isinstance(params, dict) else {}
+    out = []
+    for rel, meta in export.table_meta.items():
+        kind = str(meta.get("kind"))
+        if kind == "survival":
+            continue
+        key = "series_rounding" if kind.startswith("series_") else "rounding"
+        logged, manifest = meta.get("rounding") or 0, params.get(key) or 0
+        if logged != manifest:
+            out.append(Finding(rel, None, None, "rounding_mismatch", f"the log rounds {rel} to {logged!r} but manifest.json's parameters.{key} is {manifest!r}: one release is rounded to one base (the audit takes the smaller)"))  # fmt: skip
     return out
 
 

@@ -229,6 +229,7 @@ def _logged_levels(coef_name: str, entry: dict[str, Any], terms: list[str]) -> l
     levels were left out of it would be audited as if it gave none (two models' persons per
     level differenced to 3 women in work, red team 30's check)."""
     named = {p for t in terms if (parts := _parts(t)) for p in parts}
+    with_term = set(named)
     references = entry.get("reference_levels")
     if isinstance(references, dict):
         categorical = {p.partition(": ")[0] for p in named}
@@ -244,7 +245,17 @@ def _logged_levels(coef_name: str, entry: dict[str, Any], terms: list[str]) -> l
     missing = sorted(named - labels)
     if missing:
         return [Finding("disclosure-log.json", None, "models.levels", "model_levels", f"model {entry.get('name')!r}: the log does not list level {missing[0]!r} of its terms ({len(missing)} missing): the model's persons per level cannot be audited with the release")]  # fmt: skip
-    return []
+    # Each categorical covariate's reference: the one level the log lists without a term, and
+    # the log's reference_levels says so (red team 46: a log with no reference levels and the
+    # reference left out of its list was audited as if the model gave no level's persons).
+    out = []
+    for covariate in sorted({p.partition(": ")[0] for p in with_term}):
+        bare = sorted(lv for lv in labels if " x " not in lv
+                      and lv.partition(": ")[0] == covariate and lv not in with_term)  # fmt: skip
+        said = references.get(covariate) if isinstance(references, dict) else None
+        if len(bare) != 1 or bare[0] != f"{covariate}: {said}":
+            out.append(Finding("disclosure-log.json", None, "models.reference_levels", "model_levels", f"model {entry.get('name')!r}: covariate {covariate!r} needs one reference level, listed among its levels without a term and named in reference_levels (the log lists {len(bare)} such level(s); reference_levels says {said!r}): the model's persons per level cannot be audited with the release"))  # fmt: skip
+    return out
 
 
 def _term_syntax(coef_name: str, line: int, term: str, entry: dict[str, Any]) -> list[Finding]:
@@ -527,12 +538,16 @@ def _reference_cells(
     outcome, at most N in all) for which every level's B and SE are those of a categorical
     model's cell of whole persons. Of those, the ones whose cells add up to N and N_outcome (a
     saturated model's do) if any; returned are the cells every such candidate agrees on (an
-    attacker knows them without knowing which candidate is true). At least two levels must be
-    read with the reference: one leaves too many candidates. (Searched only where a level is
-    not proven large by its SE: the search takes seconds at N = 5,000.)"""
+    attacker knows them without knowing which candidate is true). With one level beside the
+    reference, only candidates whose two cells add up to N and N_outcome are kept (one level
+    alone leaves too many; red team 46 read a sex-only model logged with fixed effects so).
+    (Searched only where a level is not proven large by its SE: the search takes seconds at
+    N = 5,000.)"""
     units = stats.get("N") or 0.0
     keys = [k for k in se if k and all(s in se for s in _subsets(k) if s)]
-    if len(keys) < 2 or not 2 <= units <= 20_000:
+    if not keys or not 2 <= units <= 20_000:
+        return {}
+    if len(keys) == 1 and stats.get("N_outcome") is None:
         return {}
     candidates: list[tuple[int, int]] = []
     for persons in range(2, int(units) + 1):
@@ -546,6 +561,13 @@ def _reference_cells(
                 alive[:] = False
                 break
             alive[alive] = whole[0] > 0
+            if len(keys) == 1:  # the level is the rest of the sample
+                kept = np.flatnonzero(alive)
+                level_ones, level_others = whole[0][whole[0] > 0], whole[1][whole[0] > 0]
+                all_ones = float(stats.get("N_outcome") or 0.0)
+                alive[kept] = (ones[kept] + level_ones == all_ones) & (
+                    persons + level_ones + level_others == units
+                )
         candidates += [(int(k), persons - int(k)) for k in ones[alive]]
         if len(candidates) > 100:
             return {}
@@ -642,16 +664,24 @@ def _levels(
 
 
 def level_counts(
-    coef: pl.DataFrame, entry: dict[str, Any], levels: Sequence[tuple[str, Any, bool]]
+    coef: pl.DataFrame,
+    entry: dict[str, Any],
+    levels: Sequence[tuple[str, Any, bool]],
+    stats: dict[str, float | None] | None = None,
 ) -> dict[str, tuple[int, int]]:
     """Per level and interaction cell the log lists (``levels``: label, ...), its persons with
     and without the outcome, where B and SE give them as whole numbers: a logit on categorical
     covariates whose every cell has its terms (one covariate, or two with their interaction),
     each cell read by ``_whole_cell`` and a level the sum of its cells. Empty for any other
-    model, or where a cell is not read exactly (the joint audit then leaves them unknown)."""
-    if entry.get("kind") != "logit" or entry.get("fixed_effects") is True:
-        return {}
-    if coef.columns != COEFFICIENTS:
+    model, or where a cell is not read exactly (the joint audit then leaves them unknown).
+
+    Read from the published numbers, not from what the log says of them (red team 46: a log
+    that marked a model as having fixed effects, or gave no reference levels, left two models'
+    women in work to be differenced to 3): each covariate's reference is the level the log
+    lists that has no term (the log's ``reference_levels`` only where the list does not say),
+    and without an intercept the reference cell is searched for (``_reference_cells``, with
+    the fit's ``stats``) as an attacker would."""
+    if entry.get("kind") != "logit" or coef.columns != COEFFICIENTS:
         return {}
     b: dict[tuple[str, ...], float] = {}
     se: dict[tuple[str, ...], float] = {}
@@ -662,20 +692,33 @@ def level_counts(
         if key is None or beta is None or error is None or not error > 0:
             return {}  # a numeric covariate's row, or a number that is none
         b[key], se[key] = beta, error
-    references = entry.get("reference_levels")
-    if () not in b or not isinstance(references, dict):
-        return {}
-    covariates = [str(c) for c in entry.get("covariates") or [] if c in references]
-    if not 1 <= len(covariates) <= 2:
-        return {}
-    per = {c: [str(references[c])] for c in covariates}
+    per: dict[str, list[str]] = {}
     for key in b:
         for part in key:
             covariate, _, level = part.partition(": ")
-            if covariate not in per:
-                return {}
+            per.setdefault(covariate, [])
             if level not in per[covariate]:
                 per[covariate].append(level)
+    covariates = list(per)
+    if not 1 <= len(covariates) <= 2:
+        return {}
+    listed = [str(label).partition(": ") for label, _, _ in levels if " x " not in str(label)]
+    said = entry.get("reference_levels")
+    said = said if isinstance(said, dict) else {}
+    for c in covariates:
+        without_term = [lv for name, _, lv in listed if name == c and lv not in per[c]]
+        if len(without_term) == 1:
+            reference = without_term[0]
+        elif str(said.get(c)) in without_term:
+            reference = str(said[c])
+        else:
+            return {}
+        per[c].insert(0, reference)
+    found: dict[tuple[str, ...], tuple[int, int]] = {}
+    if () not in b:
+        found = _reference_cells(b, se, stats or {})
+        if () not in found:
+            return {}
     cells: dict[tuple[str, ...], tuple[int, int]] = {}
     for combo in itertools.product(*(per[c] for c in covariates)):
         key = tuple(
@@ -683,12 +726,12 @@ def level_counts(
             if level != per[c][0]
         )  # fmt: skip
         subsets = _subsets(key)
-        if not all(s in b for s in subsets):
+        if not all(s in b or s == () for s in subsets):
             return {}  # not every cell has its terms: cells are not read one by one
-        found = _whole_cell(b, se, subsets, "logit", [])
-        if found is None:
+        cell = found.get(key) if () not in b else _whole_cell(b, se, subsets, "logit", [])
+        if cell is None:
             return {}
-        cells[combo] = found
+        cells[combo] = cell
     out: dict[str, tuple[int, int]] = {}
     for label, _, _ in levels:
         wanted = dict(part.partition(": ")[::2] for part in str(label).split(" x "))
