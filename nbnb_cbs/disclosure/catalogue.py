@@ -578,6 +578,9 @@ def table_rows(
                 "at_risk": _cohort(worked),
                 "events": _cohort(worked & _in("df", ("lt90", "ge90"))),
                 "censored_from": _cohort(worked & (pl.col("df") == "one") & (pl.col("f") == "o12")),
+                # A spell followed 12 months or more was observable that long from the first
+                # job: those at risk from month 12 on are of the first job's observed_12m.
+                "followed_from": _cohort(worked & (pl.col("f") == "o12")),
             }
         for statistic, members in sets.items():
             rows.append(RowSpec(table, {}, statistic, "count", members, members, table, -1))

@@ -425,6 +425,45 @@ class Program:
         self._proven = self._proven[keep]
         self._proven_by = [self._proven_by[k] for k in keep]
 
+    def feasible_points(self) -> np.ndarray:
+        """Every point found so far (feasible under the rows live when each was found)."""
+        if not (self.points or self.evidence):
+            return np.zeros((0, self.n))
+        return np.vstack([self._bank[: len(self.points)], *self.evidence])
+
+    def restore(self, cells: Iterable[int]) -> None:
+        """Publish dropped cells again: their rows constrain the attacker once more. Feasible
+        points found without them that break them are forgotten; proofs still hold (their
+        multipliers on those rows are 0)."""
+        back: list[int] = []
+        for cell in cells:
+            if cell not in self.dropped:
+                continue
+            self.dropped.discard(cell)
+            for r in self._by_cell.get(cell, []):
+                row = self.rows[r]
+                for model in self._models:
+                    model.changeRowBounds(r, max(row.lower, -self._inf), min(row.upper, self._inf))
+                back.append(r)
+        if not back:
+            return
+        points = self.feasible_points()
+        keep = np.ones(points.shape[0], dtype=bool)
+        for r in back:
+            row = self.rows[r]
+            values = points[:, list(row.index)] @ np.array(row.coef)
+            keep &= (values >= row.lower - 1e-6) & (values <= row.upper + 1e-6)
+        kept = points[keep]
+        self.points, self.evidence = [], []
+        for x in kept:
+            if len(self.points) < _POINTS:
+                self._bank[len(self.points)] = x
+                self.points.append(self._bank[len(self.points)])
+            else:
+                self.evidence.append(x)
+        self._proven = np.zeros((0, self.n), dtype=np.int8)  # re-proved as needed
+        self._proven_by = []
+
     def proved(self, form: Form) -> bool:
         """Whether ``form`` has a lower-bound proof that holds under the live rows."""
         return form_key(form) in self._proofs

@@ -39,6 +39,7 @@ from nbnb_cbs.disclosure.catalogue import (
 from nbnb_cbs.disclosure.lp import (
     Certificate,
     Form,
+    Infeasible,
     Program,
     Row,
     audit_bounds,
@@ -848,7 +849,10 @@ def protect_release(
         queue += [
             (f, i) for i, c in enumerate(cells) if c.suppressed for f in hidden_forms(model, i)
         ]
+    secondary -= _restore_models(model, program, rows, fates, sensitive, profile)
     for i, found in final.items():
+        if not cells[i].suppressed:
+            continue  # published again (_restore_models)
         lows, highs = zip(*found.values(), strict=True)
         cells[i].interval = (min(lows), min(highs))
     live = [r for r in rows if r.cell not in program.dropped]
@@ -859,6 +863,52 @@ def protect_release(
     certificate.labels = variable_labels(model)
     certificate.rows = row_keys(certificate.labels, live)
     return Protection(live, forms, model.n_vars, program.solves, secondary, certificate)
+
+
+def _restore_models(
+    model: ReleaseModel,
+    program: Program,
+    rows: Sequence[Row],
+    fates: dict[str, list[int]],
+    sensitive: Sequence[Form],
+    profile: Profile,
+) -> int:
+    """Publish again the models the passes withheld where the release is safe without hiding
+    them; returns the cells published again. Cells are hidden greedily, one violation at a time,
+    so a model hidden early may be needed no longer once later cells are hidden too (a release
+    whose survival table was hidden late lost both models where one had done). Each withheld
+    model is tried back with the audit's own criterion (``audit_bounds``: every sensitive form
+    and every hidden cell's forms over the rows then live), one model at a time."""
+    cells = model.cells
+    width, t, zeros = profile.protection_width, profile.threshold, profile.suppress_zeros
+    back = 0
+    for group in fates.values():
+        if not any(cells[j].spec.table.startswith("model_") for j in group):
+            continue
+        if not all(cells[j].reason in ("secondary", "fate") for j in group):
+            continue  # a primary rule holds it back
+        kept = set(group)
+        live = [r for r in rows if r.cell not in program.dropped - kept]
+        forms = [*sensitive]
+        for i, cell in enumerate(cells):
+            if cell.suppressed and i not in kept:
+                forms += hidden_forms(model, i)
+        # The passes' feasible points as evidence: the audit keeps those that satisfy these rows.
+        points = Certificate(program.feasible_points(), {})
+        known = lifted_bounds(model, set_bounds(live))
+        try:
+            bounds = audit_bounds(model.n_vars, live, forms, width=width, threshold=t,
+                                  known=known, certificate=points, zeros=zeros)  # fmt: skip
+        except Infeasible:
+            continue
+        if any(verdicts(forms, bounds, width, t, zeros)):
+            continue
+        program.restore(group)
+        for j in group:
+            cells[j].reason = None
+            cells[j].interval = None
+        back += len(group)
+    return back
 
 
 SafeKey = tuple[str, tuple[int, ...], tuple[float, ...], object]

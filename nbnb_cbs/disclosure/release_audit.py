@@ -364,7 +364,7 @@ def _survival_rows(frame: pl.DataFrame, table: str) -> pl.DataFrame:
     summary = release_summary(typed)
     rows: list[dict[str, Any]] = []
     first_spell = table == "survival_first_spell"  # the catalogue's rows of each table
-    bounded = ["censored_from"] if first_spell else []
+    bounded = ["censored_from", "followed_from"] if first_spell else []
     for statistic in ("at_risk", "events", *bounded):
         if summary is None:
             rows.append({"statistic": statistic, "status": "suppressed"})

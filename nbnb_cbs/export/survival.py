@@ -144,8 +144,9 @@ def release_rows(candidates: Sequence[Candidate]) -> dict[str, dict[str, Any]]:
         if summary is None:
             continue
         summary["censored_from"] = tuple(summary["censored_from"])
-        if c.spec.name == "survival_to_first_job":
+        if c.spec.name == "survival_to_first_job":  # the catalogue's sets: first spell only
             summary.pop("censored_from")
+            summary.pop("followed_from")
         out[c.spec.name] = summary
     return out
 

@@ -395,14 +395,15 @@ def build_release(
         if specs[o].kind != "survival":
             continue
         said = summaries[specs[o].name][cell.spec.statistic]
-        if cell.spec.statistic == "censored_from":
+        if cell.spec.statistic in ("censored_from", "followed_from"):
             # Bounds only: the table does not publish this count, it narrows it.
             published[i] = {"bounds": said, "rounding": 0}
             low, high = said
             if not low <= trues[i]["value"] <= high:
                 raise DisclosureError(
-                    f"internal: {specs[o].name}: {trues[i]['value']:g} censored at 12 months or "
-                    f"more in the release model, the table says [{low:g}, {high:g}]"
+                    f"internal: {specs[o].name}: {trues[i]['value']:g} "
+                    f"{cell.spec.statistic.replace('_', ' ')} 12 months in the release model, "
+                    f"the table says [{low:g}, {high:g}]"
                 )
             trues[i] |= {"bounds_only": True, "organisations": None}
         elif said != trues[i]["value"]:

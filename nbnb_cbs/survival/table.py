@@ -16,6 +16,7 @@ suppresses elsewhere, gets a wholly suppressed table.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -245,7 +246,10 @@ def release_summary(published: pl.DataFrame, landmark: int = LANDMARK) -> dict[s
     ``at_risk``: the first step's at-risk count (the whole population); ``events``: the events
     of all steps; ``censored_from``: bounds on the number censored at a time of ``landmark``
     months or more - the censored in steps from a start above it, up to those from the step
-    that holds it (exact when a step starts there). Computed from the published rows alone, so
+    that holds it (exact when a step starts there); ``followed_from``: bounds on the number
+    with a time of ``landmark`` months or more - at least the at-risk count of the first step
+    that starts there or later (each of them was followed that long: red team 46 read a hidden
+    count of persons observable 12 months from the first job from it). Computed from the published rows alone, so
     the protection and the steward's audit read the same numbers (a step's censored are its
     at-risk minus its events minus the next step's at-risk)."""
     steps = published.filter(pl.col("statistic") == "step", pl.col("status") != "suppressed")
@@ -270,4 +274,10 @@ def release_summary(published: pl.DataFrame, landmark: int = LANDMARK) -> dict[s
         bounds = (value, value)
     else:
         bounds = (from_step(later[0]) if later else 0, from_step(held[-1]))
-    return {"at_risk": at_risk[0], "events": sum(events), "censored_from": bounds}
+    followed = next((at_risk[k] for k, start in enumerate(starts) if start >= landmark), 0)
+    return {
+        "at_risk": at_risk[0],
+        "events": sum(events),
+        "censored_from": bounds,
+        "followed_from": (followed, math.inf),
+    }

@@ -263,3 +263,22 @@ def test_the_audits_lp_calls_contradicting_rows_infeasible() -> None:
     lps = _AuditLP(3, *_bounded(3, rows))
     with pytest.raises(Infeasible):
         lps.minimise(np.array([1.0, 0.0, 0.0]))
+
+
+def test_a_cell_published_again_constrains_the_program_again() -> None:
+    """``Program.restore`` undoes ``drop``: the cell's rows bind again, and feasible points found
+    without them that break them are forgotten (a hull from them would show a width that is
+    not there)."""
+    from nbnb_cbs.disclosure.lp import Program
+
+    program = Program(3, ROWS)
+    program.drop([1])  # x1 = 10 hidden: x0 anywhere in [0, 14]
+    program.explore(4)
+    low, high = program.hull(PINNED)
+    assert high - low > 4  # points spread x0 once x1 is hidden
+    program.restore([1])
+    assert 1 not in program.dropped
+    for point in program.feasible_points():
+        assert abs(point[1] - 10.0) < 1e-6
+    bad, low, high, _ = program.check(PINNED, W, T)
+    assert bad and abs(low - 4.0) < 1e-6 and abs(high - 4.0) < 1e-6

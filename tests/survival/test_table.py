@@ -148,3 +148,10 @@ def test_release_summary_holds_for_the_spells(data: tuple[list[int], list[bool]]
     starts = _steps(table.published)["from_month"].to_list()
     if 12 in starts or min(starts) > 12:
         assert low == high == late
+    # Those followed 12 months or more (every time of 12 or more, ended or not) are at least
+    # the at-risk count of the first step from 12 on, and exactly that when a step starts at 12.
+    followed = sum(1 for t in times if t >= 12)
+    least, most = summary["followed_from"]
+    assert least <= followed <= most
+    if 12 in starts:
+        assert least == followed
