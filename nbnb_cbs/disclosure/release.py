@@ -31,6 +31,7 @@ from nbnb_cbs.disclosure.catalogue import (
     LATE,
     SERIES,
     SNAP,
+    TOTAL,
     Domains,
     RowSpec,
     bin_bounds,
@@ -559,6 +560,7 @@ def sensitive_forms(model: ReleaseModel) -> list[Form]:
         for v in atoms["var"].to_list()
     ]
     forms += _summed_atoms(model)
+    forms += _category_unions(model)
     # A month's inflow is published only inside its pool: it is a hidden value, and must be left
     # the protection width (a red team narrowed months to [0, 5] from the rounded running totals
     # of the series; as a mere set that may be empty, that passed).
@@ -612,6 +614,35 @@ def sensitive_forms(model: ReleaseModel) -> list[Form]:
         if key not in unique or (form.kind == "hidden" and unique[key].kind != "hidden"):
             unique[key] = form  # the stricter rule wins (a month in a pool is also a set)
     return list(unique.values())
+
+
+def _category_unions(model: ReleaseModel) -> list[Form]:
+    """Unions of two or more (not all) of a table's categories or bins: two suppressed
+    categories beside published ones are the total less those (red team 47: the 'other' and
+    'unknown' employment types together 2..10, from the exact number in work a model gave). A
+    table of more than eight categories is left to its atoms (2^8 unions)."""
+    groups: dict[tuple[Any, ...], list[np.ndarray]] = {}
+    for cell in model.cells:
+        spec = cell.spec
+        if spec.kind != "count" or spec.num is None:
+            continue
+        key = next((d for d in ("category", "bin") if d in spec.dims), None)
+        if key is None or spec.dims[key] == TOTAL:
+            continue
+        rest = tuple(sorted((d, str(v)) for d, v in spec.dims.items() if d != key))
+        groups.setdefault((spec.table, rest, spec.statistic), []).append(model.mask(spec.num))
+    out: list[Form] = []
+    for (table, rest, _), masks in groups.items():
+        if not 3 <= len(masks) <= 8:
+            continue
+        for size in range(2, len(masks)):
+            for combo in itertools.combinations(masks, size):
+                union = np.logical_or.reduce(combo)
+                if union.any():
+                    out.append(
+                        _form(union, "small", f"{table} {dict(rest)} {size} categories together")
+                    )
+    return out
 
 
 def _summed_atoms(model: ReleaseModel) -> list[Form]:
