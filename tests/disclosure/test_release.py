@@ -407,3 +407,44 @@ def test_the_wage_per_hour_cells_are_hidden_together() -> None:
     category = {i: c.spec.dims["category"] for i, c in enumerate(model.cells)}
     groups = [sorted(category[i] for i in g) for g in _fate_groups(model).values()]
     assert sorted(WAGE_PER_HOUR) in groups and ["fulltime_days"] in groups
+
+
+def test_unions_of_a_tables_categories_are_sensitive(export: Path) -> None:
+    """Two suppressed categories beside published ones are the total less those: every union of
+    two or more (not all) of a table's categories is a set that may not be pinned to 1..9 (red
+    team 47: the 'other' and 'unknown' employment types together 2..10 beside an exact total)."""
+    import itertools
+    import json
+
+    import numpy as np
+
+    import nbnb_cbs.disclosure.release_audit as audit
+    from nbnb_cbs.disclosure import load_profile
+    from nbnb_cbs.disclosure.release import sensitive_forms
+
+    seen = {}
+
+    def spy(model, rows, forms, profile, certificate=None, used=None):  # type: ignore[no-untyped-def]
+        seen["model"] = model
+        return []
+
+    log = json.loads((export / "disclosure-log.json").read_text(encoding="utf-8"))
+    manifest = json.loads((export / "manifest.json").read_text(encoding="utf-8"))
+    original = audit.audit_rows
+    audit.audit_rows = spy
+    try:
+        audit.audit_export(export, log, manifest, load_profile("cbs"))
+    finally:
+        audit.audit_rows = original
+    model = seen["model"]
+    table = "snapshot_employment_type"
+    members = [
+        model.mask(c.spec.num) for c in model.cells
+        if c.spec.table == table and c.spec.statistic == "count" and c.spec.dims["category"] != "Total"
+    ]  # fmt: skip
+    assert len(members) == 4
+    found = {f.index for f in sensitive_forms(model) if f.kind == "small"}
+    for size in (2, 3):
+        for combo in itertools.combinations(members, size):
+            union = tuple(np.flatnonzero(np.logical_or.reduce(combo)).tolist())
+            assert union in found, (size, union)
