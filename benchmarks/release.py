@@ -3,7 +3,7 @@
 Generates a synthetic project of N participants, runs the chain, and reports for the release step
 alone: the size of the model (atoms, constraints, sensitive quantities), the LPs solved, the time to
 choose the suppressions (HiGHS, warm) and the time of the steward's independent audit of the
-written export (scipy, from the files). Appends a row to benchmarks/release-results.json.
+written export (its own LPs, from the files). Appends a row to benchmarks/release-results.json.
 """
 
 from __future__ import annotations
