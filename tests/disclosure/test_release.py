@@ -359,6 +359,24 @@ def test_the_steward_audits_a_planted_models_persons_per_level(
         narrow = [cell for _, cell, rule, _ in found if rule == "narrow_interval"]
         assert any("{'level': 'sex: woman'}" in str(cell) for cell in narrow), (doctored, found)
     coef_file.write_text(plain, encoding="utf-8")
+    # The planted model as a linear probability model: B, SE and the residual variance give its
+    # persons per level as well (red team 50).
+    linear = run_model(dataclasses.replace(specs[1], kind="lpm"), analysis, persons, profile)
+    linear.levels = second.levels
+    for name, table in export_tables(linear).items():
+        table.write_csv(export / name, separator=";")
+    log["models"] = [log_entry(first), log_entry(linear)]
+    found, _ = audit_export(export, log, manifest, profile)
+    narrow = [cell for _, cell, rule, _ in found if rule == "narrow_interval"]
+    assert any("{'level': 'sex: woman'}" in str(cell) for cell in narrow), found
+    for name, table in export_tables(second).items():
+        table.write_csv(export / name, separator=";")
+    # A level whose values are another covariate's is a finding (red team 50).
+    log["models"] = [log_entry(first), log_entry(second)]
+    for level in log["models"][1]["levels"]:
+        level["holds"] = {"gender": level["holds"]["sex"]}
+    log_path.write_text(json.dumps(log), encoding="utf-8")
+    assert "model_levels" in {f.rule for f in models_pass(load_export(export), [], profile)}
     # A log whose reference level is neither listed nor named is a finding of its own.
     log["models"] = [log_entry(first), log_entry(second)]
     log["models"][1]["reference_levels"] = {}
