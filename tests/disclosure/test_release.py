@@ -371,6 +371,14 @@ def test_the_steward_audits_a_planted_models_persons_per_level(
     assert any("{'level': 'sex: woman'}" in str(cell) for cell in narrow), found
     for name, table in export_tables(second).items():
         table.write_csv(export / name, separator=";")
+    # A sample said otherwise than its exclusions, or a destination listed twice (red team 51).
+    for sample in (
+        [d for d in log_entry(second)["sample_destinations"] if d != "other"],
+        [*log_entry(second)["sample_destinations"], "work"],
+    ):
+        log["models"] = [log_entry(first), {**log_entry(second), "sample_destinations": sample}]
+        log_path.write_text(json.dumps(log), encoding="utf-8")
+        assert "model_sample" in {f.rule for f in models_pass(load_export(export), [], profile)}
     # A level whose values are another covariate's is a finding (red team 50).
     log["models"] = [log_entry(first), log_entry(second)]
     for level in log["models"][1]["levels"]:

@@ -40,6 +40,7 @@ from nbnb_cbs.disclosure.steward.identifiers import (
 )
 from nbnb_cbs.disclosure.steward.model import ExportFiles, Finding
 from nbnb_cbs.durability.run import END_OUTCOMES
+from nbnb_cbs.schemas import EXIT_DESTINATIONS
 
 __all__ = ["level_counts", "models_pass"]
 
@@ -141,6 +142,18 @@ def _model(
     out += _logged_levels(coef_name, entry, terms)
     if INTERCEPT not in terms and entry.get("fixed_effects") is not True:
         out.append(Finding(coef_name, None, "term", "model_intercept", "a model without project fixed effects publishes its intercept: without it the levels' persons cannot be checked from B and SE"))  # fmt: skip
+    sample, excluded = entry.get("sample_destinations"), entry.get("excluded_destinations")
+    if not (
+        isinstance(sample, list)
+        and isinstance(excluded, list)
+        and len(set(map(str, sample))) == len(sample)
+        and set(map(str, excluded)) <= set(EXIT_DESTINATIONS)
+        and set(map(str, sample)) == set(EXIT_DESTINATIONS) - set(map(str, excluded))
+    ):
+        # The audit counts a model's N over its sample_destinations; nbnb-cbs writes them as the
+        # destinations less those excluded, each once (red team 51: a sample said to leave out
+        # 'other' beside excluded_destinations = [] read 7 dropouts from two models).
+        out.append(Finding("disclosure-log.json", None, "models.sample_destinations", "model_sample", f"model {entry.get('name')!r}: sample_destinations {sample!r} are not the exit destinations less excluded_destinations {excluded!r}, each once: the model's N cannot be audited with the release"))  # fmt: skip
     if entry.get("outcome") not in END_OUTCOMES:
         out.append(Finding("disclosure-log.json", None, "models.outcome", "model_outcome", f"outcome {entry.get('outcome')!r} is not one nbnb-cbs models ({', '.join(END_OUTCOMES)}): its count cannot be audited with the tables"))  # fmt: skip
     if entry.get("kind") not in ("logit", "lpm"):

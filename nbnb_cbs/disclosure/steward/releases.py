@@ -133,7 +133,9 @@ def _fit(export: ExportFiles) -> dict[tuple[str, ...], tuple[str, dict[str, floa
         sample = entry.get("sample_destinations") or []
         # N is the sample's size and N_outcome its count with the outcome, whatever the model's
         # kind (red team 19 switched logit to lpm between releases).
-        key = (str(entry.get("outcome")), *sorted(str(d) for d in sample))
+        # A set: a destination listed twice is the same sample (red team 51 hid a later
+        # release's model from this comparison so; the models pass flags the list).
+        key = (str(entry.get("outcome")), *sorted({str(d) for d in sample}))
         out[key] = (fits[0], stats)
     return out
 
