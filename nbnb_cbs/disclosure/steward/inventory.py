@@ -137,10 +137,8 @@ def _manifest(export: ExportFiles, profile: Profile) -> list[Finding]:
     if manifest.get("profile") != {"name": profile.name, "sha256": profile.sha256}:
         out.append(Finding(name, None, "profile", "profile_mismatch", f"the manifest's profile ({str(manifest.get('profile'))[:80]}) is not the checker's {profile.name!r} profile ({profile.sha256[:12]})"))  # fmt: skip
     project = str(manifest.get("project", ""))
-    tokens = re.split(r"[^0-9A-Za-z]+", project)
-    small = [t for t in tokens if t.isdigit() and 0 < int(t) < profile.threshold]
-    if small or (small := [w for w in [number_in_name(project)] if w]):
-        out.append(Finding(name, None, "project", "number_in_text", f"the project's name {project[:80]!r} holds {small[0]}: a count in a name the report repeats; rename the project (project.toml, [project] name)"))  # fmt: skip
+    if small := _count_in_name(project, profile.threshold):
+        out.append(Finding(name, None, "project", "number_in_text", f"the project's name {project[:80]!r} holds {small}: a count in a name the report repeats; rename the project (project.toml, [project] name)"))  # fmt: skip
     population = params.get("population") if isinstance(params, dict) else None
     if isinstance(population, str) and _RECORD_COUNT.search(population):
         out.append(Finding(name, None, "parameters.population", "population_counts", "the population line states record counts: the records kept are the linkage table's total (which protection may hide) and the records left out may be a handful of one project's; nbnb-cbs names the rules and projects only"))  # fmt: skip
@@ -163,11 +161,9 @@ def _manifest(export: ExportFiles, profile: Profile) -> list[Finding]:
         for key in sorted(set(entry) - _INPUT_KEYS):
             out.append(Finding(name, None, f"inputs[{i}].{key}", "manifest_field", f"input field {key!r} is not one nbnb-cbs writes"))  # fmt: skip
         input_name = str(entry.get("name", ""))
-        tokens = re.split(r"[^0-9A-Za-z]+", input_name)
-        small = [t for t in tokens if t.isdigit() and 0 < int(t) < profile.threshold]
-        if small or (small := [w for w in [number_in_name(input_name)] if w]):
+        if small := _count_in_name(input_name, profile.threshold):
             # A file name is the researcher's text (red team 27: 'registratie_zonder_7_...').
-            out.append(Finding(name, None, f"inputs[{i}].name", "number_in_text", f"input name {input_name[:80]!r} holds {small[0]}: a count in a file name; rename the file"))  # fmt: skip
+            out.append(Finding(name, None, f"inputs[{i}].name", "number_in_text", f"input name {input_name[:80]!r} holds {small}: a count in a file name; rename the file"))  # fmt: skip
         if numbered := _NUMBERED_ORG.search(input_name):
             out.append(Finding(name, None, f"inputs[{i}].name", "organisation_value", f"input name {input_name[:80]!r} names {numbered.group(0)!r}: projects or organisations in a file name; rename the file"))  # fmt: skip
         elif not small and not _INPUT_NAME.fullmatch(input_name):
@@ -256,6 +252,14 @@ def _log(export: ExportFiles, profile: Profile) -> list[Finding]:
     out += _log_numbers(name, export, profile.threshold)
     out += _titles(name, export)
     return out
+
+
+def _count_in_name(text: str, threshold: int) -> str | None:
+    """A count below ``threshold`` in a name: a word of digits 1..threshold-1 ('zonder_7') or a
+    number spelled out; None if there is none."""
+    words = re.split(r"[^0-9A-Za-z]+", text)
+    small = [w for w in words if w.isdigit() and 0 < int(w) < threshold]
+    return small[0] if small else number_in_name(text)
 
 
 def _rounding_agrees(export: ExportFiles) -> list[Finding]:
