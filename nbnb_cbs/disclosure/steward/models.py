@@ -692,8 +692,9 @@ def level_counts(
     stats: dict[str, float | None] | None = None,
 ) -> dict[str, tuple[int, int]]:
     """Per level and interaction cell the log lists (``levels``: label, ...), its persons with
-    and without the outcome, where B and SE give them as whole numbers: a logit on categorical
-    covariates whose every cell has its terms (one covariate, or two with their interaction),
+    and without the outcome, where B and SE give them as whole numbers: a logit (or a linear
+    probability model, with its residual variance from ``stats``) on categorical covariates
+    whose every cell has its terms (one covariate, or two with their interaction),
     each cell read by ``_whole_cell`` and a level the sum of its cells. Empty for any other
     model, or where a cell is not read exactly (the joint audit then leaves them unknown).
 
