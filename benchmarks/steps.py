@@ -4,6 +4,13 @@ steps print one line describing what they did."""
 
 from __future__ import annotations
 
+# isort: off
+# First, as the nbnb-cbs command imports it: its allocator settings (nbnb_cbs/_allocators.py)
+# take effect only before polars is first imported, and apply to every step alike (DuckDB's and
+# pandas' included).
+import nbnb_cbs  # noqa: F401
+
+# isort: on
 import json
 import sys
 import time

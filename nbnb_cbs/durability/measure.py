@@ -192,17 +192,6 @@ def _window_by_join(base: pl.LazyFrame, merged: pl.LazyFrame, anchor: Anchor) ->
     return frame.join(worked, on="_rk", how="left", maintain_order="left").drop("_rk")
 
 
-def _stats(frame: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
-    d = pl.col("durability")
-    return frame.group_by(keys).agg(
-        n=pl.len().cast(pl.Float64),
-        weighted_mean=pl.col("worked").sum() / pl.col("observable").sum(),
-        share_100=(d >= 1.0).mean(),
-        share_ge_90=(d >= 0.9).mean(),
-        _n=pl.len().cast(pl.Int64),
-    )
-
-
 def _exact_means(values: pl.DataFrame) -> dict[tuple[str, str, str], float]:
     """The mean durability of each cell (``group, by, by_value``) from its distinct values and
     how often each occurs (``durability``, ``_c``): the correctly rounded sum (math.fsum) of its
@@ -228,24 +217,63 @@ def durability_cells(
     persons: pl.LazyFrame, by: list[str], groups: tuple[str, ...] = GROUPS
 ) -> pl.DataFrame:
     """Cells ``group, by, by_value, statistic, value, n`` for every group (a boolean column of
-    ``persons`` each), overall and per ``by``."""
-    parts: list[pl.LazyFrame] = []
-    for group in groups:
-        members = persons.filter(pl.col(group))
-        # One with_columns each: ``by`` may name any column of persons, even "group".
-        parts.append(members.with_columns(group=pl.lit(group), by=pl.lit(""), by_value=pl.lit("")))
-        for column in by:
-            value = pl.col(column).cast(pl.String).fill_null("unknown")
-            parts.append(
-                members.with_columns(group=pl.lit(group), by=pl.lit(column), by_value=value)
-            )
+    ``persons`` each), overall and per ``by``.
+
+    The persons are read once: counted by their groups, ``by`` values and durability, with their
+    worked and observable units summed (as 64-bit integers: a national cohort's days overflow
+    32 bits). Every cell is then a sum over that small frame (a few thousand rows)."""
     keys = ["group", "by", "by_value"]
-    cells = [_stats(p, keys) for p in parts]
-    values = [p.group_by([*keys, "durability"]).agg(_c=pl.len().cast(pl.Int64)) for p in parts]
-    frames = pl.collect_all([pl.concat(cells), pl.concat(values)])
-    wide, means = frames[0], _exact_means(frames[1].select(*keys, "durability", "_c"))
+    flags = {f"_g{i}": pl.col(g).fill_null(False) for i, g in enumerate(groups)}
+    values = {
+        f"_b{j}": pl.col(column).cast(pl.String).fill_null("unknown") for j, column in enumerate(by)
+    }
+    counted = (
+        persons.select(**flags, **values, durability="durability", _w="worked", _o="observable")
+        .filter(pl.any_horizontal(list(flags)))
+        .group_by([*flags, *values, "durability"])
+        .agg(
+            _c=pl.len().cast(pl.Int64),
+            _w=pl.col("_w").cast(pl.Int64).sum(),
+            _o=pl.col("_o").cast(pl.Int64).sum(),
+        )
+        .collect()
+    )
+    parts = []
+    for i, group in enumerate(groups):
+        members = counted.filter(pl.col(f"_g{i}"))
+        parts.append(members.with_columns(group=pl.lit(group), by=pl.lit(""), by_value=pl.lit("")))
+        for j, column in enumerate(by):
+            parts.append(
+                members.with_columns(
+                    group=pl.lit(group), by=pl.lit(column), by_value=pl.col(f"_b{j}")
+                )
+            )
+    # Per cell and distinct durability: how many records hold it (the exact means' terms).
+    per_value = (
+        pl.concat([p.select(*keys, "durability", "_c", "_w", "_o") for p in parts])
+        .group_by([*keys, "durability"])
+        .agg(pl.col("_c", "_w", "_o").sum())
+    )
+    d = pl.col("durability")
+    wide = per_value.group_by(keys).agg(
+        _n=pl.col("_c").sum(),
+        _worked=pl.col("_w").sum(),
+        _observable=pl.col("_o").sum(),
+        _full=pl.col("_c").filter(d >= 1.0).sum(),
+        _ge90=pl.col("_c").filter(d >= 0.9).sum(),
+    )
+    means = _exact_means(per_value.select(*keys, "durability", "_c"))
     mean = [means[key] for key in wide.select(keys).iter_rows()]
-    wide = wide.with_columns(pl.Series("mean", mean, dtype=pl.Float64))
+    n = pl.col("_n").cast(pl.Float64)
+    wide = wide.select(
+        *keys,
+        "_n",
+        n=n,
+        mean=pl.Series("mean", mean, dtype=pl.Float64),
+        weighted_mean=pl.col("_worked") / pl.col("_observable"),
+        share_100=pl.col("_full").cast(pl.Float64) / n,
+        share_ge_90=pl.col("_ge90").cast(pl.Float64) / n,
+    )
     long = wide.unpivot(
         index=["group", "by", "by_value", "_n"], on=list(STATISTICS), variable_name="statistic"
     ).rename({"_n": "n"})

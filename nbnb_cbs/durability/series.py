@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from nbnb_cbs.durability.intervals import to_unit
@@ -19,11 +20,13 @@ def monthly_series(
     month numbers. A record counts as entered from its entry month on, and as working in a
     month when it has entered and one of its person's intervals covers that month.
     """
-    entries = records.filter(pl.col("entry_date").is_not_null()).select(
-        "record_id", "pid", m=to_unit(pl.col("entry_date"), "month")
+    entries = (
+        records.filter(pl.col("entry_date").is_not_null())
+        .select("pid", m=to_unit(pl.col("entry_date"), "month"))
+        .collect()
     )
-    first = entries.select(pl.col("m").min()).collect().item()
-    if first is None or first > end_month:
+    lowest = entries["m"].min()
+    if lowest is None or int(lowest) > end_month:  # type: ignore[arg-type]
         return pl.DataFrame(
             schema={
                 "month": pl.String,
@@ -33,45 +36,46 @@ def monthly_series(
                 "share_working": pl.Float64,
             }
         )
-    months = pl.LazyFrame(
-        {"month_no": pl.int_range(first, end_month + 1, eager=True).cast(pl.Int32)}
+    first = int(lowest)  # type: ignore[arg-type]
+    size = end_month - first + 1
+    month = entries["m"].to_numpy()
+    inflow = np.bincount(month[month <= end_month] - first, minlength=size)
+    # A record without a person (none are passed in) enters but has no intervals.
+    persons = entries.filter(pl.col("pid").is_not_null())
+    merged = merged_months.select("pid", "s", "e").collect()
+    delta = _events(persons, merged, first, end_month)
+    out = pl.DataFrame(
+        {
+            "month_no": np.arange(first, end_month + 1, dtype=np.int32),
+            "inflow": inflow.astype(np.int64),
+            "working": np.cumsum(delta[:size]),
+        }
     )
-    inflow = (
-        entries.filter(pl.col("m") <= end_month).group_by("m").agg(inflow=pl.len().cast(pl.Int64))
+    return out.select(
+        month=_month_text(pl.col("month_no")),
+        entered=pl.col("inflow").cum_sum(),
+        working="working",
+        inflow="inflow",
+        share_working=pl.col("working") / pl.col("inflow").cum_sum(),
     )
-    spans = (
-        entries.join(merged_months, on="pid", how="inner")
+
+
+def _events(entries: pl.DataFrame, merged: pl.DataFrame, first: int, end_month: int) -> np.ndarray:
+    """Per month from ``first`` through ``end_month + 1``: records starting to work (+1) less
+    records stopping (-1), over every pair of a record (``pid``, entry month ``m``) and an
+    interval of its person (``pid, s, e`` in months) that overlaps the months from its entry
+    through E. (A person's merged intervals are disjoint: a record counts once a month.)"""
+    pairs = (
+        entries.lazy()
+        .join(merged.lazy(), on="pid", how="inner")
         .select(
-            a=pl.max_horizontal(pl.col("s"), pl.col("m")),
-            b=pl.min_horizontal(pl.col("e"), pl.lit(end_month)),
+            a=pl.max_horizontal(pl.col("s"), pl.col("m")).cast(pl.Int64),
+            b=pl.min_horizontal(pl.col("e"), pl.lit(end_month)).cast(pl.Int64),
         )
         .filter(pl.col("a") <= pl.col("b"))
+        .collect()
     )
-    events = (
-        pl.concat(
-            [
-                spans.select(month_no=pl.col("a"), delta=pl.lit(1, pl.Int64)),
-                spans.select(month_no=pl.col("b") + 1, delta=pl.lit(-1, pl.Int64)),
-            ]
-        )
-        .group_by("month_no")
-        .agg(pl.col("delta").sum())
-    )
-    out = (
-        months.join(inflow, left_on="month_no", right_on="m", how="left")
-        .join(events, on="month_no", how="left")
-        .sort("month_no")
-        .with_columns(
-            inflow=pl.col("inflow").fill_null(0),
-            working=pl.col("delta").fill_null(0).cum_sum(),
-        )
-        .with_columns(entered=pl.col("inflow").cum_sum())
-        .select(
-            month=_month_text(pl.col("month_no")),
-            entered="entered",
-            working="working",
-            inflow="inflow",
-            share_working=pl.col("working") / pl.col("entered"),
-        )
-    )
-    return out.collect()
+    size = end_month - first + 2
+    up = np.bincount(pairs["a"].to_numpy() - first, minlength=size)
+    down = np.bincount(pairs["b"].to_numpy() + 1 - first, minlength=size)
+    return up - down

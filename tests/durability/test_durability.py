@@ -395,6 +395,56 @@ def test_ordered_merge_in_batches_equals_sets(rows: list[tuple[int, int, int]], 
     assert merged.rows() == expected
 
 
+@given(st.lists(st.tuples(st.integers(1, 5), st.integers(-30, 40), st.integers(0, 12), st.booleans()),
+                min_size=1, max_size=60),
+       st.booleans())  # fmt: skip
+def test_merge_counted_equals_sets(rows: list[tuple[int, int, int, bool]], shuffle: bool) -> None:
+    """Only the rows marked to count are merged: each person's merged intervals are the maximal
+    runs of the units those rows cover, as sets say, in order of person and start, whether the
+    rows come in key order (as convert writes them) or not."""
+    from nbnb_cbs.durability.intervals import merge_counted
+
+    frame = pl.DataFrame(
+        [{"pid": p, "s": s, "e": s + length, "keep": keep} for p, s, length, keep in rows],
+        schema={"pid": pl.Int64, "s": pl.Int32, "e": pl.Int32, "keep": pl.Boolean},
+    ).sort("pid", "s")
+    merged = merge_counted(frame.reverse() if shuffle else frame, "keep")
+    expected = []
+    for pid in sorted({p for p, _, _, keep in rows if keep}):
+        units = sorted(
+            {u for p, s, n, keep in rows if p == pid and keep for u in range(s, s + n + 1)}
+        )
+        start = units[0]
+        for previous, unit in itertools.pairwise([*units, None]):
+            if unit is None or unit > previous + 1:
+                expected.append((pid, start, previous))
+                start = unit
+    assert merged.rows() == expected
+
+
+def test_cell_sums_do_not_overflow_32_bits() -> None:
+    """A national cohort's days worked and observable add up beyond 2**31: the weighted mean
+    divides the true sums (two records of 1.5e9 observable days, one fully worked: 0.5)."""
+    from nbnb_cbs.durability.measure import durability_cells
+
+    big = 1_500_000_000
+    persons = pl.DataFrame(
+        {
+            "durability": [1.0, 0.0],
+            "worked": pl.Series([big, 0], dtype=pl.Int32),
+            "observable": pl.Series([big, big], dtype=pl.Int32),
+            "exit_work": [True, True],
+            "worked_1m": [True, False],
+            "observed_12m": [True, False],
+        }
+    )
+    cells = durability_cells(persons.lazy(), [])
+    weighted = cells.filter(
+        (pl.col("group") == "exit_work") & (pl.col("statistic") == "weighted_mean")
+    )
+    assert weighted["value"].to_list() == [0.5]
+
+
 @given(
     st.lists(st.tuples(st.integers(0, 3), st.integers(-20, 40), st.integers(0, 9)), max_size=40),
     st.lists(st.tuples(st.integers(0, 4), st.integers(-25, 50), st.integers(-3, 30)), min_size=1,
