@@ -7,7 +7,9 @@ back and took again a moment later:
 
 - polars' jemalloc (Linux) returns freed pages to the system after half a second; here it keeps
   them ten seconds, so a command's next step reuses them. A long command still gives back what
-  it no longer uses (after ten seconds, not half of one).
+  it no longer uses (after ten seconds, not half of one). Its memory is also one pool instead of
+  one per thread (up to eight) plus one for blocks over 8 MB: a block one thread freed serves the
+  next thread's request instead of fresh pages.
 - glibc's malloc (numpy's arrays) maps every block above its threshold (128 KB, rising to at
   most 32 MB: a million job rows' keys take 8 MB, the whole cohort's 95 MB) afresh and unmaps it
   on free; here blocks up to 1 GB come from, and return to, its heap, which gives memory back
@@ -33,8 +35,8 @@ __all__ = ["DEFAULTS", "JEMALLOC", "TRIM", "tune"]
 # Set (to anything) to keep every allocator's own defaults (benchmarks compare both).
 DEFAULTS = "NBNB_DEFAULT_MALLOC"
 
-# Seconds as milliseconds: how long freed pages stay with the process before they are returned.
-JEMALLOC = "dirty_decay_ms:10000,muzzy_decay_ms:10000"
+# How long freed pages stay with the process before they are returned (ms); one arena (pool).
+JEMALLOC = "dirty_decay_ms:10000,muzzy_decay_ms:10000,narenas:1,oversize_threshold:0"
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
 # Free memory at the top of glibc's heap beyond this is returned to the system.
 TRIM = 512 << 20

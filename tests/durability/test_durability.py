@@ -739,3 +739,24 @@ def test_cell_means_are_the_correctly_rounded_mean(values: list[tuple[int, int, 
     cells = durability_cells(persons.lazy(), [])
     mean = cells.filter((pl.col("group") == "exit_work") & (pl.col("statistic") == "mean"))
     assert mean["value"].to_list() == [math.fsum(durabilities) / len(durabilities)]
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from([f"r{i}" for i in range(12)])), max_size=25),
+    st.lists(st.one_of(st.none(), st.sampled_from([f"r{i}" for i in range(12)])), max_size=25),
+)
+def test_records_find_their_first_linked_row(
+    left: list[str | None], right: list[str | None]
+) -> None:
+    """Each record finds the first row of the linked file with its record_id (by hashes, then
+    the texts compared; ids held twice and missing ids included), or none."""
+    from nbnb_cbs.durability.run import _linked_rows
+
+    first: dict[str, int] = {}
+    for row, rid in enumerate(right):
+        if rid is not None:
+            first.setdefault(rid, row)
+    frame = pl.DataFrame({"record_id": left}, schema={"record_id": pl.String})
+    ids = pl.DataFrame({"record_id": right}, schema={"record_id": pl.String}).with_row_index("_l")
+    expected = [None if rid is None else first.get(rid) for rid in left]
+    assert _linked_rows(frame, ids).to_list() == expected
