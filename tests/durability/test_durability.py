@@ -384,15 +384,7 @@ def test_ordered_merge_in_batches_equals_sets(rows: list[tuple[int, int, int]], 
         key = pl.col("pid") * 2**20 + pl.col("s")
         in_order = shuffled.select((key.diff().fill_null(0) >= 0).all()).item()
         assert (intervals._merge_ordered(shuffled) is None) == (not in_order)
-    expected = []
-    for pid in sorted({p for p, _, _ in rows}):
-        units = sorted({u for p, s, n in rows if p == pid for u in range(s, s + n + 1)})
-        start = units[0]
-        for previous, unit in itertools.pairwise([*units, None]):
-            if unit is None or unit > previous + 1:
-                expected.append((pid, start, previous))
-                start = unit
-    assert merged.rows() == expected
+    assert merged.rows() == _maximal_runs([(p, s, s + n) for p, s, n in rows])
 
 
 @given(st.lists(st.tuples(st.integers(1, 5), st.integers(-30, 40), st.integers(0, 12), st.booleans()),
@@ -409,17 +401,21 @@ def test_merge_counted_equals_sets(rows: list[tuple[int, int, int, bool]], shuff
         schema={"pid": pl.Int64, "s": pl.Int32, "e": pl.Int32, "keep": pl.Boolean},
     ).sort("pid", "s")
     merged = merge_counted(frame.reverse() if shuffle else frame, "keep")
-    expected = []
-    for pid in sorted({p for p, _, _, keep in rows if keep}):
-        units = sorted(
-            {u for p, s, n, keep in rows if p == pid and keep for u in range(s, s + n + 1)}
-        )
+    assert merged.rows() == _maximal_runs([(p, s, s + n) for p, s, n, keep in rows if keep])
+
+
+def _maximal_runs(spans: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Each person's covered units (``pid, first, last`` inclusive spans) in maximal runs of
+    consecutive units, as sets say: ``pid, start, end`` in order of person and start."""
+    runs = []
+    for pid in sorted({p for p, _, _ in spans}):
+        units = sorted({u for p, s, e in spans if p == pid for u in range(s, e + 1)})
         start = units[0]
         for previous, unit in itertools.pairwise([*units, None]):
             if unit is None or unit > previous + 1:
-                expected.append((pid, start, previous))
+                runs.append((pid, start, previous))
                 start = unit
-    assert merged.rows() == expected
+    return runs
 
 
 def test_cell_sums_do_not_overflow_32_bits() -> None:
