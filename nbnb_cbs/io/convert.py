@@ -41,6 +41,7 @@ import polars as pl
 from nbnb_cbs.errors import InputFileError
 from nbnb_cbs.io import stata
 from nbnb_cbs.io.readers import (
+    COHORT,
     CONVERTED,
     TEXT_SUFFIXES,
     Table,
@@ -48,6 +49,7 @@ from nbnb_cbs.io.readers import (
     _parse,
     _renames,
     _transcode,
+    cohort_digest,
     converted_dtype,
     sniff_text,
     stat_reader,
@@ -456,12 +458,14 @@ def convert_files(
         read_all()
         dedupe = len(inputs) > 1 and all(c in schema for c in _JOB_IDENTITY)
         written = {c: t for c, t in schema.items() if c in present}
+        # The file's metadata: its contract and, after a cut, whose rows it holds (readers.COHORT).
+        metadata = {CONVERTED: contract.name}
+        if keep_pids is not None:
+            metadata[COHORT] = cohort_digest(keep_pids)
         if in_runs and runs is not None:
             files = runs.take()
             result.rows_written = int(pl.scan_ipc(files).select(pl.len()).collect().item())
-            result.row_groups = _write_parquet(
-                files, [], out, row_group_rows, written, contract.name
-            )
+            result.row_groups = _write_parquet(files, [], out, row_group_rows, written, metadata)
         else:
             parts = (
                 [(work / f"b{b:05d}") for b in range(cuts.len() + 1)]
@@ -469,7 +473,7 @@ def convert_files(
                 else [pl.concat(pending) if pending else None]
             )
             result.rows_written, result.duplicate_rows, result.row_groups = _write_sorted(
-                parts, out, row_group_rows, bucket_rows, written, contract.name, dedupe=dedupe,
+                parts, out, row_group_rows, bucket_rows, written, metadata, dedupe=dedupe,
             )  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -564,7 +568,7 @@ def _write_sorted(
     row_group_rows: int,
     bucket_rows: int,
     schema: dict[str, pl.DataType],
-    contract: str,
+    metadata: dict[str, str],
     *,
     dedupe: bool = False,
 ) -> tuple[int, int, int]:
@@ -615,7 +619,7 @@ def _write_sorted(
     return (
         written,
         duplicates,
-        _write_parquet(sorted_files, frames, out, row_group_rows, schema, contract),
+        _write_parquet(sorted_files, frames, out, row_group_rows, schema, metadata),
     )
 
 
@@ -625,16 +629,17 @@ def _write_parquet(
     out: Path,
     row_group_rows: int,
     schema: dict[str, pl.DataType],
-    contract: str,
+    metadata: dict[str, str],
 ) -> int:
     """Sorted rows (Arrow files on disk, or frames in memory), in order, as ``out``: the
-    schema's columns, min/max statistics per row group, the contract in the file's metadata.
+    schema's columns, min/max statistics per row group, ``metadata`` as the file's key-value
+    metadata (readers.CONVERTED, readers.COHORT).
     Returns the row groups written."""
     import pyarrow.parquet as pq  # noqa: PLC0415
 
     options: dict[str, Any] = {
         "compression": "lz4", "row_group_size": row_group_rows, "statistics": True,
-        "metadata": {CONVERTED: contract},
+        "metadata": metadata,
     }  # fmt: skip
     with atomic_path(out) as tmp:
         if files:

@@ -13,6 +13,7 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
+import hashlib
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -459,6 +460,17 @@ def _renames(
 
 # Parquet key-value metadata convert writes: the contract whose columns the file holds, parsed.
 CONVERTED = "nbnb_cbs.convert"
+# ... and, after a cut to a cohort (convert --cohort), cohort_digest of the persons it kept rows of.
+COHORT = "nbnb_cbs.cohort"
+
+
+def cohort_digest(pids: pl.Series) -> str:
+    """SHA-256 of a set of person keys (``schemas.person_key``; nulls left out), distinct and
+    sorted, as 64-bit integers: two sets give the same digest only when they are the same."""
+    keys = pids.drop_nulls().unique().cast(pl.Int64).sort().to_numpy()
+    return "sha256:" + hashlib.sha256(keys.astype("<i8", copy=False).tobytes()).hexdigest()
+
+
 _CONVERTED_DTYPES = {
     "str": pl.String, "rin": pl.String, "float": pl.Float64, "int": pl.Int64, "date": pl.Date
 }  # fmt: skip
@@ -583,7 +595,9 @@ def scan_converted(
 
     Nothing is read yet: each later query decodes only the columns it uses, and a query that
     also filters on dates decodes the other columns only where the filter holds. The values
-    were parsed and checked when the file was converted.
+    were parsed and checked when the file was converted. A file cut to exactly these persons
+    (its ``COHORT`` digest is theirs) holds no one else: its rows are not looked up in them
+    (on 11.9 M rows a sixth of the durability command's CPU time went to that lookup).
     """
     path = Path(path)
     _check_path(path)
@@ -596,11 +610,9 @@ def scan_converted(
     mark_input(path)
     keep = [c.name for c in contract.columns if c.name in schema]
     total = int(pl.scan_parquet(path).select(pl.len()).collect().item())
-    scan = (
-        pl.scan_parquet(path)
-        .select([*keep, pl.col("pid").alias(CONVERT_PID)])
-        .filter(pl.col(CONVERT_PID).is_in(persons["pid"].unique().implode()))
-    )
+    scan = pl.scan_parquet(path).select([*keep, pl.col("pid").alias(CONVERT_PID)])
+    if pl.read_parquet_metadata(path).get(COHORT) != cohort_digest(persons["pid"]):
+        scan = scan.filter(pl.col(CONVERT_PID).is_in(persons["pid"].unique().implode()))
     return scan, total
 
 

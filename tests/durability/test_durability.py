@@ -6,6 +6,7 @@ import calendar
 import dataclasses
 import datetime as dt
 import itertools
+import random
 from pathlib import Path
 
 import polars as pl
@@ -322,6 +323,20 @@ def test_parquet_cohort_cut_equals_full_read(tmp_path: Path) -> None:
     cohort = linked.filter(pl.col("RINPERSOON") != "").select(person_key())
     assert scan_converted(tmp_path / "conv" / "jobs.parquet", JOBS, cohort) is not None
     assert scan_converted(tmp_path / "pq" / "jobs.parquet", JOBS, cohort) is None
+    # The file says whose rows it holds: scanned for exactly those persons, it is not cut again;
+    # for others (here half of them) it is.
+    from nbnb_cbs.io.readers import COHORT, CONVERT_PID, cohort_digest
+
+    conv = tmp_path / "conv" / "jobs.parquet"
+    assert pl.read_parquet_metadata(conv)[COHORT] == cohort_digest(cohort["pid"])
+    whole = scan_converted(conv, JOBS, cohort)
+    assert whole is not None and "is_in" not in whole[0].explain()
+    assert whole[0].collect().height == pl.read_parquet(conv).height
+    half = cohort.unique().sort("pid").gather_every(2)
+    part = scan_converted(conv, JOBS, half)
+    assert part is not None
+    pids = part[0].collect()[CONVERT_PID]
+    assert pids.len() < pl.read_parquet(conv).height and pids.is_in(half["pid"].implode()).all()
     results = {}
     for fmt, suffix, enrol in (("csv", ".csv", "csv/enrolments.csv"),
                                ("pq", ".parquet", "pq/enrolments.parquet"),
@@ -756,3 +771,18 @@ def test_records_find_their_first_linked_row(
     ids = pl.DataFrame({"record_id": right}, schema={"record_id": pl.String}).with_row_index("_l")
     expected = [None if rid is None else first.get(rid) for rid in left]
     assert _linked_rows(frame, ids).to_list() == expected
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(0, 2**40)), max_size=30), st.randoms())
+def test_cohort_digest_is_the_set(pids: list[int | None], rng: random.Random) -> None:
+    """The same persons in any order, repeated or with nulls give one digest; one person more or
+    less gives another."""
+    from nbnb_cbs.io.readers import cohort_digest
+
+    shuffled = [*pids, *pids[:3], None]
+    rng.shuffle(shuffled)
+    digest = cohort_digest(pl.Series(pids, dtype=pl.Int64))
+    assert cohort_digest(pl.Series(shuffled, dtype=pl.Int64)) == digest
+    persons = {p for p in pids if p is not None}
+    other = persons ^ {2**41}
+    assert cohort_digest(pl.Series(sorted(other), dtype=pl.Int64)) != digest
