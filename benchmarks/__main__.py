@@ -22,6 +22,10 @@ import polars as pl
 
 
 def _run(step: str, folder: Path, size: int = 0) -> dict[str, float | str]:
+    # Files the steps before wrote (synth's and convert's gigabytes) are flushed to disk first:
+    # the kernel writing them back during a step slowed it by up to half (2 December: the
+    # four-way durability 6.7 s right after synth and convert, 3.6-4.3 s when run again).
+    os.sync()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(
