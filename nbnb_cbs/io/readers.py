@@ -597,7 +597,8 @@ def scan_converted(
     also filters on dates decodes the other columns only where the filter holds. The values
     were parsed and checked when the file was converted. A file cut to exactly these persons
     (its ``COHORT`` digest is theirs) holds no one else: its rows are not looked up in them
-    (on 11.9 M rows a sixth of the durability command's CPU time went to that lookup).
+    (on 11.9 M rows that lookup took 0.3-0.4 s of the durability command's 6.5 s of CPU time,
+    in both of its scans of the file).
     """
     path = Path(path)
     _check_path(path)
