@@ -137,8 +137,8 @@ def _merge_ordered(columns: pl.DataFrame, keep: str | None = None) -> pl.DataFra
 
     The same steps as ``_merge_arrays``; a run still open at a batch's end is carried into the
     next batch as its first interval. ``keep``: a boolean column (no nulls); only its rows are
-    merged. The rows merged must have no nulls (callers check). Only the output is fresh memory: on this virtual machine
-    first touching memory costs more than the arithmetic (3.5 M rows: 0.09 s warm, up to
+    merged. The rows merged must have no nulls (callers check). Only the output is fresh memory:
+    on this virtual machine first touching memory costs more than the arithmetic (3.5 M rows: 0.09 s warm, up to
     0.45 s in a fresh process with the whole-array keys)."""
     bits, offset = 20, 1 << 19
     low, high = -offset + 1, offset - 2
@@ -146,8 +146,24 @@ def _merge_ordered(columns: pl.DataFrame, keep: str | None = None) -> pl.DataFra
     k_buf = np.empty(_BATCH + 1, dtype=np.int64)
     ek_buf = np.empty(_BATCH + 1, dtype=np.int64)
     new_buf = np.empty(_BATCH + 1, dtype=bool)
-    out_start = np.empty(n, dtype=np.int64)
-    out_end = np.empty(n, dtype=np.int64)
+    # Each batch's runs are written straight into the output's own columns (pid, start, end):
+    # 16 bytes of fresh memory a run, not the 32 of whole-array keys taken apart afterwards
+    # (the merge of 11.9 M job rows into 7.2 M runs wrote 230 MB, now 115 MB).
+    start_buf = np.empty(_BATCH + 1, dtype=np.int64)
+    end_buf = np.empty(_BATCH + 1, dtype=np.int64)
+    out_pid = np.empty(n, dtype=np.int64)
+    out_s = np.empty(n, dtype=np.int32)
+    out_e = np.empty(n, dtype=np.int32)
+
+    def emit(at: int, starts: np.ndarray, ends: np.ndarray) -> None:
+        """Runs ``starts``..``ends`` (their keys; both overwritten) as output rows from ``at``."""
+        rows = slice(at, at + starts.size)
+        np.right_shift(ends, bits, out=out_pid[rows])
+        for keys, out in ((starts, out_s), (ends, out_e)):
+            np.bitwise_and(keys, (1 << bits) - 1, out=keys)
+            np.subtract(keys, offset, out=keys)
+            out[rows] = keys
+
     done = 0
     carry: tuple[int, int] | None = None  # the open run: start key, running end key
     last_key = None
@@ -188,15 +204,15 @@ def _merge_ordered(columns: pl.DataFrame, keep: str | None = None) -> pl.DataFra
         running -= 1
         first = np.flatnonzero(new)
         closed = first.size - 1  # every run but the last is complete
-        out_start[done : done + closed] = k[first[:-1]]
-        out_end[done : done + closed] = running[first[1:] - 1]
-        done += closed
         carry = (int(k[first[-1]]), int(running[-1]))
+        starts = np.take(k, first[:-1], out=start_buf[:closed])
+        first -= 1
+        emit(done, starts, np.take(running, first[1:], out=end_buf[:closed]))
+        done += closed
     if carry is not None:
-        out_start[done], out_end[done] = carry
+        emit(done, np.array(carry[:1]), np.array(carry[1:]))
         done += 1
-    run_start, run_end = out_start[:done], out_end[:done]
-    return _runs(run_start, run_end)
+    return pl.DataFrame({"pid": out_pid[:done], "s": out_s[:done], "e": out_e[:done]})
 
 
 def _runs(run_start: np.ndarray, run_end: np.ndarray) -> pl.DataFrame:

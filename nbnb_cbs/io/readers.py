@@ -54,6 +54,7 @@ __all__ = [
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 _SNIFF_BYTES = 1 << 16
 _CHUNK = 1 << 24
+_ASCII_PIECE = 1 << 20
 _EXPECTED = {
     "int": "a whole number",
     "float": "a number",
@@ -244,12 +245,19 @@ def _count_outside_quotes(line: str, delimiter: str) -> int:
 
 def _detect_encoding(path: Path) -> str:
     """UTF-8 when the whole file decodes as UTF-8, else Windows-1252 (RA desktop exports)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    # Pieces of pure ASCII (most files, wholly) are valid UTF-8 and end on a character boundary:
+    # they are checked without being decoded into text (20 MB: 0.006 s against 0.03-0.05 s).
+    # From the first other piece on, the decoder reads everything.
+    decoder = None
     try:
         with path.open("rb") as fh:
-            while chunk := fh.read(_CHUNK):
+            while chunk := fh.read(_ASCII_PIECE):
+                if decoder is None and chunk.isascii():
+                    continue
+                decoder = decoder or codecs.getincrementaldecoder("utf-8")()
                 decoder.decode(chunk)
-            decoder.decode(b"", final=True)
+            if decoder is not None:
+                decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return "cp1252"
     return "utf-8"

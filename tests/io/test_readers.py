@@ -121,6 +121,23 @@ def test_bom_and_cp1252(tmp_path: Path) -> None:
         assert table.frame["participant_id"].to_list() == ["1"]
 
 
+@pytest.mark.parametrize("at", [0, (1 << 20) - 5, (1 << 20) - 4, (3 << 20) + 5])
+def test_encoding_found_after_ascii(tmp_path: Path, at: int) -> None:
+    """The first non-ASCII text decides the encoding wherever it lies, also after megabytes of
+    ASCII and split over the pieces the file is checked in: UTF-8 stays UTF-8 (an accent cut
+    in two by a piece boundary included), Windows-1252 is found as such."""
+    from nbnb_cbs.io.readers import sniff_text
+
+    header = b"record_id;RINPERSOONS;RINPERSOON\n"
+    filler = b"r1;R;000000001\n"
+    # ``at`` bytes of ASCII before ";Caf": the accent then starts at byte ``at + 4``.
+    lead = (header + filler * (at // len(filler) + 1))[: max(at, len(header))]
+    for encoding, expected in (("utf-8", "utf-8"), ("cp1252", "cp1252")):
+        path = tmp_path / f"{encoding}.csv"
+        path.write_bytes(lead + ";Café\n".encode(encoding) + filler * 3)
+        assert sniff_text(path).encoding == expected
+
+
 def test_aliases_and_case(tmp_path: Path) -> None:
     """Dutch aliases, odd case and spaces resolve to canonical names; user aliases too."""
     path = tmp_path / "reg.csv"
