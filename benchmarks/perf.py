@@ -728,6 +728,8 @@ def write_section(goals: list[tuple[str, bool, str]], lines: list[str]) -> str:
     ]
     missed = [(g, why(g)) for g, ok, _ in goals if not ok]
     reasons = ["Why goals were missed:", "", *(f"- **{g}**: {w}" for g, w in missed if w), ""]
+    if any(g.startswith("durability") for g, _ in missed):
+        reasons += tried_lines()
     section = "\n".join([lines[0], "", *table, *(reasons if missed else []), *lines[2:]])
     path = HERE / "RESULTS.md"
     text = path.read_text(encoding="utf-8")
@@ -775,61 +777,122 @@ def why(goal: str) -> str:
 
 
 RUN_WHY: dict[str, str] = {}
-# 2 December: what the command stopped doing, and what it gained, in alternating fresh processes.
-FEWER_PAGES = (
-    "On 2 December the command stopped touching memory it did not need (a quarter of its CPU "
-    "time had been the kernel's, mapping fresh pages): the counted job rows are merged where they "
-    "lie (no filtered copy) in batches that reuse their arrays, the lookups make two arrays of the "
-    "intervals' size instead of five, the records join only their keys (the analysis file's "
-    "columns are neither copied nor sorted), each linked person's key is worked out once, the "
-    "cell means are summed from distinct values (exactly as before), the data-quality counts take "
-    "one pass, only records that can be measured are looked up, the snapshot's cells and records "
-    "share one join, and the monthly series runs in the snapshot's thread. Page faults of a run at "
-    "300,000 participants: 94,000-106,000 against 145,000-170,000; at 1,000,000: 349,000 against "
-    "549,000 (medians of three runs: 3.88 s against 4.79 s; with the merge's larger batches 3.27 s "
-    "against 3.59 s). Later that day a profile of the command still found a fifth of all its CPU "
-    "time in the kernel zeroing fresh pages, and most of it was memory given back a moment "
-    "before: the process's allocators are now set for this work (nbnb_cbs/_allocators.py; "
-    "polars' jemalloc keeps freed pages ten seconds instead of half a second, in one pool for "
-    "every thread and for large blocks, and glibc serves numpy's arrays up to 1 GB from its "
-    "heap), the cells are counted in one pass over the persons and the records find their "
-    "linked rows by hashes. Against the code of that morning, alternating fresh processes, five "
-    "each: at 1,000,000 participants 3.55 s against 4.34 s (medians; CPU 6.9 s against 8.2 s, "
-    "page faults 208,000 against 383,000), at 300,000 1.04 s against 1.12 s. Then a file that "
-    "convert cut to a cohort records whose rows it holds (a digest of the persons), and a run on "
-    "exactly those persons no longer looks each row up in them: 3.18 s against 3.42 s at "
-    "1,000,000 (medians of six)."
+# The command with its snapshot run first, alone (see TRIED), against the query, 2 December.
+SEQUENTIAL = (
+    "1,000,000: the command 3.44 s (median of five, 3.11-4.85 s) against the query's 5.04 s "
+    "(4.88-5.57 s), alternating; its phases that do the query's work 2.08 s (2.4x faster than "
+    "the query), the rest 1.28 s (the snapshot 0.86 s, writing the work folder 0.40 s). "
+    "300,000: 1.23 s against 1.55 s; the query's work 0.76 s (2.0x), the rest 0.46 s (the "
+    "snapshot 0.29 s, the work folder 0.14 s). No slower than with the second thread: each "
+    "phase keeps both cores busy on its own"
 )
-# The same comparison in other runs (tool s vs DuckDB s, the load beside it): ratios move with
-# the load and with the machine's memory (see _FRESH_MEMORY).
-_FRESH_MEMORY = (
-    "On this virtual machine the first touch of fresh memory is slow and varies from run to run: "
-    "merging 11.9 M job rows' intervals took 0.35 s warm and 1.58 s in a fresh process on the "
-    "same data (1 December), so single cold runs of either side vary by up to 2x."
-)
-OTHER_RUNS = {
-    100_000: (
-        "Other runs on 1 December: 0.4 s vs 0.4 s (07:27 UTC, load 1.0); warm, six runs in one "
-        "process each: best 0.30 s vs DuckDB's 0.38 s (1.26x). On 30 November 0.7 s vs 0.6 s at "
-        "load 1.1 and 0.86 s vs 0.95 s (1.11x) at load 4.6. " + _FRESH_MEMORY
+# What was tried for the durability command against DuckDB, in order, with what it measured:
+# (date, change, measured, kept). Alternating fresh processes unless a row says otherwise.
+TRIED: list[tuple[str, str, str, str]] = [
+    (
+        "30 Nov",
+        "intervals found by binary search instead of a join per record; job rows read "
+        "once; the snapshot's person-level frame worked out once; month texts looked up",
+        "process CPU at 100,000 participants 2.6 s -> 1.27 s (DuckDB 1.1 s); outputs byte-identical",
+        "yes",
     ),
-    300_000: (
-        "On 2 December, the command and the query in alternating fresh processes, five each: "
-        "0.98-1.19 s against 1.47-1.64 s. Other runs on 1 December: 1.00 s vs 0.92 s (0.92x; "
-        "07:25 UTC, load 1.0). On 30 November 1.5 s vs 1.6 s at load 2.0 and 1.78 s and 1.53 s "
-        "vs 1.54 s and 1.51 s at load 0.8. CPU time, each warm in one process on the same file (30 November): the command "
-        "2.65 s (wall 1.58 s), DuckDB 2.88 s (wall 1.64 s): both keep the two cores about as "
-        "busy, so a 2x lead needs the command to do about half DuckDB's CPU work. " + _FRESH_MEMORY
+    (
+        "1 Dec",
+        "raw Parquet: the cut, the person key and the canonical parse in one pass of the reader",
+        "100,000: 1.41-1.51 s against 1.49-1.64 s; 300,000: 3.39-3.56 s against "
+        "3.59-4.14 s (peak 0.91-0.96 GB against 1.03-1.07 GB)",
+        "yes",
     ),
-    1_000_000: (
-        "On 2 December, alternating fresh processes, five each: 2.87-3.77 s against 4.94-5.80 s "
-        "(medians 3.25 s and 5.40 s: 1.66x); with the cohort digest 2.84-3.44 s against "
-        "4.65-5.39 s (medians 3.17 s and 5.05 s: 1.59x). Other runs on 1 December: 4.2 s vs 3.5 s (07:25 UTC, load 1.3); three fresh processes "
-        "each, alternating: 3.4-4.0 s vs 2.9-3.2 s; warm, three runs in one process: 3.7-4.5 s vs "
-        "2.7-3.4 s. On 30 November 5.6 s vs 5.1 s (0.91x) at load 1.5 and 7.5 s vs 9.8 s (1.31x) "
-        "at load 1.7-3.1. " + _FRESH_MEMORY
+    (
+        "1 Dec",
+        "raw Parquet: the snapshot's text columns read with the rest instead of apart for "
+        "the rows at E",
+        "10% faster, but peak 0.64 GB against 0.46 GB at 100,000 and 1.51 GB "
+        "against 0.96 GB at 300,000",
+        "no",
     ),
-}
+    (
+        "2 Dec",
+        "less fresh memory: counted rows merged where they lie in batches that reuse their "
+        "arrays, lookups with two arrays of the intervals' size instead of five, records joining "
+        "only their keys, one pass for the quality counts, the series in the snapshot's thread",
+        "1,000,000: 3.88 s against 4.79 s (medians of three; page faults 349,000 against 549,000); "
+        "with batches of 1 M rows instead of 65,536: 3.27 s against 3.59 s",
+        "yes",
+    ),
+    (
+        "2 Dec",
+        "allocators set for this work (nbnb_cbs/_allocators.py: freed pages kept 10 s, one "
+        "jemalloc pool, numpy's arrays from glibc's heap), cells in one pass, records by hashes",
+        "1,000,000: 3.55 s against 4.34 s (medians of five; CPU 6.9 s against 8.2 s, page faults "
+        "208,000 against 383,000); 300,000: 1.04 s against 1.12 s",
+        "yes",
+    ),
+    (
+        "2 Dec",
+        "a file convert cut to exactly the linked persons is not looked up in them again "
+        "(the cohort digest)",
+        "1,000,000: 3.18 s against 3.42 s (medians of six)",
+        "yes",
+    ),
+    (
+        "2 Dec",
+        "merging in polars instead of numpy batches",
+        "merge alone 0.30 s against "
+        "0.45-0.86 s, but the whole command 3.52 s against 3.39 s (medians of four)",
+        "no",
+    ),
+    (
+        "2 Dec",
+        "the monthly series' pairs by binary search instead of a join",
+        "0.61 s against 0.21 s",
+        "no",
+    ),
+    (
+        "2 Dec",
+        "the snapshot's reading started before the records are joined",
+        "1,000,000: 3.45 s against 3.34 s; 300,000: 1.18 s against 1.09 s (medians of five, six)",
+        "no",
+    ),
+    (
+        "2 Dec",
+        "OPENBLAS_NUM_THREADS=1; transparent huge pages for jemalloc",
+        "no change; more system time",
+        "no",
+    ),
+    (
+        "2 Dec, later",
+        "the ordered merge writes each batch's runs straight into the output "
+        "columns (16 bytes of fresh memory a run instead of 32); text files' encoding checked "
+        "piece by piece as ASCII before any decoding (20 MB: 0.006 s against 0.03-0.05 s)",
+        "1,000,000: 3.25 s against 3.56 s (medians of seven, ranges overlapping); 300,000: 1.02 s "
+        "against 1.03 s: within this machine's noise",
+        "yes",
+    ),
+    (
+        "2 Dec, later",
+        "the snapshot run first, alone, then the durability phases (a patched copy, "
+        "to see what each costs without the other beside it)",
+        SEQUENTIAL,
+        "(a measurement)",
+    ),
+]
+
+
+def tried_lines() -> list[str]:
+    """TRIED as a table for RESULTS.md."""
+    return [
+        "What was tried for the durability command against DuckDB (alternating fresh processes "
+        "unless a row says otherwise; on this virtual machine the first touch of fresh memory is "
+        "slow and varies, so single cold runs of either side vary by up to 2x):",
+        "",
+        "| date | change | measured | kept |",
+        "|---|---|---|---|",
+        *(f"| {d} | {c} | {m} | {k} |" for d, c, m, k in TRIED),
+        "",
+    ]
+
+
 # The command's phases that do the query's work: reading the analysis and linked files and
 # joining them (the query's rec), reading the job rows and merging them (pm), durability per
 # record (measure) and the monthly series (series). The others are work the query does not do.
@@ -839,7 +902,7 @@ _SHARED_PHASES = ("reading inputs", "records", "job rows", "merged intervals", "
 
 
 def _phase_text(times: dict[str, float]) -> str:
-    return ", ".join(f"{k} {v:.2f} s" for k, v in times.items())
+    return ", ".join(f"{k} {v:.2f} s" for k, v in times.items() if round(v, 2))
 
 
 def _explain_durability(
@@ -856,27 +919,25 @@ def _explain_durability(
         shared = sum(v for k, v in mine.items() if k in _SHARED_PHASES)
         extra = {k: v for k, v in mine.items() if k not in _SHARED_PHASES}
         beside = (
-            f" The snapshot (rows at E, the person-level frame, its cells and records) ran in a "
-            f"second thread beside the durability phases and took {alongside:.2f} s there; "
-            "since 2 December the monthly series follows it in that thread (its phase here is "
-            "the wait for it)."
+            f"; the snapshot ran beside them in a second thread ({alongside:.2f} s there)"
             if alongside is not None
             else ""
         )
         RUN_WHY[
             f"durability (whole command, converted cohort jobs) >= 2x faster than DuckDB, {size:,} participants"
         ] = (
-            f"Measured in this run (load {load}), phase by phase: the command {_phase_text(mine)}; "
-            f"DuckDB's statements {_phase_text(query)}. The phases that do the query's work "
-            f"(reading and joining the analysis and linked files, the job rows, merging them, "
-            f"durability per record and the monthly series) took {shared:.2f} s against "
-            f"{sql:.2f} s for the whole query ({sql / shared:.2f}x); the rest, {sum(extra.values()):.2f} s, "
-            f"is work the query does not do ({_phase_text(extra)}).{beside} Each phase is one or two "
-            "polars passes on two shared cores; no single phase holds the time. The intervals "
-            "are found by binary search instead of a join per record, job rows are read once, "
-            "the snapshot's person-level frame is worked out once, month texts are looked up and "
-            "outputs stayed byte-identical. " + FEWER_PAGES + " " + OTHER_RUNS.get(size, "")
-        ).strip()  # fmt: skip
+            f"In this run (load {load}) the command took {tool:.2f} s and the query {sql:.2f} s "
+            f"(medians of {REPEATS} alternating fresh runs). The command's phases that do the "
+            "query's work (reading and joining the analysis and linked files, the job rows, "
+            f"merging them, durability per record, the monthly series) took {shared:.2f} s; "
+            f"the rest, {sum(extra.values()):.2f} s, is work the query does not do "
+            f"({_phase_text(extra)}){beside}. DuckDB's statements: {_phase_text(query)}. The "
+            "command spends its time in a dozen phases of one or two polars or numpy passes "
+            "each, both cores busy in each; none holds the time. Run one after another (the "
+            "table's last row), its phases that do the query's work were 2.0x-2.4x faster than "
+            "the query at 300,000 and 1,000,000 participants, and the snapshot and the work "
+            "folder, which the query does not make, took a third of the command's time."
+        )  # fmt: skip
     scan = run.get("dur_raw_scan")
     if scan is not None:
         what = str(scan["what"])
@@ -888,48 +949,27 @@ def _explain_durability(
             took = float(run[step]["seconds"])
             RUN_WHY[f"durability on {name} within 1.5x of the converted path, {size:,} participants"] = (
                 f"In this run (load {load}) merely decoding every row of the {name} file, with "
-                f"nothing parsed, cut or computed, took {float(bare):.2f} s (dur_raw_scan) against "
+                f"nothing parsed, cut or computed, took {float(bare):.2f} s, against "
                 f"{tool:.2f} s for the whole command on the converted file; the command on the "
-                f"{name} file took {took:.2f} s. A raw file holds every person of the export with "
-                "its person numbers and dates as text, so the cut to the cohort cannot come "
-                "before the RINPERSOON text of every row is read; the 1.5x goal leaves "
-                f"{0.5 * tool:.2f} s for all of that. Convert the file once (convert --cohort) "
-                "to get the converted path's speed on every later run."
-                + (RAW_PARQUET_AB if name == "raw Parquet" else "")
+                f"{name} file took {took:.2f} s. A raw file holds every person of the export, "
+                "person numbers and dates as text: the cut needs every row's RINPERSOON text, "
+                f"and the 1.5x goal leaves {0.5 * tool:.2f} s for all of that. Convert the file "
+                "once (convert --cohort) to get the converted path's speed on every later run."
             )  # fmt: skip
 
 
-# The raw Parquet path before and after 1 December evening's changes, alternating fresh processes.
-RAW_PARQUET_AB = (
-    " On 1 December evening the cut, the person key and the canonical parse became one pass of "
-    "the Parquet reader (the person key is no longer worked out twice, and parsing no longer "
-    "copies every column into one chunk): 1.41-1.51 s against 1.49-1.64 s at 100,000 "
-    "participants (peak 0.46 GB against 0.49 GB) and 3.39-3.56 s against 3.59-4.14 s at 300,000 "
-    "(peak 0.91-0.96 GB against 1.03-1.07 GB), each in alternating fresh processes. Reading the "
-    "snapshot's text columns with the rest instead of apart for the rows at E was 10% faster "
-    "still but held them for every kept row (peak 0.64 GB at 100,000, 1.51 GB at 300,000): not "
-    "kept."
-)
-
-# Why a goal was missed, from this machine's measurements.
+# Why a goal was missed when no run of this checkout explains it (keyed by the goal's start).
 WHY = {
     "convert from .sav within 1.5x": (
-        "Measured on 2,000,000 rows (.sav, .dta) before this session's change: 1.39x and 1.41x "
-        "at load 12, 2.58x and 1.14x at load 3, 1.69x and 1.65x at load 6: convert spilled every "
-        "input beyond 1.5 M rows to disk and sorted on five keys. It now keeps up to 200 MB of "
-        "parsed rows in memory and sorts stably on person and period (1.08x-1.14x at load 1); "
-        "the ratio moves with the machine's load."
+        "Measured on 2,000,000 rows (.sav, .dta) before convert kept up to 200 MB of parsed rows "
+        "in memory and sorted stably on person and period: 1.39x and 1.41x at load 12, 2.58x "
+        "and 1.14x at load 3 (it spilled every input beyond 1.5 M rows to disk and sorted on "
+        "five keys); after, 1.08x-1.14x at load 1. The ratio moves with the machine's load."
     ),
     "durability (whole command, converted cohort jobs) >= 2x faster than DuckDB": (
-        "The command does far more than the query: it reads the analysis and linked files, "
-        "computes exclusions, groups, data-quality counts, the snapshot with contract classes and "
-        "the outcomes at E, and writes the work folder; the query computes only the measure and "
-        "the series. Process CPU time at 100,000 participants (2.5 M raw rows, 1.19 M cohort "
-        "rows): 1.27 s for the command against 1.1 s for DuckDB; this issue's changes took the "
-        "command from 2.6 s (measured with the semi-join, re-parsing the converted file and "
-        "reading all its columns for every row). At 5,000 participants the command is 2.4x faster than "
-        "DuckDB; the gap closes as the rows grow, and on this loaded machine the wall times "
-        "follow the CPU times."
+        "The command does more than the query: it also computes exclusions, groups, "
+        "data-quality counts, the snapshot with contract classes, the survival spells and the "
+        "outcomes at E, and writes the work folder. See the table of what was tried below."
     ),
     "durability on raw CSV within 1.5x of the converted path": (
         "Reading a CSV means parsing all of its text (polars read_csv of every row and column "
