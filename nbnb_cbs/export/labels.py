@@ -363,15 +363,17 @@ _PHRASES: Final[dict[str, tuple[str, str]]] = {
         "regressie op de log-odds-schaal; Exp(B): odds ratio; SE: standaardfout; p: tweezijdige "
         "p-waarde). Categorische variabelen worden vergeleken met hun referentiecategorie; een "
         "ontbrekende waarde is een eigen categorie 'onbekend', zodat geen deelnemer wegvalt. "
-        "Elke categorie en elke combinatie van categorieën bevat ten minste de drempel aan "
-        "personen met elke uitkomstwaarde, en de vrijheidsgraden halen het minimum van het "
-        "regelprofiel. Projecteffecten (en dan de constante) worden geschat maar niet getoond.",
+        "Elke categorie en elke cel van een interactie bevat ten minste de drempel aan "
+        "personen met elke uitkomstwaarde, elke combinatie van categorieën ten minste de drempel "
+        "aan personen, en de vrijheidsgraden halen het minimum van het regelprofiel. "
+        "Projecteffecten (en dan de constante) worden geschat maar niet getoond.",
         "Regression on the outcomes at the end month (B: coefficient, on the log-odds scale "
         "for a logistic regression; Exp(B): odds ratio; SE: standard error; p: two-sided "
         "p-value). Categorical covariates are compared with their reference level; a missing "
-        "value is its own level 'unknown', so no participant is left out. Every level and "
-        "combination of levels held at least the threshold of persons with each outcome value, "
-        "and the residual degrees of freedom reach the profile's minimum. Project fixed effects "
+        "value is its own level 'unknown', so no participant is left out. Every level and every "
+        "cell of an interaction held at least the threshold of persons with each outcome value, "
+        "every combination of levels at least the threshold of persons, and the residual "
+        "degrees of freedom reach the profile's minimum. Project fixed effects "
         "(and then the intercept) are estimated but not published.",
     ),
     "m_title": ("{outcome} ({kind}; model {name})", "{outcome} ({kind}; model {name})"),
