@@ -33,7 +33,7 @@ from nbnb_cbs.disclosure.catalogue import (
     TableKind,
     table_rows,
 )
-from nbnb_cbs.disclosure.ledger import cell_key, compare, ledger_frame
+from nbnb_cbs.disclosure.ledger import cell_key, compare, hidden_earlier, ledger_frame
 from nbnb_cbs.disclosure.pooling import round_to_base
 from nbnb_cbs.disclosure.release import (
     Protection,
@@ -105,7 +105,7 @@ class Release:
     protection: Protection
     review: list[dict[str, Any]] = field(default_factory=list)
     audit: dict[str, Any] = field(default_factory=dict)
-    ledger: pl.DataFrame | None = None  # record ids per published cell: stays in work/
+    ledger: pl.DataFrame | None = None  # record ids per cell, published or not: stays in work/
     withheld_models: list[str] = field(default_factory=list)  # fit tables whose N was hidden
     # Survival tables the release hides whole (their rows would narrow a hidden number).
     hidden_survival: list[str] = field(default_factory=list)
@@ -361,7 +361,8 @@ def build_release(
 
     ``earlier``: ledgers of earlier releases of the project; a cell whose records differ from an
     earlier release's by 1..t-1 refuses the export (or, with ``on_difference="suppress"``, is
-    suppressed before the secondary suppression).
+    suppressed before the secondary suppression); a cell an earlier release suppressed is
+    suppressed again.
 
     ``survival``: per survival table its own rules let publish, what it says about the sizes of
     sets (``nbnb_cbs.survival.release_summary``): rows of the LP, hidden first and together."""
@@ -454,6 +455,15 @@ def build_release(
                 and cell_key(cell.spec.table, cell.spec.dims, cell.spec.statistic) in keys
             ):
                 cell.reason = "release_difference"
+        # A cell an earlier release hid stays hidden, whatever its records now: shown, it gives
+        # the hidden value within the records that changed (red team 59).
+        hidden_before = hidden_earlier(earlier)
+        for cell in model.cells:
+            if (
+                cell.reason is None
+                and cell_key(cell.spec.table, cell.spec.dims, cell.spec.statistic) in hidden_before
+            ):
+                cell.reason = "hidden_earlier"
     protection = protect_release(model, published, profile)
     for m in models:
         for statistic, expected in (("N", m.n), ("N_outcome", m.n_outcome)):
@@ -543,7 +553,8 @@ def build_release(
         for c in model.cells
         if not c.suppressed
     }
-    ledger = everything.filter(pl.col("key").is_in(list(published_keys)))
+    # Every cell, with whether it was published: a later release keeps the hidden ones hidden.
+    ledger = everything.with_columns(published=pl.col("key").is_in(list(published_keys)))
     return Release(tables, model, protection, review, audit, ledger, withheld, hidden_survival)
 
 

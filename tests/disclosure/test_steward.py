@@ -141,6 +141,26 @@ def test_previous_export_differencing(cli: Cli, clean_export: Path, tmp_path: Pa
     assert check_export(new, CBS, previous=[new], passes=PASSES).clean
 
 
+def test_a_cell_the_earlier_export_hid_and_this_one_shows_is_a_finding(
+    clean_export: Path, tmp_path: Path
+) -> None:
+    """Red team 59: a release after three withdrawals showed the women's count that the first had
+    hidden; with the first's total and men it gave the persons of unknown sex and the withdrawn
+    together (7). Shown now, hidden before: a finding, whatever the values."""
+    from nbnb_cbs.disclosure.steward.model import load_export
+    from nbnb_cbs.disclosure.steward.releases import previous_pass
+
+    yld = "tables/linkage_yield.csv"
+    frame = pl.read_csv(clean_export / yld, separator=";", infer_schema=False)
+    shown = next(i for i, r in enumerate(frame.iter_rows(named=True)) if r["status"] == "published")
+    hid = build(clean_export, tmp_path / "old", Case("hid", set_cell(yld, shown, value="", n="", status="suppressed"), "x"))  # fmt: skip
+    found = previous_pass(load_export(clean_export), [load_export(hid)], CBS)
+    assert [(f.file, f.row, f.rule) for f in found] == [(yld, shown + 2, "release_difference")]
+    assert "was suppressed in" in found[0].message
+    # The other way round (shown before, hidden now) is what protection does: no finding.
+    assert previous_pass(load_export(hid), [load_export(clean_export)], CBS) == []
+
+
 def test_previous_differencing_whatever_the_file_and_column_order(clean_export: Path, tmp_path: Path) -> None:  # fmt: skip
     """Red team 18: moving the statistic column, or renaming the file (and its log entry), hid
     a release difference; a rounded count next to an exact one is no difference unless the

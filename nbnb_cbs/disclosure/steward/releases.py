@@ -1,8 +1,11 @@
 """Across releases: the same table in an earlier export of the project, differenced cell by cell.
 
 The whole-release audit will run the joint LP over all releases; until then this pass catches
-the direct case: a count (or a cell's n) that changed by 1..threshold-1 between two exports
-gives that many persons' cell away as the difference.
+the direct cases: a count (or a cell's n) that changed by 1..threshold-1 between two exports
+gives that many persons' cell away as the difference; and a cell the earlier export suppressed
+that this one shows gives the hidden value within the persons who changed (red team 59: a
+release after three withdrawals showed the women's count the first had hidden; with the
+first's total and men, the persons of unknown sex and the withdrawn together were 7).
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ def previous_pass(
             now = _counts(frame, _rounding(export, rel))
             for before in then_by_identity.get(_identity(export, rel), []):
                 out += _differences(rel, now, earlier, before, t)
+                out += _unhidden(rel, frame, earlier, before)
         out += _models(export, earlier, t)
     return out
 
@@ -104,6 +108,34 @@ def _differences(
                     f"cell [{row['cell']}]: {row[column]:g} here and {row[f'{column}_then']:g} in {earlier.root} "
                     f"({before}, line {row['line_then']}): the difference lies within {low:g}..{high:g} "
                     f"persons, below {t}"))  # fmt: skip
+    return out
+
+
+def _cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per row: its cell (dimensions and statistic, in any column order), line and status."""
+    keys = sorted(c for c in frame.columns if c not in _MEASURES)
+    if not keys or "status" not in frame.columns:
+        return pl.DataFrame()
+    return frame.with_row_index("line", offset=2).select(
+        pl.concat_str([pl.lit(f"{k}=") + pl.col(k).fill_null("") for k in keys], separator=" | ").alias("cell"),
+        "line",
+        pl.col("status").cast(pl.String).str.strip_chars(),
+    )  # fmt: skip
+
+
+def _unhidden(rel: str, frame: pl.DataFrame, earlier: ExportFiles, before: str) -> list[Finding]:
+    """Cells of ``rel`` shown now that table ``before`` of the earlier export suppressed."""
+    now, then = _cells(frame), _cells(earlier.tables[before])
+    if now.is_empty() or then.is_empty():
+        return []
+    hidden = then.filter(pl.col("status") == "suppressed").select("cell", line_then="line")
+    shown = now.filter(pl.col("status").is_in(_SHOWN)).join(hidden, on="cell")
+    out = []
+    for row in shown.unique("cell", keep="first", maintain_order=True).iter_rows(named=True):
+        out.append(Finding(rel, row["line"], "status", "release_difference",
+                           f"cell [{row['cell']}] is shown here and was suppressed in {earlier.root} "
+                           f"({before}, line {row['line_then']}): it gives the hidden value within "
+                           "the persons who changed between the two; keep it suppressed"))  # fmt: skip
     return out
 
 
