@@ -736,7 +736,8 @@ def test_numbers_spelled_out_in_names_are_found() -> None:
     ('between', 'network', 'tweede') do not count."""
     from nbnb_cbs.disclosure.steward.identifiers import number_in_name
 
-    for name in ("wal_in_work_six_of_fifteen", "logit_wal_six", "Zes deelnemers", "age: 40+ six"):
+    for name in ("wal_in_work_six_of_fifteen", "logit_wal_six", "Zes deelnemers", "age: 40+ six",
+                 "zestal deelnemers", "vrouw_viertal", "een drieling", "a trio", "half dozijn"):  # fmt: skip
         assert number_in_name(name), name
     for name in ("between", "network", "tweede_ronde", "work_experience", "sex: woman"):
         assert number_in_name(name) is None, name

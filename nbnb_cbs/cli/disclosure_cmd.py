@@ -287,6 +287,10 @@ def check(
         export_dir = settings.export_dir
     rules = load_profile(profile or (settings.profile if settings is not None else "cbs"))
     json_path, md_path = verdict_paths(export_dir, report)
+    # An earlier verdict beside the folder is not this check's: gone before it starts, so a
+    # check that stops on an error leaves no verdict to be mistaken for its own.
+    for stale in (json_path, md_path):
+        stale.unlink(missing_ok=True)
     result = check_export(export_dir, rules, previous=previous or [])
     write_verdict(result, json_path, md_path)
     console = output.out()

@@ -105,6 +105,26 @@ def test_the_audit_does_not_depend_on_the_logs_table_order(export: Path) -> None
     assert summary["constraints"] == summary_r["constraints"]
 
 
+def test_a_table_kind_the_tool_does_not_define_is_a_finding(export: Path, tmp_path: Path) -> None:
+    """Steward 58: a planted snapshot_sex table (kind snapshot_category, a category nbnb-cbs has
+    no categories for) stopped the check with an internal error and no verdict."""
+    import json
+
+    from nbnb_cbs.disclosure import load_profile
+    from nbnb_cbs.disclosure.release_audit import audit_export
+
+    copy = tmp_path / "export"
+    shutil.copytree(export, copy)
+    jobs = pl.read_csv(copy / "tables" / "snapshot_jobs.csv", separator=";", infer_schema=False)
+    jobs.write_csv(copy / "tables" / "snapshot_sex.csv", separator=";")
+    log = json.loads((copy / "disclosure-log.json").read_text(encoding="utf-8"))
+    entry = next(t for t in log["tables"] if t.get("table") == "snapshot_jobs")
+    log["tables"].append(entry | {"file": "tables/snapshot_sex.csv", "table": "snapshot_sex"})
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    found, _ = audit_export(copy, log, manifest, load_profile("cbs"))
+    assert ("tables/snapshot_sex.csv", "unknown_table") in {(f[0], f[2]) for f in found}
+
+
 def test_breakdown_that_identifies_projects_is_refused(tmp_path: Path) -> None:
     """Class 9: results per organisation, whatever the column is called, are refused."""
     project = _project(tmp_path, 150, 3, by='["organisatie"]')

@@ -66,10 +66,14 @@ def small_number_in(text: str, threshold: int) -> str | None:
 
 
 # A number spelled out (titles say "at least one month": one is the tool's own word); "_" bounds
-# a word here too ("in_work_six_of_fifteen", red team 23).
+# a word here too ("in_work_six_of_fifteen", red team 23). A group of so many is one too
+# ("zestal deelnemers, viertal gekoppeld" and a model named "vrouw_viertal" passed steward
+# check 58): the Dutch -tal and -ling words, and trio..nonet.
 _NUMBER_WORD = re.compile(
-    r"(?<![A-Za-z])(?:two|three|four|five|six|seven|eight|nine|twee|drie|vier|vijf|zes|zeven|acht|"
-    r"negen)(?![A-Za-z])",
+    r"(?<![A-Za-z])(?:(?:two|three|four|five|six|seven|eight|nine|twee|drie|vier|vijf|zes|zeven|"
+    r"acht|negen)(?:tal(?:len)?)?|(?:drie|vier|vijf|zes|zeven|acht|negen)ling(?:en)?|trio|"
+    r"quartet|quintet|sextet|septet|octet|nonet|half[ _-]?(?:a[ _-]?)?(?:dozen|dozijn))"
+    r"(?![A-Za-z])",
     re.IGNORECASE,
 )
 
