@@ -185,7 +185,165 @@ def _model(
             out.append(Finding(fit_name, None, "value", "model_fit", f"the AIC ({stats.get('aic')}) and pseudo_r2 ({stats.get('pseudo_r2')}) do not belong to a logit with this N and N_outcome (log-likelihood {from_aic:.2f} from the AIC against {from_r2:.2f} from pseudo_r2): is the model logged as a logit a logit?"))  # fmt: skip
     if kind in ("logit", "lpm"):
         out += _levels(export, coef_name, coef, kind, stats, profile)
+        if entry.get("fixed_effects") is not True:
+            out += _cross_cells(coef_name, coef, entry, kind, stats, profile)
     return out
+
+
+def _cross_cells(
+    coef_name: str,
+    coef: pl.DataFrame,
+    entry: dict[str, Any],
+    kind: str,
+    stats: dict[str, float | None],
+    profile: Profile,
+) -> list[Finding]:
+    """The persons in every combination of the covariates' levels, solved from B, SE, N and
+    N_outcome as an attacker would, where they are a model's only unknowns (steward check 58:
+    planted main-effects logits on sex and age group, with a combination of 7 persons and a
+    level of 9 in work, passed as levels 'about 12' and 'about 16').
+
+    With B the rate of each combination is known; the persons in them, n, then give N (their
+    sum), N_outcome (their rates' sum: the intercept's score) and each SE (the diagonal of the
+    inverse information, sum of n p (1 - p) x x' for a logit, or the residual variance times
+    the inverse of sum of n x x' for a linear model). Where those equations are at least as
+    many as the combinations they are solved from several starts; any table of whole persons
+    that gives every published SE to its 4 decimals is one the attacker finds, and a
+    combination of fewer than the threshold in it, or a level with fewer than the threshold
+    persons with or without the outcome, is a finding."""
+    found = [_term_key(str(t or "")) for t in coef["term"].to_list()]
+    keys = [k for k in found if k is not None]
+    if len(keys) < len(found) or () not in keys:
+        return []  # a numeric covariate's row, or no intercept: not a categorical model's cells
+    b = np.array([_number(str(v or "")) or 0.0 for v in coef["B"].to_list()])
+    se = np.array([_number(str(v or "")) or 0.0 for v in coef["SE"].to_list()])
+    n_units, ones = stats.get("N"), stats.get("N_outcome")
+    if not n_units or ones is None or not (se > 0).all():
+        return []
+    levels = _all_levels(keys, entry)
+    if levels is None or len(levels) < 2:
+        return []  # one covariate: its levels are read exactly elsewhere (level_counts)
+    cells = list(itertools.product(*levels.values()))
+    if len(cells) > len(keys) + 2 or len(cells) > 64:
+        return []  # more combinations than equations: B and SE do not pin them one by one
+    design = np.array(
+        [
+            [float(all(p in _cell_parts(levels, cell) for p in key)) for key in keys]
+            for cell in cells
+        ]
+    )
+    linear = design @ b
+    if kind == "logit":
+        rate = 1 / (1 + np.exp(-linear))
+        weight = rate * (1 - rate)
+    else:
+        scale = _residual_variance(kind, stats, coef.height)
+        if not scale:
+            return []
+        rate, weight = linear, np.full(len(cells), 1 / scale)
+    t = profile.threshold
+    out: list[Finding] = []
+    names = list(levels)
+    for solved in _solve_cells(design, rate, weight, se, float(n_units), float(ones)):
+        table = ", ".join(f"{v:.0f}" for v in solved)
+        said = f"(a table of whole persons per combination, {table}, gives every published SE)"
+        for cell, persons in zip(cells, solved, strict=True):
+            if 0 < persons < t:
+                label = " x ".join(f"{c}: {v}" for c, v in zip(names, cell, strict=True))
+                out.append(Finding(coef_name, None, "SE", "model_level_small", f"B, SE, N and N_outcome give {persons:.0f} persons in the combination {label!r} {said}: fewer than {t}"))  # fmt: skip
+        for covariate, values in levels.items():
+            at = names.index(covariate)
+            for value in values:
+                mask = np.array([cell[at] == value for cell in cells])
+                with_ = float((solved * rate)[mask].sum())
+                without = float(solved[mask].sum()) - with_
+                fewer = min(with_, without)
+                if 0.5 <= fewer < t - 0.5:
+                    out.append(Finding(coef_name, None, "SE", "model_level_small", f"B, SE, N and N_outcome give {fewer:.0f} persons {'with' if with_ <= without else 'without'} the outcome in level '{covariate}: {value}' {said}: fewer than {t}"))  # fmt: skip
+    return out
+
+
+def _term_key(term: str) -> tuple[str, ...] | None:
+    term = term.strip()
+    return () if term == INTERCEPT else _parts(term)
+
+
+def _all_levels(keys: list[tuple[str, ...]], entry: dict[str, Any]) -> dict[str, list[str]] | None:
+    """Each covariate's levels, its reference first: the levels with a term, and the one level
+    the log lists without one (the log's reference_levels where its list does not say)."""
+    per: dict[str, list[str]] = {}
+    for key in keys:
+        for part in key:
+            covariate, _, level = part.partition(": ")
+            per.setdefault(covariate, [])
+            if level not in per[covariate]:
+                per[covariate].append(level)
+    logged = entry.get("levels")
+    listed = [
+        str(item.get("level")).partition(": ")
+        for item in (logged if isinstance(logged, list) else [])
+        if isinstance(item, dict) and " x " not in str(item.get("level"))
+    ]
+    said = entry.get("reference_levels")
+    said = said if isinstance(said, dict) else {}
+    for covariate, values in per.items():
+        without = [lv for name, _, lv in listed if name == covariate and lv not in values]
+        if len(without) == 1:
+            values.insert(0, without[0])
+        elif isinstance(said.get(covariate), str) and said[covariate] not in values:
+            values.insert(0, said[covariate])
+        else:
+            return None
+    return per
+
+
+def _cell_parts(levels: dict[str, list[str]], cell: tuple[str, ...]) -> set[str]:
+    return {f"{c}: {v}" for c, v in zip(levels, cell, strict=True)}
+
+
+def _solve_cells(
+    design: np.ndarray,
+    rate: np.ndarray,
+    weight: np.ndarray,
+    se: np.ndarray,
+    n_units: float,
+    ones: float,
+) -> list[np.ndarray]:
+    """Tables of whole persons per combination that give N, N_outcome and every SE (to its 4
+    decimals), found from several starts. The equations can have several real solutions (a
+    planted model had one of whole persons and one of fractions): an attacker keeps the whole."""
+    from scipy.optimize import least_squares  # noqa: PLC0415
+
+    cells = design.shape[0]
+
+    def residuals(persons: np.ndarray) -> np.ndarray:
+        info = (design * (persons * weight)[:, None]).T @ design
+        try:
+            variance = np.diag(np.linalg.inv(info))
+        except np.linalg.LinAlgError:
+            return np.full(2 + se.size, 1e3)
+        fitted = np.sqrt(np.clip(variance, 0, None))
+        return np.concatenate(
+            [[persons.sum() - n_units, persons @ rate - ones], (fitted - se) / 5e-5]
+        )
+
+    def fits(persons: np.ndarray) -> bool:
+        r = residuals(persons)
+        return bool(abs(r[0]) < 0.5 and abs(r[1]) < 0.5 and (np.abs(r[2:]) <= 1.2).all())
+
+    rng = np.random.default_rng(58)
+    starts = [np.full(cells, n_units / cells)]
+    starts += [rng.dirichlet(np.ones(cells)) * n_units for _ in range(30)]
+    found: dict[tuple[int, ...], np.ndarray] = {}
+    for start in starts:
+        try:
+            fit = least_squares(residuals, start, bounds=(1e-6, n_units), xtol=1e-12, ftol=1e-12)
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+        whole = np.round(fit.x)
+        if fits(fit.x) and fits(whole) and whole.sum() == n_units:
+            found.setdefault(tuple(int(v) for v in whole), whole)
+    return list(found.values())
 
 
 def _consistent(
