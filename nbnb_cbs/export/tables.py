@@ -33,7 +33,13 @@ from nbnb_cbs.disclosure.catalogue import (
     TableKind,
     table_rows,
 )
-from nbnb_cbs.disclosure.ledger import cell_key, compare, hidden_earlier, ledger_frame
+from nbnb_cbs.disclosure.ledger import (
+    cell_key,
+    compare,
+    hidden_earlier,
+    ledger_frame,
+    pinned_changes,
+)
 from nbnb_cbs.disclosure.pooling import round_to_base
 from nbnb_cbs.disclosure.release import (
     Protection,
@@ -464,6 +470,28 @@ def build_release(
                 and cell_key(cell.spec.table, cell.spec.dims, cell.spec.statistic) in hidden_before
             ):
                 cell.reason = "hidden_earlier"
+        # Differences of differences: cells whose changes together pin a set of the records
+        # that changed (joined, left, moved) to 1..t-1. Judged on every cell not hidden yet:
+        # the protection only hides more, which pins less.
+        shown = {
+            cell_key(c.spec.table, c.spec.dims, c.spec.statistic)
+            for c in model.cells
+            if c.reason is None
+        }
+        pinned = pinned_changes(everything, earlier, profile.threshold, shown)
+        if pinned and on_difference != "suppress":
+            first = pinned[0]
+            raise DisclosureError(
+                f"this export and the earlier release {first.release} together pin {first.difference} "
+                f"or fewer changed record(s) through {len(pinned)} cell(s) (first: {first.table} "
+                f"{first.dims} {first.statistic}): an attacker could difference the two; keep the "
+                'earlier release, or set [disclosure] previous = "suppress" to hide those cells'
+            )
+        keys = {cell_key(x.table, json.loads(x.dims), x.statistic) for x in pinned}
+        for cell in model.cells:
+            key = cell_key(cell.spec.table, cell.spec.dims, cell.spec.statistic)
+            if cell.reason is None and key in keys:
+                cell.reason = "release_difference"
     protection = protect_release(model, published, profile)
     for m in models:
         for statistic, expected in (("N", m.n), ("N_outcome", m.n_outcome)):
