@@ -23,6 +23,7 @@ from tests.disclosure.steward_corpus import (
     read,
     rehash,
     set_cell,
+    set_first,
     write,
 )
 
@@ -159,6 +160,65 @@ def test_a_cell_the_earlier_export_hid_and_this_one_shows_is_a_finding(
     assert "was suppressed in" in found[0].message
     # The other way round (shown before, hidden now) is what protection does: no finding.
     assert previous_pass(load_export(hid), [load_export(clean_export)], CBS) == []
+
+
+def test_differences_of_differences_between_exports_are_findings(
+    clean_export: Path, tmp_path: Path
+) -> None:
+    """Steward check 58b: records +14 and linked +11 since an earlier export (each past the
+    cell-by-cell rule) gave 3 more persons not linked. And a Total that changed by 14 while the
+    breakdown value shown in both changed by 12 gives the hidden value's change, 2."""
+    from nbnb_cbs.disclosure.steward.model import load_export
+    from nbnb_cbs.disclosure.steward.releases import previous_pass
+
+    yld = "tables/linkage_yield.csv"
+    frame = pl.read_csv(clean_export / yld, separator=";", infer_schema=False)
+
+    def at(value: str, statistic: str) -> dict[str, str]:
+        return frame.filter((pl.col("sectoral") == value) & (pl.col("statistic") == statistic)).row(0, named=True)  # fmt: skip
+
+    def minus(row: dict[str, str], k: int) -> str:
+        return str(int(row["n"]) - k)
+
+    def where(value: str, statistic: str) -> pl.Expr:
+        return (pl.col("sectoral") == value) & (pl.col("statistic") == statistic)
+
+    records, linked, share = (
+        at("Total", "records"),
+        at("Total", "linked"),
+        at("Total", "share_linked"),
+    )
+
+    def earlier(export: Path) -> None:  # 14 records fewer, 11 of them linked
+        set_first(yld, where("Total", "records"), value=minus(records, 14), n=minus(records, 14))(
+            export
+        )
+        set_first(yld, where("Total", "linked"), value=minus(linked, 11), n=minus(linked, 11))(
+            export
+        )
+        set_first(yld, where("Total", "share_linked"), n=minus(share, 14))(export)
+
+    old = build(clean_export, tmp_path / "old", Case("old", earlier, "x", rerender=False))
+    found = previous_pass(load_export(clean_export), [load_export(old)], CBS)
+    said = [f.message for f in found if f.rule == "release_difference"]
+    assert any("records (n) changed by 14" in m and "by 3..3" in m for m in said), said
+
+    value = next(v for v in frame["sectoral"].unique().to_list() if v != "Total")
+    other = at(value, "records")
+
+    def earlier_hidden(export: Path) -> None:  # the other values hidden then, this one -12
+        set_first(yld, where("Total", "records"), value=minus(records, 14), n=minus(records, 14))(
+            export
+        )
+        set_first(yld, where(value, "records"), value=minus(other, 12), n=minus(other, 12))(export)
+        for v in frame["sectoral"].unique().to_list():
+            if v not in ("Total", value):
+                set_first(yld, where(v, "records"), value="", n="", status="suppressed")(export)
+
+    old = build(clean_export, tmp_path / "old2", Case("old2", earlier_hidden, "x", rerender=False))
+    found = previous_pass(load_export(clean_export), [load_export(old)], CBS)
+    said = [f.message for f in found if f.rule == "release_difference"]
+    assert any("hidden in either changed by 2..2" in m for m in said), said
 
 
 def test_previous_differencing_whatever_the_file_and_column_order(clean_export: Path, tmp_path: Path) -> None:  # fmt: skip

@@ -10,10 +10,14 @@ first's total and men, the persons of unknown sex and the withdrawn together wer
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 
+from nbnb_cbs.disclosure.catalogue import TOTAL
 from nbnb_cbs.disclosure.profiles import Profile
 from nbnb_cbs.disclosure.rules import COUNT_STATISTICS
 from nbnb_cbs.disclosure.steward.model import ExportFiles, Finding
@@ -85,6 +89,9 @@ def previous_pass(
             for before in then_by_identity.get(_identity(export, rel), []):
                 out += _differences(rel, now, earlier, before, t)
                 out += _unhidden(rel, frame, earlier, before)
+                out += _differences_of_differences(
+                    rel, frame, _rounding(export, rel), earlier, before, t
+                )
         out += _models(export, earlier, t)
     return out
 
@@ -109,6 +116,117 @@ def _differences(
                     f"({before}, line {row['line_then']}): the difference lies within {low:g}..{high:g} "
                     f"persons, below {t}"))  # fmt: skip
     return out
+
+
+_Interval = tuple[float, float]
+
+
+def _count_items(frame: pl.DataFrame, base: int) -> dict[tuple[Any, ...], _Interval]:
+    """Per shown count, keyed (dimensions, statistic, 'value' or 'n'): the whole numbers it may
+    stand for (a rounded one its rounding range; a pooled one is no count of its own)."""
+    dims = sorted(c for c in frame.columns if c not in _MEASURES and c != "statistic")
+    out: dict[tuple[Any, ...], _Interval] = {}
+    if "n" not in frame.columns or "statistic" not in frame.columns:
+        return out
+    for row in frame.iter_rows(named=True):
+        status = str(row.get("status") or "published").strip()
+        if status not in ("published", "rounded"):
+            continue
+        half = base / 2 if status == "rounded" else 0
+        key = tuple((d, str(row[d] or "")) for d in dims)
+        statistic = str(row["statistic"] or "").strip()
+        numbers = [("n", row.get("n"))]
+        if statistic in COUNT_STATISTICS:
+            numbers.append(("value", row.get("value")))
+        for which, text in numbers:
+            try:
+                value = float(str(text).replace(",", "."))
+            except ValueError:
+                continue
+            low = math.ceil(value - half)
+            high = math.ceil(value + half) - 1 if half else value
+            out[(key, statistic, which)] = (low, high)
+    return out
+
+
+def _differences_of_differences(
+    rel: str, frame: pl.DataFrame, base: int, earlier: ExportFiles, before: str, t: int
+) -> list[Finding]:
+    """Differences of differences (steward check 58b: records +14 and linked +11 between two
+    releases, each past the cell-by-cell rule, gave 3 more persons not linked): two counts of
+    the same group of a table whose changes differ by 1..t-1 (records and linked, linked and in
+    work), and a table's Total whose change less its shown breakdown values' changes leaves
+    1..t-1 for the values it hides."""
+    now = _count_items(frame, base)
+    then = _count_items(earlier.tables[before], _rounding(earlier, before))
+    both = {k: (now[k][0] - then[k][1], now[k][1] - then[k][0]) for k in now if k in then}
+    out: list[Finding] = []
+    by_group: dict[tuple[Any, ...], list[tuple[tuple[Any, ...], _Interval]]] = {}
+    for key, change in both.items():
+        by_group.setdefault(key[0], []).append((key, change))
+    for group, items in by_group.items():
+        told: set[tuple[float, float]] = set()
+        for (a, ca), (b, cb) in itertools.combinations(items, 2):
+            low, high = ca[0] - cb[1], ca[1] - cb[0]
+            same = (min(abs(low), abs(high)), max(abs(low), abs(high)))  # either order
+            if _small(low, high, t) and same not in told:
+                told.add(same)
+                out.append(Finding(rel, None, "value", "release_difference", f"[{_name(group)}]: {a[1]} ({a[2]}) changed by {_span(ca)} and {b[1]} ({b[2]}) by {_span(cb)} since {earlier.root} ({before}): the persons in one and not the other changed by {low:g}..{high:g}, below {t}"))  # fmt: skip
+    rows = _row_keys(frame) | _row_keys(earlier.tables[before])
+    out += _total_less_values(rel, both, rows, earlier, before, t)
+    return out
+
+
+def _row_keys(frame: pl.DataFrame) -> set[tuple[Any, ...]]:
+    """(dimensions, statistic) of every row, shown or not."""
+    if "statistic" not in frame.columns:
+        return set()
+    dims = sorted(c for c in frame.columns if c not in _MEASURES and c != "statistic")
+    return {
+        (tuple((d, str(row[d] or "")) for d in dims), str(row["statistic"] or "").strip())
+        for row in frame.iter_rows(named=True)
+    }
+
+
+def _total_less_values(
+    rel: str,
+    both: dict[tuple[Any, ...], _Interval],
+    rows: set[tuple[Any, ...]],
+    earlier: ExportFiles,
+    before: str,
+    t: int,
+) -> list[Finding]:
+    """A Total shown in both releases less its breakdown values shown in both: what the values
+    hidden in either changed by."""
+    out: list[Finding] = []
+    for key, total in both.items():
+        group, statistic, which = key
+        for at, (column, value) in enumerate(group):
+            if value != TOTAL:
+                continue
+            values = {
+                g for g, st in rows
+                if st == statistic and len(g) == len(group) and g[at][1] != TOTAL
+                and all(i == at or g[i] == group[i] for i in range(len(group)))
+            }  # fmt: skip
+            shown = [k for k in ((g, statistic, which) for g in values) if k in both]
+            if not shown or len(shown) == len(values):
+                continue  # none shown, or none hidden: the Total is their sum
+            low = total[0] - sum(both[k][1] for k in shown)
+            high = total[1] - sum(both[k][0] for k in shown)
+            if _small(low, high, t):
+                parts = (sum(both[k][0] for k in shown), sum(both[k][1] for k in shown))
+                out.append(Finding(rel, None, "value", "release_difference", f"[{_name(group)}] {statistic} ({which}) changed by {_span(total)} since {earlier.root} ({before}) and its {column} values shown in both by {_span(parts)}: the {column} values hidden in either changed by {low:g}..{high:g}, below {t}"))  # fmt: skip
+    return out
+
+
+def _name(group: tuple[Any, ...]) -> str:
+    return " | ".join(f"{d}={v}" for d, v in group)
+
+
+def _span(interval: _Interval) -> str:
+    low, high = interval
+    return f"{low:g}" if low == high else f"{low:g}..{high:g}"
 
 
 def _cells(frame: pl.DataFrame) -> pl.DataFrame:
