@@ -34,6 +34,7 @@ from nbnb_cbs.disclosure.catalogue import (
     table_rows,
 )
 from nbnb_cbs.disclosure.ledger import (
+    Conflict,
     cell_key,
     compare,
     hidden_earlier,
@@ -310,6 +311,32 @@ def _quarter(month: str, last: str) -> str:
     return f"{year}-Q{(int(m) - 1) // 3 + 1}"
 
 
+def _refuse_or_hide(model: Any, found: list[Conflict], on_difference: str, what: str) -> None:
+    """Cells an earlier release and this one would give away together: the export refused, or
+    with ``on_difference="suppress"`` the cells hidden (``what``: how, with ``{d}`` records)."""
+    if found and on_difference != "suppress":
+        first = found[0]
+        raise DisclosureError(
+            f"this export and the earlier release {first.release} "
+            f"{what.format(d=first.difference)} {len(found)} cell(s) (first: {first.table} "
+            f"{first.dims} {first.statistic}): an attacker could difference the two; keep the "
+            'earlier release, or set [disclosure] previous = "suppress" to hide those cells'
+        )
+    keys = {cell_key(x.table, json.loads(x.dims), x.statistic) for x in found}
+    _mark(model, keys, "release_difference")
+
+
+def _mark(model: Any, keys: set[str], reason: str) -> None:
+    """Cells of ``model`` whose keys are in ``keys`` and that have no reason yet get ``reason``
+    (hidden before the protection chooses the rest)."""
+    for cell in model.cells:
+        if (
+            cell.reason is None
+            and cell_key(cell.spec.table, cell.spec.dims, cell.spec.statistic) in keys
+        ):
+            cell.reason = reason
+
+
 def _pools(model: ReleaseModel, trues: list[dict[str, Any]], published: list[dict[str, Any]]) -> None:  # fmt: skip
     """Pool the monthly inflow per calendar quarter and spread it evenly over its months (as the
     source study spread its pools). Quarters, not pools grown until they reach the threshold:
@@ -446,30 +473,10 @@ def build_release(
     )
     if earlier:
         conflicts = compare(everything, earlier, profile.threshold)
-        if conflicts and on_difference != "suppress":
-            first = conflicts[0]
-            raise DisclosureError(
-                f"this export and the earlier release {first.release} differ by {first.difference} "
-                f"record(s) in {len(conflicts)} cell(s) (first: {first.table} {first.dims} "
-                f"{first.statistic}): an attacker could difference the two; keep the earlier "
-                'release, or set [disclosure] previous = "suppress" to hide those cells'
-            )
-        keys = {cell_key(x.table, json.loads(x.dims), x.statistic) for x in conflicts}
-        for cell in model.cells:
-            if (
-                cell.reason is None
-                and cell_key(cell.spec.table, cell.spec.dims, cell.spec.statistic) in keys
-            ):
-                cell.reason = "release_difference"
+        _refuse_or_hide(model, conflicts, on_difference, "differ by {d} record(s) in")
         # A cell an earlier release hid stays hidden, whatever its records now: shown, it gives
         # the hidden value within the records that changed (red team 59).
-        hidden_before = hidden_earlier(earlier)
-        for cell in model.cells:
-            if (
-                cell.reason is None
-                and cell_key(cell.spec.table, cell.spec.dims, cell.spec.statistic) in hidden_before
-            ):
-                cell.reason = "hidden_earlier"
+        _mark(model, set(hidden_earlier(earlier)), "hidden_earlier")
         # Differences of differences: cells whose changes together pin a set of the records
         # that changed (joined, left, moved) to 1..t-1. Judged on every cell not hidden yet:
         # the protection only hides more, which pins less.
@@ -479,19 +486,9 @@ def build_release(
             if c.reason is None
         }
         pinned = pinned_changes(everything, earlier, profile.threshold, shown)
-        if pinned and on_difference != "suppress":
-            first = pinned[0]
-            raise DisclosureError(
-                f"this export and the earlier release {first.release} together pin {first.difference} "
-                f"or fewer changed record(s) through {len(pinned)} cell(s) (first: {first.table} "
-                f"{first.dims} {first.statistic}): an attacker could difference the two; keep the "
-                'earlier release, or set [disclosure] previous = "suppress" to hide those cells'
-            )
-        keys = {cell_key(x.table, json.loads(x.dims), x.statistic) for x in pinned}
-        for cell in model.cells:
-            key = cell_key(cell.spec.table, cell.spec.dims, cell.spec.statistic)
-            if cell.reason is None and key in keys:
-                cell.reason = "release_difference"
+        _refuse_or_hide(
+            model, pinned, on_difference, "together pin {d} or fewer changed record(s) through"
+        )
     protection = protect_release(model, published, profile)
     for m in models:
         for statistic, expected in (("N", m.n), ("N_outcome", m.n_outcome)):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import combinations
 from typing import Any
 
@@ -271,13 +271,7 @@ def _term_key(term: str) -> tuple[str, ...] | None:
 def _all_levels(keys: list[tuple[str, ...]], entry: dict[str, Any]) -> dict[str, list[str]] | None:
     """Each covariate's levels, its reference first: the levels with a term, and the one level
     the log lists without one (the log's reference_levels where its list does not say)."""
-    per: dict[str, list[str]] = {}
-    for key in keys:
-        for part in key:
-            covariate, _, level = part.partition(": ")
-            per.setdefault(covariate, [])
-            if level not in per[covariate]:
-                per[covariate].append(level)
+    per = _levels_with_terms(keys)
     logged = entry.get("levels")
     listed = [
         str(item.get("level")).partition(": ")
@@ -294,6 +288,19 @@ def _all_levels(keys: list[tuple[str, ...]], entry: dict[str, Any]) -> dict[str,
             values.insert(0, said[covariate])
         else:
             return None
+    return per
+
+
+def _levels_with_terms(keys: Iterable[tuple[str, ...]]) -> dict[str, list[str]]:
+    """Each covariate's levels that have a term (``covariate: level`` parts of the terms'
+    keys), in the order they come."""
+    per: dict[str, list[str]] = {}
+    for key in keys:
+        for part in key:
+            covariate, _, level = part.partition(": ")
+            per.setdefault(covariate, [])
+            if level not in per[covariate]:
+                per[covariate].append(level)
     return per
 
 
@@ -879,13 +886,7 @@ def level_counts(
         if key is None or beta is None or error is None or not error > 0:
             return {}  # a numeric covariate's row, or a number that is none
         b[key], se[key] = beta, error
-    per: dict[str, list[str]] = {}
-    for key in b:
-        for part in key:
-            covariate, _, level = part.partition(": ")
-            per.setdefault(covariate, [])
-            if level not in per[covariate]:
-                per[covariate].append(level)
+    per = _levels_with_terms(b)
     covariates = list(per)
     if not 1 <= len(covariates) <= 2:
         return {}
