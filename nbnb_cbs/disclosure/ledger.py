@@ -167,38 +167,46 @@ def pinned_changes(
             for j, sign in pattern:
                 moved[j, g] = sign
         change_of = moved @ sizes
-        while True:
+        # The sets to bound: each cell's entrants and leavers holding 1..t-1 records, once each
+        # (many cells share them). Hiding a cell only drops an equation, which can only widen a
+        # bound: a set found loose stays loose, so later rounds bound only those pinned before.
+        forms: dict[bytes, np.ndarray] = {}
+        for j in range(len(sets)):
+            for sign in (1, -1):
+                form = (moved[j] == sign).astype(float)
+                if 0 < form @ sizes < threshold:
+                    forms.setdefault(form.tobytes(), form)
+        todo = list(forms.values())
+        while todo:
             rows = [j for j, (key, _) in enumerate(sets)
                     if key in shown and key in public and key not in hidden]  # fmt: skip
-            pinned = None
-            for j, sign in ((j, sign) for j in range(len(sets)) for sign in (1, -1)):
-                form = (moved[j] == sign).astype(float)
-                if not 0 < form @ sizes < threshold:
-                    continue
-                if not rows:
-                    break
-                a, b = moved[rows], change_of[rows]
+            if not rows:
+                break
+            a, b = moved[rows], change_of[rows]
+            pinned: list[tuple[np.ndarray, int]] = []
+            for form in todo:
                 low = linprog(form, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
                 high = linprog(-form, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
-                if low.status != 0 or high.status not in (0, 3):
-                    continue
-                if high.status != 0:
-                    continue  # no upper bound: not pinned
+                if low.status != 0 or high.status != 0:
+                    continue  # no bound above: not pinned
                 # Whole persons: a bound of 0.4 leaves 0 possible, 0.6 does not.
                 least, most = math.ceil(low.fun - 1e-6), math.floor(-high.fun + 1e-6)
                 if least >= 1 and most <= threshold - 1:
-                    pinned = (form, least, most)
-                    break
-            if pinned is None:
-                break
-            form, least, most = pinned
-            # The shown cells the set's records moved: hide the one with the smallest change.
-            touched = [r for r in rows if (np.abs(moved[r]) * form).any()]
-            if not touched:  # pinned by no shown cell's change: cannot be (kept as a guard)
-                break
-            j = min(touched, key=lambda r: (abs(change_of[r]), r))
-            key = sets[j][0]
-            hidden.add(key)
-            table, dims, statistic = json.loads(key)
-            found.append(Conflict(name, table, json.dumps(dict(dims)), statistic, most))
+                    pinned.append((form, most))
+            todo = []
+            for form, most in pinned:
+                # The shown cells the set's records moved: hide the one with the smallest
+                # change, unless this round hid one of them already (then bound it again).
+                touched = [r for r in rows if (np.abs(moved[r]) * form).any()]
+                if not touched:  # bounded by no shown change: cannot be (kept as a guard)
+                    continue
+                if any(sets[r][0] in hidden for r in touched):
+                    todo.append(form)
+                    continue
+                j = min(touched, key=lambda r: (abs(change_of[r]), r))
+                key = sets[j][0]
+                hidden.add(key)
+                todo.append(form)
+                table, dims, statistic = json.loads(key)
+                found.append(Conflict(name, table, json.dumps(dict(dims)), statistic, most))
     return found
