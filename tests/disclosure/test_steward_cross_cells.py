@@ -54,6 +54,10 @@ def test_a_small_combination_of_a_main_effects_logit_is_found() -> None:
     found = _cross_cells("model_m.csv", coef, ENTRY, "logit", stats, load_profile("cbs"))
     messages = [f.message for f in found]
     assert any("7 persons in the combination 'sex: man x age_group: <25'" in m for m in messages)
+    # A log that claims fixed effects beside a published intercept changes nothing.
+    lied = _cross_cells("model_m.csv", coef, ENTRY | {"fixed_effects": True}, "logit", stats,
+                        load_profile("cbs"))  # fmt: skip
+    assert [f.message for f in lied] == messages
 
 
 def test_a_level_with_few_in_work_is_found() -> None:

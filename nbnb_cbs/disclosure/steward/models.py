@@ -185,8 +185,9 @@ def _model(
             out.append(Finding(fit_name, None, "value", "model_fit", f"the AIC ({stats.get('aic')}) and pseudo_r2 ({stats.get('pseudo_r2')}) do not belong to a logit with this N and N_outcome (log-likelihood {from_aic:.2f} from the AIC against {from_r2:.2f} from pseudo_r2): is the model logged as a logit a logit?"))  # fmt: skip
     if kind in ("logit", "lpm"):
         out += _levels(export, coef_name, coef, kind, stats, profile)
-        if entry.get("fixed_effects") is not True:
-            out += _cross_cells(coef_name, coef, entry, kind, stats, profile)
+        # Whatever the log says of fixed effects: a published intercept makes the combinations
+        # solvable (steward check 58b: "fixed_effects: true" in the log switched this off).
+        out += _cross_cells(coef_name, coef, entry, kind, stats, profile)
     return out
 
 
